@@ -1,0 +1,181 @@
+"""The console adapter: the bot in a terminal, with no tokens. Also the test surface.
+
+You are a user in a channel called #general (config `[console] channel`). Interactive
+when stdin is a terminal; otherwise one command per line, then exit at end of input, so
+`printf '!help\\n' | sendbot run` works in scripts and tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import sys
+import threading
+import unicodedata
+from pathlib import Path
+from typing import TextIO
+
+from bot.core import BotCore
+from bot.dispatcher import Outcome
+from bot.markup import to_plain
+from bot.model import Actor, Attachment, Card, ChannelRef, Incoming, Place, Reply
+
+PLATFORM = "console"
+SCOPE = "console"
+RULE = "─" * 60
+
+
+def render_card(card: Card) -> str:
+    lines = [f"┌ {to_plain(card.title)}"]
+    if card.body:
+        lines += [f"│ {line}" if line else "│" for line in to_plain(card.body).splitlines()]
+    for f in card.fields:
+        lines.append("│")
+        lines.append(f"│ {to_plain(f.name)}:")
+        lines += [f"│   {line}" for line in to_plain(f.value).splitlines()]
+    if card.url:
+        lines.append("│")
+        lines.append(f"│ Link: {card.url}")
+    if card.footer:
+        lines.append("│")
+        lines += [f"└ {line}" for line in to_plain(card.footer).splitlines()]
+    else:
+        lines.append("└")
+    return "\n".join(lines)
+
+
+def render_reply(reply: Reply) -> str:
+    parts = []
+    if reply.text:
+        parts.append(to_plain(reply.text))
+    if reply.card:
+        parts.append(render_card(reply.card))
+    text = "\n".join(parts)
+    if reply.ephemeral:
+        text = "(only you can see this)\n" + text
+    return text
+
+
+def _safe_filename(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "attachment"
+    return name[:80]
+
+
+class ConsoleAdapter:
+    """Both the adapter (reads lines, prints replies) and the console's Messenger."""
+
+    platform = PLATFORM
+    can_edit = True
+
+    def __init__(self, core: BotCore, *, as_member: bool = False, out: TextIO | None = None) -> None:
+        self.core = core
+        self.out = out or sys.stdout
+        cfg = core.config.console
+        self.attachments_dir = Path(cfg.attachments_dir)
+        self.actor = Actor(PLATFORM, "console-user", cfg.user, is_moderator=not as_member)
+        self.place = Place(PLATFORM, SCOPE, cfg.channel, cfg.channel)
+        self._ids = itertools.count(1)
+        core.register_messenger(self)
+
+    # -- Messenger -------------------------------------------------------------------
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+        message_id = f"c{next(self._ids)}"
+        self._print(f"[#{channel.channel_id}] " + self._with_files(reply))
+        return message_id
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        self._print(f"[#{channel.channel_id}] (updated) " + self._with_files(reply))
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        self._print(f"[#{channel.channel_id}] (a message was removed)")
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        self._print("[private message] " + self._with_files(reply))
+        return f"c{next(self._ids)}"
+
+    # -- commands --------------------------------------------------------------------
+
+    def incoming(self, text: str) -> Incoming:
+        return Incoming(text=text, author=self.actor, place=self.place, message_id=f"c{next(self._ids)}")
+
+    async def ask(self, text: str) -> Outcome | None:
+        """Dispatch one line; print its replies. None if the line was not a command."""
+        outcome = await self.core.dispatcher.handle(self.incoming(text))
+        if outcome is not None:
+            self.show(outcome)
+        return outcome
+
+    def show(self, outcome: Outcome) -> None:
+        for reply in outcome.replies:
+            self._print(self._with_files(reply))
+
+    def _with_files(self, reply: Reply) -> str:
+        text = render_reply(reply)
+        for f in reply.files:
+            path = self.save_attachment(f)
+            text += f"\n📎 Attachment saved: {path}"
+        return text
+
+    def save_attachment(self, attachment: Attachment) -> Path:
+        self.attachments_dir.mkdir(parents=True, exist_ok=True)
+        base = _safe_filename(attachment.filename)
+        stem, dot, ext = base.rpartition(".")
+        if not dot:
+            stem, ext = base, ""
+        path = self.attachments_dir / base
+        n = 1
+        while path.exists():
+            n += 1
+            path = self.attachments_dir / (f"{stem}-{n}.{ext}" if ext else f"{stem}-{n}")
+        path.write_bytes(attachment.content)
+        return path
+
+    def _print(self, text: str) -> None:
+        self.out.write(text.rstrip("\n") + "\n")
+        self.out.flush()
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def run(self, stdin: TextIO | None = None) -> None:
+        """Read lines until end of input."""
+        stdin = stdin or sys.stdin
+        interactive = stdin.isatty()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def reader() -> None:
+            # A daemon thread, so a pending read never holds up shutdown.
+            try:
+                for line in stdin:
+                    loop.call_soon_threadsafe(lines.put_nowait, line)
+            except (OSError, ValueError):
+                pass
+            finally:
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        threading.Thread(target=reader, name="console-stdin", daemon=True).start()
+        p = self.core.prefix
+        if interactive:
+            role = "moderator" if self.actor.is_moderator else "member"
+            self._print(
+                f"sendbot console: you are {self.actor.name} ({role}) in #{self.place.name}. "
+                f"Type {p}help for commands, Ctrl-D to quit."
+            )
+        while True:
+            if interactive:
+                self.out.write(f"#{self.place.name}> ")
+                self.out.flush()
+            line = await lines.get()
+            if line is None:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            outcome = await self.ask(text)
+            if outcome is None and interactive:
+                self._print(f"(Commands start with {p}, for example {p}help)")
+        if interactive:
+            self._print("")

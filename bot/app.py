@@ -1,0 +1,83 @@
+"""Composition root: which adapters run, and the run loop that ties them to the core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from typing import Any, Protocol, TextIO
+
+from bot.adapters.console import ConsoleAdapter
+from bot.config import Config
+from bot.core import BotCore
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Protocol):
+    async def run(self) -> None:
+        """Serve until stopped (or, for the console, until end of input)."""
+        ...
+
+
+# Platform adapters are imported only when configured, so the console never loads them.
+PLATFORM_ADAPTERS: dict[str, str] = {
+    "discord": "bot.adapters.discord",
+    "slack": "bot.adapters.slack",
+}
+
+
+def selected_platforms(config: Config) -> list[str]:
+    """Platforms whose tokens are configured; empty means the console runs."""
+    chosen = []
+    if config.discord_enabled:
+        chosen.append("discord")
+    if config.slack_enabled:
+        chosen.append("slack")
+    return chosen
+
+
+def build_adapter(name: str, core: BotCore) -> Any:
+    module = importlib.import_module(PLATFORM_ADAPTERS[name])
+    return module.build(core)
+
+
+async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
+    core = await BotCore.create(config)
+    runners: list[Any] = []
+    platforms = selected_platforms(config)
+    if platforms:
+        for name in platforms:
+            runners.append(build_adapter(name, core))
+        log.info("starting adapters: %s", ", ".join(platforms))
+    console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
+    await core.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(r.run(), name=f"adapter-{type(r).__name__}") for r in runners]
+    if console is not None:
+        tasks.append(asyncio.create_task(console.run(stdin), name="adapter-console"))
+    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+    code = 0
+    try:
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            if t is not stopper and not t.cancelled() and t.exception() is not None:
+                log.error("adapter stopped with an error", exc_info=t.exception())
+                code = 1
+    finally:
+        for t in [*tasks, stopper]:
+            t.cancel()
+        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        for r in runners:
+            close = getattr(r, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        await core.stop()
+    return code

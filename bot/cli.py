@@ -1,0 +1,126 @@
+"""The `sendbot` command: run, ask, check (and the subcommands other packages add)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import Config, ConfigError, load, resolve_path
+from bot.logsetup import setup_logging
+
+# Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
+# parsers to `(args, config) -> int`.
+CLI_MODULES: list[str] = []
+
+
+def _load_config(args: argparse.Namespace) -> Config | None:
+    try:
+        return load(resolve_path(args.config))
+    except ConfigError as e:
+        print(f"sendbot: configuration problems in {e.source}:", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
+        return None
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import run_bot
+
+    try:
+        return asyncio.run(run_bot(config, as_member=args.as_member))
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from bot.adapters.console import ConsoleAdapter
+    from bot.core import BotCore
+
+    text = " ".join(args.text).strip()
+    if not text:
+        print("sendbot ask: give the command text, e.g. sendbot ask '!rights ehcp'", file=sys.stderr)
+        return 2
+    prefix = config.bot.prefix
+    if not text.startswith(prefix):
+        text = prefix + text
+
+    async def go() -> int:
+        core = await BotCore.create(config)
+        try:
+            console = ConsoleAdapter(core, as_member=args.as_member)
+            await core.start()
+            outcome = await console.ask(text)
+        finally:
+            await core.stop()
+        if outcome is None:
+            print(f"sendbot ask: not a command: {text!r}", file=sys.stderr)
+            return 2
+        return {"usage": 2, "unknown": 2, "error": 1}.get(outcome.status, 0)
+
+    return asyncio.run(go())
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from bot.checks import run_checks
+
+    problems, warnings = run_checks(config)
+    for w in warnings:
+        print(f"warning: {w}")
+    for p in problems:
+        print(f"problem: {p}")
+    if problems:
+        return 1
+    where = resolve_path(args.config)
+    print(f"OK: {where if where else 'built-in defaults (no config file)'} is valid.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sendbot",
+        description="A community bot for SEND parent carer forums (Discord, Slack, console).",
+    )
+    parser.add_argument("--version", action="version", version=f"sendbot {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $SENDBOT_CONFIG, else ./config.toml if present, else built-in defaults)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("run", parents=[common], help="run the bot (console when no tokens are configured)")
+    p.add_argument("--as-member", action="store_true", help="console: act as an ordinary member, not a moderator")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("ask", parents=[common], help="run one command through the console and print the reply")
+    p.add_argument("text", nargs=argparse.REMAINDER, help="the command, e.g. '!rights ehcp'")
+    p.add_argument("--as-member", action="store_true", help="act as an ordinary member, not a moderator")
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("check", parents=[common], help="validate the config file and the bot's content")
+    p.set_defaults(func=cmd_check)
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    config = _load_config(args)
+    if config is None:
+        return 1
+    # `ask` and CLI tools keep stderr quiet unless asked; `run` logs at the configured level.
+    level = config.logging.level if args.command == "run" else os.environ.get("SENDBOT_LOG_LEVEL", "WARNING")
+    setup_logging(level)
+    return int(args.func(args, config))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

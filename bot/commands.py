@@ -1,0 +1,288 @@
+"""Command specs: declared with a decorator on a cog method, parsed from text or given typed.
+
+A spec is platform-free. Each adapter turns specs into its own surface (prefix commands,
+Discord slash commands with options, Slack slash commands), and every surface ends in
+`CommandSpec.convert`, so typing and error messages are the same everywhere.
+
+Signature rules for a command method `async def name(self, ctx, a: int, b: str = "", *, opt: str = "")`:
+- positional parameters after `ctx` are arguments in order; a default makes one optional;
+- a parameter annotated `Rest` takes the remaining text verbatim (free text such as a report);
+- keyword-only parameters are `key=value` options that may appear anywhere in the text;
+- types: str, int, bool, `Literal[...]` choices, and `Rest`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import re
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, get_origin
+
+from bot.errors import UsageError
+
+
+class Rest(str):
+    """Marker type: the parameter receives the rest of the command text."""
+
+
+_MISSING = inspect.Parameter.empty
+
+CommandCallback = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    name: str
+    kind: str  # "str" | "int" | "bool" | "choice" | "rest"
+    required: bool
+    default: Any
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    option: bool = False  # keyword-only: given as key=value
+    autocomplete: str | None = None  # name of a cog method (partial: str) -> list[(label, value)]
+
+    @property
+    def display(self) -> str:
+        if self.option:
+            return f"[{self.name}=…]"
+        label = f"{self.name}…" if self.kind == "rest" else self.name
+        if self.kind == "choice":
+            label = "|".join(self.choices)
+        return f"<{label}>" if self.required else f"[{label}]"
+
+
+@dataclass
+class CommandSpec:
+    """One command. `name` may have two words ("feeds add") for a subcommand."""
+
+    name: str
+    help: str
+    callback: CommandCallback
+    aliases: tuple[str, ...] = ()
+    args: tuple[ArgSpec, ...] = ()
+    moderator_only: bool = False
+    cooldown: tuple[int, float] | None = None  # (uses, per seconds) per user
+    hidden: bool = False
+    examples: tuple[str, ...] = ()
+    cog: Any = field(default=None, repr=False)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self.name.split())
+
+    @property
+    def parent(self) -> str | None:
+        return self.words[0] if len(self.words) > 1 else None
+
+    def usage(self, prefix: str = "!") -> str:
+        parts = [f"{prefix}{self.name}"] + [a.display for a in self.args]
+        return " ".join(parts)
+
+    # -- parsing ---------------------------------------------------------------------
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Parse argument text (after the command name) into converted values."""
+        tokens = tokenize(text)
+        options = {a.name: a for a in self.args if a.option}
+        raw: dict[str, str] = {}
+        positional: list[Token] = []
+        for tok in tokens:
+            m = _OPTION_RE.match(tok.value) if not tok.quoted else None
+            if m and m.group(1).lower() in options:
+                key = m.group(1).lower()
+                if key in raw:
+                    raise UsageError(f"`{key}=` was given twice.")
+                raw[key] = m.group(2)
+            else:
+                positional.append(tok)
+        pos_specs = [a for a in self.args if not a.option]
+        i = 0
+        for spec in pos_specs:
+            if spec.kind == "rest":
+                rest = positional[i:]
+                if rest:
+                    raw[spec.name] = _rejoin(text, rest)
+                i = len(positional)
+                break
+            if i < len(positional):
+                raw[spec.name] = positional[i].value
+                i += 1
+        if i < len(positional):
+            extra = " ".join(t.value for t in positional[i:])
+            raise UsageError(f"I didn't expect `{_clip(extra)}` here.")
+        return self.convert(raw)
+
+    def convert(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Check and convert raw string values (from text or a slash command's options)."""
+        known = {a.name for a in self.args}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise UsageError(f"Unknown option `{unknown[0]}`.")
+        out: dict[str, Any] = {}
+        for spec in self.args:
+            value = raw.get(spec.name)
+            if value is None or (isinstance(value, str) and value.strip() == "" and spec.kind != "rest"):
+                if spec.required:
+                    raise UsageError(f"Missing `{spec.name}`.")
+                out[spec.name] = spec.default
+                continue
+            out[spec.name] = _convert_value(spec, value)
+        return out
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    start: int
+    end: int
+    quoted: bool
+
+
+_OPTION_RE = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.S)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on whitespace, honouring "double" and 'single' quotes and curly quotes.
+
+    Chat apps turn straight quotes into curly ones, so both count. An unmatched quote is
+    read literally rather than rejected: free text from parents often has a lone apostrophe.
+    """
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    closers = {'"': '"', "“": "”", "'": "'", "‘": "’"}
+    while i < n:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        start = i
+        ch = text[i]
+        if ch in closers:
+            close = text.find(closers[ch], i + 1)
+            if close != -1 and (close + 1 == n or text[close + 1].isspace()):
+                tokens.append(Token(text[i + 1 : close], start, close + 1, True))
+                i = close + 1
+                continue
+        while i < n and not text[i].isspace():
+            i += 1
+        tokens.append(Token(text[start:i], start, i, False))
+    return tokens
+
+
+def _rejoin(text: str, tokens: list[Token]) -> str:
+    """The original text covered by tokens, keeping its own spacing where contiguous."""
+    contiguous = all(a.end <= b.start and text[a.end : b.start].strip() == "" for a, b in itertools.pairwise(tokens))
+    if contiguous:
+        return text[tokens[0].start : tokens[-1].end].strip()
+    return " ".join(text[t.start : t.end] for t in tokens)
+
+
+def _clip(s: str, limit: int = 40) -> str:
+    s = s.replace("`", "'")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+_TRUE = {"yes", "y", "true", "on", "1"}
+_FALSE = {"no", "n", "false", "off", "0"}
+
+
+def _convert_value(spec: ArgSpec, value: Any) -> Any:
+    if spec.kind == "rest":
+        return str(value).strip()
+    if spec.kind == "str":
+        return str(value)
+    if spec.kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        s = str(value).strip().lstrip("#")
+        if not re.fullmatch(r"[+-]?\d{1,15}", s):
+            raise UsageError(f"`{spec.name}` should be a whole number, not `{_clip(str(value))}`.")
+        return int(s)
+    if spec.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        s = str(value).strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+        raise UsageError(f"`{spec.name}` should be yes or no, not `{_clip(str(value))}`.")
+    if spec.kind == "choice":
+        s = str(value).strip().lower()
+        for choice in spec.choices:
+            if s == choice.lower():
+                return choice
+        raise UsageError(f"`{spec.name}` should be one of: {', '.join(spec.choices)}.")
+    raise AssertionError(f"unknown arg kind {spec.kind}")
+
+
+def _kind_of(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    if annotation is Rest:
+        return "rest", ()
+    if annotation is int:
+        return "int", ()
+    if annotation is bool:
+        return "bool", ()
+    if get_origin(annotation) is Literal:
+        return "choice", tuple(str(a) for a in get_args(annotation))
+    if annotation in (str, _MISSING):
+        return "str", ()
+    # Optional[X] / X | None
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if len(args) == 1:
+        return _kind_of(args[0])
+    raise TypeError(f"unsupported command parameter type {annotation!r}")
+
+
+def command(
+    name: str,
+    *,
+    help: str,
+    aliases: tuple[str, ...] | list[str] = (),
+    moderator_only: bool = False,
+    cooldown: tuple[int, float] | None = None,
+    hidden: bool = False,
+    args_help: dict[str, str] | None = None,
+    autocomplete: dict[str, str] | None = None,
+    examples: tuple[str, ...] | list[str] = (),
+) -> Callable[[CommandCallback], CommandCallback]:
+    """Declare a cog method as a command. See the module docstring for signature rules."""
+
+    def decorate(fn: CommandCallback) -> CommandCallback:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"command {name!r} must be an async method")
+        hints = typing.get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters.values())[2:]  # skip self, ctx
+        specs: list[ArgSpec] = []
+        for p in params:
+            kind, choices = _kind_of(hints.get(p.name, str))
+            required = p.default is _MISSING
+            specs.append(
+                ArgSpec(
+                    name=p.name,
+                    kind=kind,
+                    required=required,
+                    default=None if required else p.default,
+                    help=(args_help or {}).get(p.name, ""),
+                    choices=choices,
+                    option=p.kind is inspect.Parameter.KEYWORD_ONLY,
+                    autocomplete=(autocomplete or {}).get(p.name),
+                )
+            )
+        fn.__command_spec__ = CommandSpec(  # type: ignore[attr-defined]
+            name=" ".join(name.lower().split()),
+            help=help,
+            callback=fn,
+            aliases=tuple(" ".join(a.lower().split()) for a in aliases),
+            args=tuple(specs),
+            moderator_only=moderator_only,
+            cooldown=cooldown,
+            hidden=hidden,
+            examples=tuple(examples),
+        )
+        return fn
+
+    return decorate

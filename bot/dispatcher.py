@@ -1,0 +1,190 @@
+"""Turns an Incoming into replies: parse, permissions, cooldowns, and the one error handler.
+
+Every surface ends here (typed text, slash commands, context-menu actions), so a user
+sees the same hint for the same mistake everywhere and never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+
+from bot.commands import CommandSpec
+from bot.context import CommandContext
+from bot.cooldowns import Cooldowns
+from bot.errors import CooldownActive, PermissionDenied, UsageError, UserError
+from bot.model import Incoming, Reply
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+log = logging.getLogger(__name__)
+
+ActionCallback = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Outcome:
+    """What the adapter should do in answer to one incoming command."""
+
+    replies: list[Reply] = field(default_factory=list)
+    status: str = "ok"  # ok | usage | denied | cooldown | user_error | error | unknown
+    delete_trigger: bool = False
+    error_ref: str | None = None
+    command: str | None = None
+
+
+def as_replies(result: Any) -> list[Reply]:
+    """Cogs may return a Reply, a str, a list of either, or None."""
+    if result is None:
+        return []
+    if isinstance(result, (Reply, str)):
+        result = [result]
+    out = []
+    for item in result:
+        out.append(Reply(text=item) if isinstance(item, str) else item)
+    return out
+
+
+class Dispatcher:
+    def __init__(self, core: BotCore) -> None:
+        self.core = core
+        self.cooldowns = Cooldowns()
+        self._by_name: dict[str, CommandSpec] = {}
+        self._specs: list[CommandSpec] = []
+        self._actions: dict[str, ActionCallback] = {}
+
+    # -- registry --------------------------------------------------------------------
+
+    def register(self, specs: Iterable[CommandSpec]) -> None:
+        for spec in specs:
+            for key in (spec.name, *spec.aliases):
+                if key in self._by_name:
+                    raise ValueError(f"duplicate command name or alias {key!r}")
+                self._by_name[key] = spec
+            self._specs.append(spec)
+
+    def register_action(self, name: str, callback: ActionCallback) -> None:
+        """Actions are operations adapters call directly (e.g. "report_message")."""
+        if name in self._actions:
+            raise ValueError(f"duplicate action {name!r}")
+        self._actions[name] = callback
+
+    @property
+    def specs(self) -> list[CommandSpec]:
+        return sorted(self._specs, key=lambda s: s.name)
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(" ".join(name.lower().split()))
+
+    def subcommands(self, group: str) -> list[CommandSpec]:
+        return [s for s in self.specs if s.parent == group]
+
+    def resolve(self, body: str) -> tuple[CommandSpec | None, str, str]:
+        """Split "feeds add url" into (spec, invoked name, argument text); longest name wins."""
+        parts = body.split(maxsplit=2)
+        if not parts:
+            return None, "", ""
+        first = parts[0].lower()
+        if len(parts) >= 2:
+            two = f"{first} {parts[1].lower()}"
+            spec = self._by_name.get(two)
+            if spec is not None:
+                return spec, two, parts[2] if len(parts) > 2 else ""
+        spec = self._by_name.get(first)
+        rest = body.split(maxsplit=1)
+        return spec, first, rest[1] if len(rest) > 1 else ""
+
+    # -- entry points ----------------------------------------------------------------
+
+    def is_command(self, text: str) -> bool:
+        prefix = self.core.prefix
+        return text.startswith(prefix) and len(text) > len(prefix) and text[len(prefix)].isalpha()
+
+    async def handle(self, incoming: Incoming) -> Outcome | None:
+        """Handle a typed message. None means it was not addressed to the bot."""
+        text = incoming.text.strip()
+        if not self.is_command(text):
+            return None
+        body = text[len(self.core.prefix) :]
+        spec, invoked, argtext = self.resolve(body)
+        if spec is None:
+            if not self.core.config.bot.reply_to_unknown:
+                return None
+            return self._unknown(invoked)
+        return await self._run(spec, incoming, lambda: spec.parse(argtext))
+
+    async def invoke(self, spec: CommandSpec, incoming: Incoming, raw_args: dict[str, Any]) -> Outcome:
+        """Run a command whose arguments came typed (slash command options)."""
+        return await self._run(spec, incoming, lambda: spec.convert(raw_args))
+
+    async def perform(self, action: str, incoming: Incoming, **kwargs: Any) -> Outcome:
+        """Run a registered action with the same error handling as commands."""
+        callback = self._actions.get(action)
+        if callback is None:
+            return Outcome([Reply("That isn't available on this bot.", ephemeral=True)], status="unknown")
+        ctx = CommandContext(self.core, incoming, None)
+        return await self._guard(ctx, action, lambda: callback(ctx, **kwargs))
+
+    # -- internals -------------------------------------------------------------------
+
+    def _unknown(self, invoked: str) -> Outcome:
+        names = sorted({s.words[0] for s in self._specs if not s.hidden})
+        hint = ""
+        match = process.extractOne(invoked, names, scorer=fuzz.ratio, score_cutoff=60)
+        if match:
+            hint = f" Did you mean `{self.core.prefix}{match[0]}`?"
+        safe = invoked.replace("`", "'")[:30]
+        text = f"I don't know the command `{self.core.prefix}{safe}`.{hint} Type `{self.core.prefix}help` for the list."
+        return Outcome([Reply(text, ephemeral=True)], status="unknown")
+
+    async def _run(self, spec: CommandSpec, incoming: Incoming, parse: Callable[[], dict[str, Any]]) -> Outcome:
+        ctx = CommandContext(self.core, incoming, spec)
+
+        async def call() -> Any:
+            if spec.moderator_only and not incoming.author.is_moderator:
+                raise PermissionDenied(f"Sorry, `{self.core.prefix}{spec.name}` is for the forum's moderators.")
+            if spec.cooldown and not incoming.author.is_moderator:
+                uses, per = spec.cooldown
+                key = (incoming.author.platform, incoming.author.id, spec.name)
+                wait = self.cooldowns.hit(key, uses, per)
+                if wait > 0:
+                    raise CooldownActive(wait)
+            kwargs = parse()
+            return await spec.callback(ctx, **kwargs)
+
+        return await self._guard(ctx, spec.name, call)
+
+    async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
+        prefix = self.core.prefix
+        try:
+            result = await call()
+        except UsageError as e:
+            lines = [f"⚠️ {e.message}"]
+            if ctx.spec is not None:
+                lines.append(f"Usage: `{ctx.spec.usage(prefix)}` (more: `{prefix}help {ctx.spec.name}`)")
+            return Outcome([Reply("\n".join(lines), ephemeral=True)], status="usage", command=name)
+        except PermissionDenied as e:
+            return Outcome([Reply(e.message, ephemeral=True)], status="denied", command=name)
+        except CooldownActive as e:
+            return Outcome([Reply(e.message, ephemeral=True)], status="cooldown", command=name)
+        except UserError as e:
+            return Outcome([Reply(e.message, ephemeral=True)], status="user_error", command=name)
+        except Exception:
+            ref = secrets.token_hex(3)
+            # The message text is left out of the log on purpose: reports may name children.
+            log.exception(
+                "command failed ref=%s command=%s platform=%s place=%s",
+                ref,
+                name,
+                ctx.incoming.place.platform,
+                ctx.incoming.place.id,
+            )
+            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
+            return Outcome([Reply(text, ephemeral=True)], status="error", error_ref=ref, command=name)
+        return Outcome(as_replies(result), delete_trigger=ctx.delete_trigger, command=name)

@@ -1,0 +1,34 @@
+"""Exceptions cogs raise to tell the central error handler what kind of failure it was.
+
+Only these reach users as text. Anything else is an unexpected error: it is logged with a
+reference id and the user sees only that id.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base for errors whose message is safe and useful to show to the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(BotError):
+    """The command text could not be understood; the reply adds the usage line."""
+
+
+class UserError(BotError):
+    """The request was understood but cannot be done (unknown id, nothing to show...)."""
+
+
+class PermissionDenied(BotError):
+    """The user may not run this command."""
+
+
+class CooldownActive(BotError):
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before using that again.")
+        self.retry_after = retry_after

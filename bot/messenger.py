@@ -1,0 +1,46 @@
+"""What an adapter offers for messages the bot starts itself (feed posts, moderator notices).
+
+Replies to commands go back through the adapter that received them; everything else goes
+through a Messenger looked up by platform, so cogs and feeds never touch a platform library.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from bot.model import ChannelRef, Reply
+
+
+class DeliveryError(Exception):
+    """A send failed. `permanent` means retrying will not help (unknown channel, no access)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class Messenger(Protocol):
+    platform: str
+    can_edit: bool
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+        """Post and return the platform's message id once the platform has confirmed it.
+
+        `nonce` is a stable id for this delivery: adapters that can (Discord) use it so a
+        retried send is not posted twice. Raise DeliveryError on failure.
+        """
+        ...
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        """Replace a message this bot posted. Raise DeliveryError on failure."""
+        ...
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        """Delete a message (a command a parent typed, or the bot's own)."""
+        ...
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        """Send a private message to a user; return the message id."""
+        ...

@@ -1,0 +1,123 @@
+"""The neutral message model every adapter translates to and from.
+
+Cogs only ever see these types, so one cog serves Discord, Slack and the console alike.
+Ids are strings on every platform; storage is keyed by (platform, scope_id), where the
+scope is a Discord guild, a Slack team, or "console".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who sent a message or ran a command."""
+
+    platform: str
+    id: str
+    name: str
+    is_moderator: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.id)
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """The minimum needed to post somewhere: what outbound delivery stores."""
+
+    platform: str
+    scope_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message was seen: a channel, a thread's channel, or a direct message."""
+
+    platform: str
+    scope_id: str
+    id: str
+    name: str
+    is_direct: bool = False
+
+    @property
+    def ref(self) -> ChannelRef:
+        return ChannelRef(self.platform, self.scope_id, self.id)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message (or slash command, or shortcut) arriving from a platform."""
+
+    text: str
+    author: Actor
+    place: Place
+    message_id: str | None = None
+    thread_id: str | None = None
+    # "prefix" for !commands typed in chat, "slash" for slash commands, "action" for
+    # context menus/shortcuts, "cli" for `sendbot ask`. Cogs rarely need it; adapters do.
+    surface: str = "prefix"
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class CardField:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    """Rich content: an embed on Discord, Block Kit on Slack, framed text on the console.
+
+    Text is the neutral markup of bot.markup: **bold**, *italic*, [label](url), `- ` lists.
+    """
+
+    title: str
+    body: str = ""
+    fields: tuple[CardField, ...] = ()
+    url: str | None = None
+    footer: str | None = None
+    colour: int | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a cog answers. An adapter that lacks a feature degrades, never drops:
+    ephemeral falls back to a direct message, then to a public reply."""
+
+    text: str = ""
+    card: Card | None = None
+    ephemeral: bool = False
+    files: tuple[Attachment, ...] = ()
+
+    def plain_fallback(self) -> str:
+        """Text for surfaces that need one (notifications, Slack's `text`)."""
+        if self.text:
+            return self.text
+        if self.card:
+            return self.card.title
+        return ""
+
+
+@dataclass(frozen=True)
+class ReportedMessage:
+    """A message someone flagged as misinformation through a platform's context menu."""
+
+    text: str
+    author: Actor
+    place: Place
+    message_id: str
+    link: str | None = None

@@ -1,0 +1,87 @@
+"""!help: generated from the command specs, so it can never drift from what exists."""
+
+from __future__ import annotations
+
+from bot.cog import Cog
+from bot.commands import CommandSpec, Rest, command
+from bot.context import CommandContext
+from bot.core import BotCore
+from bot.errors import UserError
+from bot.model import Card, CardField, Reply
+
+SIGNPOST = (
+    "Not legal advice. Free independent help: your local SENDIASS, "
+    "IPSEA (ipsea.org.uk), Contact (contact.org.uk) and your parent carer forum."
+)
+
+
+class HelpCog(Cog):
+    name = "help"
+    description = "How to use the bot."
+
+    @command(
+        "help",
+        help="List the commands, or explain one: `!help timeline`.",
+        aliases=("commands",),
+        args_help={"topic": "a command name, e.g. rights"},
+        examples=("!help", "!help rights"),
+    )
+    async def help(self, ctx: CommandContext, topic: Rest = "") -> Reply:  # type: ignore[assignment]
+        dispatcher = self.core.dispatcher
+        p = ctx.prefix
+        if topic:
+            name = topic.strip().lstrip(p).lower()
+            spec = dispatcher.get(name)
+            if spec is None or (spec.hidden and not ctx.author.is_moderator):
+                raise UserError(f"There is no command called `{p}{name[:30]}`. Type `{p}help` for the list.")
+            return Reply(card=self._detail(spec, ctx))
+        lines = []
+        mod_lines = []
+        seen_groups: set[str] = set()
+        for spec in dispatcher.specs:
+            if spec.hidden:
+                continue
+            top = spec.words[0]
+            if spec.parent:
+                # A group shows once; `!help feeds` lists its subcommands.
+                if top in seen_groups or dispatcher.get(top) is not None:
+                    continue
+                seen_groups.add(top)
+            line = f"`{p}{spec.name}` – {spec.help.splitlines()[0]}"
+            if spec.moderator_only:
+                mod_lines.append(line)
+            else:
+                lines.append(line)
+        fields: list[CardField] = []
+        if ctx.author.is_moderator and mod_lines:
+            fields.append(CardField("For moderators", "\n".join(mod_lines)))
+        return Reply(
+            card=Card(
+                title="SEND forum bot: commands",
+                body="\n".join(lines) + f"\n\nType `{p}help <command>` for details.",
+                fields=tuple(fields),
+                footer=SIGNPOST,
+            )
+        )
+
+    def _detail(self, spec: CommandSpec, ctx: CommandContext) -> Card:
+        p = ctx.prefix
+        fields = [CardField("Usage", f"`{spec.usage(p)}`")]
+        described = [a for a in spec.args if a.help]
+        if described:
+            fields.append(CardField("Arguments", "\n".join(f"`{a.name}`: {a.help}" for a in described)))
+        if spec.aliases:
+            fields.append(CardField("Also", ", ".join(f"`{p}{a}`" for a in spec.aliases)))
+        subs = [s for s in self.core.dispatcher.subcommands(spec.name) if not s.hidden]
+        if subs:
+            lines = [f"`{s.usage(p)}` – {s.help.splitlines()[0]}" for s in subs]
+            fields.append(CardField("Subcommands", "\n".join(lines)))
+        if spec.examples:
+            fields.append(CardField("Examples", "\n".join(f"`{e}`" for e in spec.examples)))
+        if spec.moderator_only:
+            fields.append(CardField("Who", "Moderators only"))
+        return Card(title=f"{p}{spec.name}", body=spec.help, fields=tuple(fields))
+
+
+def setup(core: BotCore) -> Cog:
+    return HelpCog(core)

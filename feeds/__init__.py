@@ -1,0 +1,1 @@
+"""The feeds pipeline: fetch, parse, normalise, filter, ledger, deliver."""

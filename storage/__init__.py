@@ -1,0 +1,1 @@
+"""Persistence: one aiosqlite database, versioned migrations, one repository per concern."""

@@ -1,0 +1,164 @@
+"""A test harness that runs commands through the real dispatcher, cogs and SQLite storage.
+
+    h = await Harness.create(tmp_path)
+    replies = await h.say("!rights ehcp")
+
+Outbound messages (feed posts, moderator notices) are recorded by a RecordingMessenger
+registered for each platform name the test uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, parse
+from bot.core import BotCore
+from bot.dispatcher import Outcome
+from bot.markup import to_plain
+from bot.messenger import DeliveryError
+from bot.model import Actor, ChannelRef, Incoming, Place, Reply
+
+
+@dataclass
+class Sent:
+    kind: str  # post | edit | delete | direct
+    channel: ChannelRef | None
+    reply: Reply | None
+    message_id: str
+    nonce: str | None = None
+    user_id: str | None = None
+
+
+@dataclass
+class RecordingMessenger:
+    platform: str
+    can_edit: bool = True
+    sent: list[Sent] = field(default_factory=list)
+    fail_next: list[DeliveryError] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def _next(self) -> str:
+        return f"{self.platform}-m{next(self._ids)}"
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        mid = self._next()
+        self.sent.append(Sent("post", channel, reply, mid, nonce=nonce))
+        return mid
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        self.sent.append(Sent("edit", channel, reply, message_id))
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        self.sent.append(Sent("delete", channel, None, message_id))
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        mid = self._next()
+        self.sent.append(Sent("direct", None, reply, mid, user_id=user_id))
+        return mid
+
+    def posts(self) -> list[Sent]:
+        return [s for s in self.sent if s.kind == "post"]
+
+
+def reply_text(reply: Reply) -> str:
+    """All the visible text of a reply, plain, for assertions."""
+    parts = [reply.text]
+    if reply.card:
+        c = reply.card
+        parts += [c.title, c.body, *(f"{f.name}\n{f.value}" for f in c.fields), c.url or "", c.footer or ""]
+    return to_plain("\n".join(p for p in parts if p))
+
+
+class FixedClock:
+    def __init__(self, start: datetime) -> None:
+        self.value = start
+
+    def __call__(self) -> datetime:
+        return self.value
+
+    def advance(self, **kwargs: float) -> None:
+        from datetime import timedelta
+
+        self.value += timedelta(**kwargs)
+
+
+class Harness:
+    def __init__(self, core: BotCore, clock: FixedClock) -> None:
+        self.core = core
+        self.clock = clock
+        self.messengers: dict[str, RecordingMessenger] = {}
+        self._ids = itertools.count(1)
+        for platform in ("console", "discord", "slack"):
+            m = RecordingMessenger(platform)
+            self.messengers[platform] = m
+            core.register_messenger(m)
+
+    @classmethod
+    async def create(
+        cls,
+        tmp_path: Path,
+        config: dict[str, Any] | None = None,
+        *,
+        cog_modules: Iterable[str] | None = None,
+        now: datetime = datetime(2026, 11, 27, 12, 0, tzinfo=UTC),
+        start: bool = True,
+    ) -> Harness:
+        data = dict(config or {})
+        data.setdefault("storage", {"path": str(tmp_path / "test.sqlite3")})
+        data.setdefault("console", {"attachments_dir": str(tmp_path / "attachments")})
+        data.setdefault("feeds", {}).setdefault("enabled", False)
+        cfg: Config = parse(data, environ={})
+        clock = FixedClock(now)
+        core = await BotCore.create(cfg, cog_modules=cog_modules, clock=clock)
+        h = cls(core, clock)
+        if start:
+            await core.start()
+        return h
+
+    async def close(self) -> None:
+        await self.core.stop()
+
+    def incoming(
+        self,
+        text: str,
+        *,
+        moderator: bool = False,
+        user_id: str = "u1",
+        name: str = "Parent",
+        platform: str = "console",
+        scope: str = "console",
+        channel: str = "general",
+        direct: bool = False,
+        surface: str = "prefix",
+    ) -> Incoming:
+        return Incoming(
+            text=text,
+            author=Actor(platform, user_id, name, is_moderator=moderator),
+            place=Place(platform, scope, channel, channel, is_direct=direct),
+            message_id=f"in{next(self._ids)}",
+            surface=surface,
+        )
+
+    async def outcome(self, text: str, **kw: Any) -> Outcome:
+        result = await self.core.dispatcher.handle(self.incoming(text, **kw))
+        assert result is not None, f"{text!r} was not treated as a command"
+        return result
+
+    async def say(self, text: str, **kw: Any) -> list[Reply]:
+        return (await self.outcome(text, **kw)).replies
+
+    async def say_text(self, text: str, **kw: Any) -> str:
+        return "\n".join(reply_text(r) for r in await self.say(text, **kw))
+
+    def sent(self, platform: str = "console", where: Callable[[Sent], bool] | None = None) -> list[Sent]:
+        items = self.messengers[platform].sent
+        return [s for s in items if where is None or where(s)]
