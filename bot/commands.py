@@ -9,6 +9,10 @@ Signature rules for a command method `async def name(self, ctx, a: int, b: str =
 - a parameter annotated `Rest` takes the remaining text verbatim (free text such as a report);
 - keyword-only parameters are `key=value` options that may appear anywhere in the text;
 - types: str, int, bool, `Literal[...]` choices, and `Rest`.
+
+`autocomplete={"topic": "complete_topic"}` names a cog method
+`async def complete_topic(self, partial: str) -> list[tuple[str, str]]` returning (label, value)
+pairs; adapters with autocomplete (Discord slash options) call it.
 """
 
 from __future__ import annotations

@@ -102,6 +102,9 @@ class Reply:
     card: Card | None = None
     ephemeral: bool = False
     files: tuple[Attachment, ...] = ()
+    # The one role a feed subscription was explicitly configured to ping; adapters allow
+    # that role only. Every other mention in any reply is rendered inert.
+    ping_role: str | None = None
 
     def plain_fallback(self) -> str:
         """Text for surfaces that need one (notifications, Slack's `text`)."""
