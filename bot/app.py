@@ -46,6 +46,7 @@ def build_adapter(name: str, core: BotCore) -> Any:
 
 async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
     core = await BotCore.create(config)
+    core.serving = True
     runners: list[Any] = []
     platforms = selected_platforms(config)
     if platforms:

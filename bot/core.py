@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 class BotCore:
     def __init__(self, config: Config, db: Database, *, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        # True only under `sendbot run`: cogs start background loops (feed polling, report
+        # retention) only then, so `sendbot ask` and tests never poll the network by surprise.
+        self.serving = False
         self.db = db
         self.audit = AuditLog(db)
         self.dispatcher = Dispatcher(self)
