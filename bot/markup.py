@@ -33,13 +33,27 @@ def bold(text: str) -> str:
     return f"**{text}**"
 
 
+_ESCAPED_RE = re.compile(r"\\([\\`*_~|\[\]()>#])")
+_PUA = 0xE000  # private-use code points stand in for escaped characters while formatting
+
+
+def _protect(text: str) -> str:
+    """Hide escaped characters from the formatting patterns (restored by _restore)."""
+    return _ESCAPED_RE.sub(lambda m: chr(_PUA + ord(m.group(1))), text)
+
+
+def _restore(text: str) -> str:
+    return re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group(0)) - _PUA), text)
+
+
 def to_plain(text: str) -> str:
     """For the console and notification fallbacks: links become "label (url)"."""
+    text = _protect(text)
     text = _LINK_RE.sub(lambda m: m.group(2) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
     text = _BOLD_RE.sub(r"\1", text)
     text = _ITALIC_RE.sub(r"\1", text)
     text = text.replace("`", "")
-    return unescape(text)
+    return _restore(text)
 
 
 def _slack_escape(text: str) -> str:
@@ -49,11 +63,12 @@ def _slack_escape(text: str) -> str:
 def to_slack_mrkdwn(text: str) -> str:
     """Slack mrkdwn, with &, < and > escaped everywhere outside the links we build, so that
     text such as <!everyone> or <@U123> from a feed or a report can never ping."""
+    text = _protect(text)
     out: list[str] = []
     pos = 0
     for m in _LINK_RE.finditer(text):
         out.append(_slack_inline(text[pos : m.start()]))
-        label = _slack_escape(unescape(m.group(1))).replace("|", "∣")
+        label = _slack_escape(_restore(m.group(1))).replace("|", "∣")
         out.append(f"<{m.group(2)}|{label}>")
         pos = m.end()
     out.append(_slack_inline(text[pos:]))
@@ -63,4 +78,4 @@ def to_slack_mrkdwn(text: str) -> str:
 def _slack_inline(text: str) -> str:
     text = _slack_escape(text)
     text = _BOLD_RE.sub(r"*\1*", text)
-    return unescape(text)
+    return _restore(text)

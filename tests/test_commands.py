@@ -1,0 +1,111 @@
+"""Argument parsing of command specs: what parents type must parse, or fail with a clear hint."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+
+from bot.commands import Rest, command, tokenize
+from bot.errors import UsageError
+
+
+class Sample:
+    @command("feeds add", help="Add a feed.", args_help={"url": "the feed address"})
+    async def add(self, ctx: object, url: str, *, include: str = "", latest: int = 0) -> None: ...
+
+    @command("report", help="Report.")
+    async def report(
+        self, ctx: object, text: Rest, *, who: Literal["school", "LA", "health", "other"] = "other"
+    ) -> None: ...
+
+    @command("show", help="Show.")
+    async def show(self, ctx: object, id: int, verbose: bool = False) -> None: ...
+
+
+def spec(name: str):  # type: ignore[no-untyped-def]
+    return getattr(Sample, name).__command_spec__
+
+
+def test_tokenize_honours_straight_and_curly_quotes() -> None:
+    values = [t.value for t in tokenize("a \"b c\" “d e” 'f g' h")]
+    assert values == ["a", "b c", "d e", "f g", "h"]
+
+
+def test_lone_apostrophe_is_literal_text() -> None:
+    assert [t.value for t in tokenize("they're wrong")] == ["they're", "wrong"]
+
+
+def test_options_anywhere_and_positional() -> None:
+    got = spec("add").parse("include=send,ehc https://example.org/feed latest=3")
+    assert got == {"url": "https://example.org/feed", "include": "send,ehc", "latest": 3}
+
+
+def test_missing_required_argument_names_it() -> None:
+    with pytest.raises(UsageError, match="Missing `url`"):
+        spec("add").parse("")
+
+
+def test_bad_int_option_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="`latest` should be a whole number"):
+        spec("add").parse("https://x.org latest=many")
+
+
+def test_unexpected_extra_words_are_reported() -> None:
+    with pytest.raises(UsageError, match="didn't expect `surplus words`"):
+        spec("add").parse("https://x.org surplus words")
+
+
+def test_repeated_option_is_rejected() -> None:
+    with pytest.raises(UsageError, match="given twice"):
+        spec("add").parse("https://x.org latest=1 latest=2")
+
+
+def test_rest_keeps_original_text_and_pulls_out_options() -> None:
+    got = spec("report").parse('the school said "EHCPs are gone"  now who=school')
+    assert got == {"text": 'the school said "EHCPs are gone"  now', "who": "school"}
+
+
+def test_rest_when_option_in_the_middle_joins_remaining_words() -> None:
+    got = spec("report").parse("told who=la that it changed")
+    assert got == {"text": "told that it changed", "who": "LA"}
+
+
+def test_choice_is_case_insensitive_and_validated() -> None:
+    with pytest.raises(UsageError, match="one of: school, LA, health, other"):
+        spec("report").parse("text who=parliament")
+
+
+def test_int_accepts_hash_prefix_and_bool_words() -> None:
+    assert spec("show").parse("#12 yes") == {"id": 12, "verbose": True}
+    with pytest.raises(UsageError, match="yes or no"):
+        spec("show").parse("12 perhaps")
+
+
+def test_quoted_option_like_text_is_not_an_option() -> None:
+    got = spec("report").parse('"who=school" is what they wrote')
+    assert got["who"] == "other"
+    assert got["text"].startswith('"who=school"')
+
+
+def test_convert_for_typed_surfaces_checks_unknown_and_types() -> None:
+    s = spec("show")
+    assert s.convert({"id": "7"}) == {"id": 7, "verbose": False}
+    with pytest.raises(UsageError, match="Unknown option"):
+        s.convert({"id": "7", "colour": "red"})
+
+
+def test_usage_line_is_generated_from_the_signature() -> None:
+    assert spec("add").usage() == "!feeds add <url> [include=…] [latest=…]"
+    assert spec("report").usage("?") == "?report <text…> [who=…]"
+    assert spec("add").parent == "feeds"
+
+
+def test_decorator_rejects_sync_functions_and_unknown_types() -> None:
+    with pytest.raises(TypeError):
+        command("x", help="x")(lambda self, ctx: None)  # type: ignore[arg-type]
+
+    async def bad(self: object, ctx: object, when: float) -> None: ...
+
+    with pytest.raises(TypeError, match="unsupported"):
+        command("y", help="y")(bad)

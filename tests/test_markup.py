@@ -1,0 +1,19 @@
+from bot.markup import escape, link, to_plain, to_slack_mrkdwn
+
+
+def test_plain_text_links_and_bold() -> None:
+    assert to_plain("**Law**: [s.36](https://l.gov.uk/36)") == "Law: s.36 (https://l.gov.uk/36)"
+    assert to_plain("[https://x.org](https://x.org)") == "https://x.org"
+
+
+def test_escaped_untrusted_text_cannot_make_links() -> None:
+    hostile = "[click](https://evil.example) **shout** @everyone"
+    safe = escape(hostile)
+    assert to_plain(safe) == hostile  # shown literally...
+    assert "<https://evil.example|" not in to_slack_mrkdwn(safe)  # ...never as a link
+
+
+def test_slack_mrkdwn_escapes_control_sequences() -> None:
+    out = to_slack_mrkdwn("<!everyone> <@U123> & " + link("IPSEA", "https://www.ipsea.org.uk"))
+    assert out == "&lt;!everyone&gt; &lt;@U123&gt; &amp; <https://www.ipsea.org.uk|IPSEA>"
+    assert to_slack_mrkdwn("**bold**") == "*bold*"

@@ -1,0 +1,90 @@
+"""Storage on a real SQLite file: migrations, pragmas, transactions, the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.model import Actor
+from storage.audit import AuditLog
+from storage.db import Database, Migration, bundled_migrations
+
+
+async def test_migrations_apply_to_an_empty_database_and_are_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "bot.sqlite3"
+    db = await Database.open(path)
+    try:
+        versions = await db.applied_versions()
+        assert versions == [m.version for m in bundled_migrations()]
+        row = await db.fetchone("PRAGMA user_version")
+        assert row is not None and row[0] == versions[-1]
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+    finally:
+        await db.close()
+    assert path.exists()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await db.migrate(bundled_migrations()) == []
+        rows = await db.fetchall("SELECT version, COUNT(*) FROM schema_migrations GROUP BY version")
+        assert all(r[1] == 1 for r in rows)
+    finally:
+        await db.close()
+
+
+async def test_database_made_by_an_older_migration_set_upgrades(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    old = [Migration(1, "initial", bundled_migrations()[0].sql)]
+    db = await Database.open(path, migrations=old)
+    await AuditLog(db).record(Actor("console", "u", "Mod", True), "console", "test.kept")
+    await db.close()
+
+    newer = [*old, Migration(2, "add_thing", "CREATE TABLE thing (id INTEGER PRIMARY KEY, v TEXT);")]
+    db = await Database.open(path, migrations=newer)
+    try:
+        assert await db.applied_versions() == [1, 2]
+        await db.execute("INSERT INTO thing(v) VALUES ('x')")
+        entries = await AuditLog(db).recent("console", "console")
+        assert [e.action for e in entries] == ["test.kept"]  # data survived the upgrade
+    finally:
+        await db.close()
+
+
+async def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    broken = [Migration(1, "half", "CREATE TABLE a (id INTEGER);\nTHIS IS NOT SQL;")]
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(path, migrations=broken)
+    db = await Database.open(path, migrations=[])
+    try:
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "a" not in tables
+        assert await db.applied_versions() == []
+    finally:
+        await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    audit = AuditLog(db)
+    mod = Actor("console", "m1", "Mod", True)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await audit.record(mod, "console", "will.vanish", tx=tx)
+                raise RuntimeError("abort")
+        async with db.transaction() as tx:
+            await audit.record(mod, "console", "stays", target="report:1", detail="x" * 900, tx=tx)
+        entries = await audit.recent("console", "console")
+        assert [e.action for e in entries] == ["stays"]
+        assert entries[0].actor_name == "Mod" and len(entries[0].detail) == 500
+    finally:
+        await db.close()

@@ -1,0 +1,60 @@
+"""Project-wide rules: every cog loads, names are unique, platform libraries stay in adapters."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot.core import BotCore
+from cogs import COG_MODULES
+from tests.harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM_LIBS = {"discord", "slack_bolt", "slack_sdk"}
+
+
+async def test_every_cog_loads_and_no_two_commands_share_a_name(tmp_path: Path) -> None:
+    h = await Harness.create(tmp_path)  # loads every module in COG_MODULES
+    try:
+        core: BotCore = h.core
+        assert len(core.cogs) == len(COG_MODULES)
+        seen: dict[str, str] = {}
+        for spec in core.dispatcher.specs:
+            for name in (spec.name, *spec.aliases):
+                assert name not in seen, f"{name!r} used by {seen[name]} and {spec.name}"
+                seen[name] = spec.name
+            assert spec.help.strip(), f"{spec.name} has no help text"
+            if spec.parent:
+                assert not any(a.kind == "rest" for a in spec.args[:-1]), spec.name
+    finally:
+        await h.close()
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_platform_libraries_are_imported_only_by_adapters() -> None:
+    offenders = []
+    for pkg in ("bot", "cogs", "feeds", "storage"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            if (ROOT / "bot" / "adapters") in path.parents:
+                continue
+            bad = imported_modules(path) & PLATFORM_LIBS
+            if bad:
+                offenders.append(f"{path.relative_to(ROOT)}: {sorted(bad)}")
+    assert not offenders, offenders
+
+
+def test_storage_and_cogs_do_not_import_adapters() -> None:
+    for pkg in ("cogs", "feeds", "storage"):
+        for path in (ROOT / pkg).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "bot.adapters" not in text, path
