@@ -9,6 +9,8 @@ import pytest
 from bot.commands import Rest, command, tokenize
 from bot.errors import UsageError
 
+Who = Literal["school", "LA", "health", "other"]
+
 
 class Sample:
     @command("feeds add", help="Add a feed.", args_help={"url": "the feed address"})
