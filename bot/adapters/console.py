@@ -159,9 +159,9 @@ class ConsoleAdapter:
         threading.Thread(target=reader, name="console-stdin", daemon=True).start()
         p = self.core.prefix
         if interactive:
-            role = "moderator" if self.actor.is_moderator else "member"
+            role = "a moderator" if self.actor.is_moderator else "a member (not a moderator)"
             self._print(
-                f"sendbot console: you are {self.actor.name} ({role}) in #{self.place.name}. "
+                f"sendbot console: you are in #{self.place.name} as {self.actor.name!r}, {role}. "
                 f"Type {p}help for commands, Ctrl-D to quit."
             )
         while True:
