@@ -147,6 +147,8 @@ class Dispatcher:
         ctx = CommandContext(self.core, incoming, spec)
 
         async def call() -> Any:
+            if spec.private_input and not incoming.place.is_direct:
+                ctx.delete_trigger = True
             if spec.moderator_only and not incoming.author.is_moderator:
                 raise PermissionDenied(f"Sorry, `{self.core.prefix}{spec.name}` is for the forum's moderators.")
             if spec.cooldown and not incoming.author.is_moderator:
@@ -168,13 +170,24 @@ class Dispatcher:
             lines = [f"⚠️ {e.message}"]
             if ctx.spec is not None:
                 lines.append(f"Usage: `{ctx.spec.usage(prefix)}` (more: `{prefix}help {ctx.spec.name}`)")
-            return Outcome([Reply("\n".join(lines), ephemeral=True)], status="usage", command=name)
+            return Outcome(
+                [Reply("\n".join(lines), ephemeral=True)],
+                status="usage",
+                command=name,
+                delete_trigger=ctx.delete_trigger,
+            )
         except PermissionDenied as e:
-            return Outcome([Reply(e.message, ephemeral=True)], status="denied", command=name)
+            return Outcome(
+                [Reply(e.message, ephemeral=True)], status="denied", command=name, delete_trigger=ctx.delete_trigger
+            )
         except CooldownActive as e:
-            return Outcome([Reply(e.message, ephemeral=True)], status="cooldown", command=name)
+            return Outcome(
+                [Reply(e.message, ephemeral=True)], status="cooldown", command=name, delete_trigger=ctx.delete_trigger
+            )
         except UserError as e:
-            return Outcome([Reply(e.message, ephemeral=True)], status="user_error", command=name)
+            return Outcome(
+                [Reply(e.message, ephemeral=True)], status="user_error", command=name, delete_trigger=ctx.delete_trigger
+            )
         except Exception:
             ref = secrets.token_hex(3)
             # The message text is left out of the log on purpose: reports may name children.
@@ -186,5 +199,11 @@ class Dispatcher:
                 ctx.incoming.place.id,
             )
             text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-            return Outcome([Reply(text, ephemeral=True)], status="error", error_ref=ref, command=name)
+            return Outcome(
+                [Reply(text, ephemeral=True)],
+                status="error",
+                error_ref=ref,
+                command=name,
+                delete_trigger=ctx.delete_trigger,
+            )
         return Outcome(as_replies(result), delete_trigger=ctx.delete_trigger, command=name)
