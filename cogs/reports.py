@@ -113,6 +113,7 @@ class ReportsCog(Cog):
         now = self.core.now()
         cutoff = now - timedelta(days=self.settings.retention_days)
         counts = await self.repo.apply_retention(closed_before=cutoff, at=now)
+        await self._retract(counts)
         log.info(
             "report retention: erased %d closed report(s) and %d note(s) older than %d days",
             counts.reports,
@@ -129,6 +130,21 @@ class ReportsCog(Cog):
         for report in due:
             await self._announce(report.id, None)
         return len(due)
+
+    async def _retract(self, *erased: EraseCounts) -> None:
+        """Remove the moderators' announcements that quoted erased text (best effort: a
+        moderator may already have deleted one, or the adapter may not be running)."""
+        for counts in erased:
+            for report_id, platform, scope_id, message_id in counts.announcements:
+                channel = self.moderator_channel(platform, scope_id)
+                messenger = self.core.messengers.get(platform)
+                if channel is None or messenger is None:
+                    log.warning("report #%d: cannot remove its announcement now (no channel or adapter)", report_id)
+                    continue
+                try:
+                    await messenger.delete(channel, message_id)
+                except Exception as e:
+                    log.warning("report #%d: could not remove its announcement (%s)", report_id, type(e).__name__)
 
     # -- announcing ------------------------------------------------------------------
 
@@ -303,6 +319,7 @@ class ReportsCog(Cog):
                 ephemeral=True,
             )
         counts = await self.repo.erase_reporter(platform, user, reason="forgotten", at=self.core.now())
+        await self._retract(counts)
         # Counts only: logging who asked to be forgotten would defeat the purpose.
         log.info("forgetme: erased %d report(s) and %d note(s)", counts.reports, counts.notes)
         if not counts.reports:
@@ -409,7 +426,7 @@ class ReportsCog(Cog):
         return self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
 
     @command("reports note", help="Moderators: add a private note to a report.", moderator_only=True)
-    async def reports_note(self, ctx: CommandContext, id: int, text: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
         text = text.strip()
         if not text:
             raise UsageError("Write the note after the report number.")
@@ -467,7 +484,7 @@ class ReportsCog(Cog):
         args_help={"topic": "a !rights topic, e.g. ehcp"},
         examples=("!reports correct 12 ehcp",),
     )
-    async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest) -> Reply:
         p = self.core.prefix
         query = topic.strip()
         if not query:
@@ -549,6 +566,7 @@ class ReportsCog(Cog):
             # The purged user's id is left out of the audit entry on purpose.
             detail = f"{made.reports} made, {about.reports} of their messages"
             await self._audit(ctx, "report.purge-user", None, detail, tx=tx)
+        await self._retract(made, about)
         notes = made.notes + about.notes
         if not (made.reports or about.reports):
             return self._reply(ctx, "I have no reports from or about that member in this forum. Nothing was deleted.")

@@ -27,10 +27,14 @@ EraseReason = Literal["forgotten", "purged", "retention"]
 # Ids per `IN (...)` query: well under SQLite's bound-parameter limit.
 _CHUNK = 500
 
+# A direct-message channel identifies the conversation with one person, so its id and name
+# go too; a public channel's id stays (the correction was posted there).
 _ERASE_SET = (
     "text = NULL, reporter_id = NULL, message_id = NULL, message_link = NULL,"
     " message_author_id = NULL, message_author_name = NULL, resolution = NULL,"
-    " erased = ?, erased_at = ?"
+    " channel_id = CASE WHEN channel_is_direct THEN '' ELSE channel_id END,"
+    " channel_name = CASE WHEN channel_is_direct THEN '' ELSE channel_name END,"
+    " announce_message_id = NULL, erased = ?, erased_at = ?"
 )
 
 
@@ -113,6 +117,9 @@ class Note:
 class EraseCounts:
     reports: int = 0
     notes: int = 0
+    # (report id, platform, scope id, message id) of moderators' announcements that quoted
+    # the erased text: the caller removes them from the platform too.
+    announcements: tuple[tuple[int, str, str, str], ...] = ()
 
 
 class ReportsRepo:
@@ -343,7 +350,13 @@ class ReportsRepo:
     # -- erasing ---------------------------------------------------------------------
 
     async def _erase(self, t: Tx, where: str, params: Sequence[Any], reason: EraseReason, at: datetime) -> EraseCounts:
-        ids = [r[0] for r in await t.fetchall(f"SELECT id FROM reports WHERE {where}", params)]
+        rows = await t.fetchall(
+            f"SELECT id, platform, scope_id, announce_message_id FROM reports WHERE {where} AND erased IS NULL", params
+        )
+        ids = [r["id"] for r in rows]
+        posted = tuple(
+            (r["id"], r["platform"], r["scope_id"], r["announce_message_id"]) for r in rows if r["announce_message_id"]
+        )
         notes = 0
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
@@ -351,7 +364,7 @@ class ReportsRepo:
             cur = await t.execute(f"DELETE FROM report_notes WHERE report_id IN ({marks})", chunk)
             notes += cur.rowcount
             await t.execute(f"UPDATE reports SET {_ERASE_SET} WHERE id IN ({marks})", [reason, iso(at), *chunk])
-        return EraseCounts(len(ids), notes)
+        return EraseCounts(len(ids), notes, posted)
 
     async def erase_reporter(
         self,
@@ -390,7 +403,7 @@ class ReportsRepo:
         async with self.db.transaction() as t:
             return await self._erase(
                 t,
-                "status IN ('resolved', 'dismissed') AND closed_at < ? AND erased IS NULL",
+                "status IN ('resolved', 'dismissed') AND closed_at < ?",
                 [iso(closed_before)],
                 "retention",
                 at,

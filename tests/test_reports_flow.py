@@ -112,6 +112,10 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     assert "Not the same" not in ask
     done = await h.say_text("!forgetme confirm", user_id="u1")
     assert "deleted the text, your user id and 1 moderator note from 1 report" in done
+    # The announcement that quoted the text is removed from the moderators' channel too.
+    [removed] = [s for s in h.sent("console") if s.kind == "delete"]
+    assert removed.channel is not None and removed.channel.channel_id == MOD_CHANNEL
+    assert removed.message_id == notice.message_id
     assert "no stored reports" in await h.say_text("!myreports", user_id="u1")
     after = await h.say_text("!reports show 1", **MOD)
     assert "deleted at the reporter's request" in after and "SENCo" not in after
@@ -126,6 +130,10 @@ async def test_report_by_direct_message_is_not_deleted_and_correction_comes_back
     assert replies[0].ephemeral and "came by direct message" in replies[0].text
     assert replies[0].card is not None and "20 weeks" in replies[0].card.body
     assert console_posts(h, "dm-u1") == []
+    # Forgetting a report sent by DM also drops the DM channel's id (it identifies the person).
+    await h.say("!forgetme confirm", direct=True, channel="dm-u1")
+    report = await cog(h).repo.get(1)
+    assert report is not None and report.channel_id == "" and report.text is None
 
 
 @pytest.mark.parametrize(
@@ -213,12 +221,12 @@ async def test_members_cannot_run_moderator_commands(h: Harness, text: str) -> N
         ("!reports show", "usage", "Missing id"),
         ("!reports tag 1 Bad_Tag!", "usage", "Tags are lower-case letters"),
         ("!reports untag 1 never-added", "user_error", "has no tag never-added"),
-        ("!reports note 1", "usage", "Write the note"),
+        ("!reports note 1", "usage", "Missing text"),
         ("!reports 0", "usage", "starts at 1"),
         ("!reports 7", "user_error", "only 1 page"),
         ("!reports status=closed", "usage", "status should be one of"),
         ("!reports summary 0", "usage", "between 1 and 3650"),
-        ("!reports correct 1", "usage", "Name the !rights topic"),
+        ("!reports correct 1", "usage", "Missing topic"),
         ("!reports correct 1 no-such-topic", "user_error", "No !rights topic matches"),
         ("!reports correct 1 unsourced", "user_error", "has no sources"),
         ("!reports purge-user <#channel>", "usage", "user id or mention"),

@@ -27,10 +27,18 @@ async def test_retention_erases_closed_reports_after_the_configured_days(
         h.clock.advance(days=5)
         await h.say("!reports dismiss 2 duplicate", **MOD)
 
+        await cog(h).drain()
+        announced = {
+            int(s.reply.card.title.split("#")[1]): s.message_id
+            for s in h.sent("console")
+            if s.kind == "post" and s.reply and s.reply.card
+        }
         h.clock.advance(days=29)  # #1 closed 34 days ago, #2 29 days ago
         with caplog.at_level(logging.INFO, logger="cogs.reports"):
             counts = await cog(h).apply_retention()
         assert (counts.reports, counts.notes) == (1, 1)
+        deleted = [s.message_id for s in h.sent("console") if s.kind == "delete"]
+        assert deleted == [announced[1]]  # the announcement quoting #1 is gone
         assert "erased 1 closed report(s) and 1 note(s) older than 30 days" in caplog.text
         assert "resolved claim" not in caplog.text  # counts only, never content
 
