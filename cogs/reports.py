@@ -48,6 +48,9 @@ ANNOUNCE_RETRY_AFTER = timedelta(minutes=2)
 DRAIN_TIMEOUT = 10.0
 SUMMARY_MAX_DAYS = 3650
 
+# A link we will put inside [label](url): web addresses only, nothing that could close the
+# parenthesis or carry markup.
+_LINK_RE = re.compile(r"^https?://[^\s()<>\[\]`*_|]{1,500}$")
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # A user as typed by a moderator: a raw platform id, or a mention (<@123>, <@!123>, <@U123|name>).
 _USER_RE = re.compile(r"^(?:<@!?([A-Za-z0-9]{1,40})(?:\|[^>]{0,80})?>|@?([A-Za-z0-9][A-Za-z0-9._-]{0,63}))$")
@@ -286,7 +289,7 @@ class ReportsCog(Cog):
             channel_name=message.place.name,
             channel_is_direct=message.place.is_direct,
             message_id=message.message_id,
-            message_link=message.link if message.link and message.link.startswith(("https://", "http://")) else None,
+            message_link=message.link if message.link and _LINK_RE.match(message.link) else None,
             message_author_id=message.author.id,
             message_author_name=message.author.name,
         )

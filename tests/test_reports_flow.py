@@ -412,3 +412,36 @@ async def test_help_lists_report_commands(h: Harness) -> None:
     mod = await h.say_text("!help reports", **MOD)
     for sub in ("show", "tag", "note", "resolve", "dismiss", "correct", "summary", "purge-user"):
         assert f"!reports {sub}" in mod
+
+
+async def test_reporter_shown_only_when_configured_and_links_are_checked(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, reports={"show_reporter_to_moderators": True})
+    try:
+        await h.say("!report the school said X", user_id="u7", name="Pat **Bold**")
+        message = ReportedMessage(
+            text="claim",
+            author=Actor("console", "A1", "Author"),
+            place=Place("console", "console", "general", "general"),
+            message_id="m-1",
+            link="javascript:alert(1)",
+        )
+        await h.core.dispatcher.perform("report_message", h.incoming("", user_id="u8"), message=message)
+        bad = ReportedMessage(
+            text="claim two",
+            author=Actor("console", "A1", "Author"),
+            place=Place("console", "console", "general", "general"),
+            message_id="m-2",
+            link="https://ok.example/x)[evil](https://evil.example",
+        )
+        await h.core.dispatcher.perform("report_message", h.incoming("", user_id="u8"), message=bad)
+        await cog(h).drain()
+        card = console_posts(h, MOD_CHANNEL)[0].reply.card
+        assert card is not None
+        [reporter] = [f.value for f in card.fields if f.name == "Reporter"]
+        assert reporter == r"Pat \*\*Bold\*\* \(u7\)"  # escaped, so shown literally
+        assert "u7" in await h.say_text("!reports show 1", **MOD)
+        for report_id in (2, 3):
+            report = await cog(h).repo.get(report_id)
+            assert report is not None and report.message_link is None
+    finally:
+        await h.close()
