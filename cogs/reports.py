@@ -41,6 +41,7 @@ Who = Literal["school", "LA", "health", "other"]
 ListStatus = Literal["open", "resolved", "dismissed", "all"]
 
 PAGE_SIZE = 10
+MY_REPORTS_SHOWN = 20
 NOTE_LIMIT = 1000
 MAINTENANCE_INTERVAL = 3600.0  # seconds between retention runs (and announcement retries)
 ANNOUNCE_MAX_ATTEMPTS = 5
@@ -96,7 +97,9 @@ class ReportsCog(Cog):
     async def drain(self) -> None:
         """Wait for announcements in flight (tests use this instead of sleeping)."""
         while self._pending:
-            await asyncio.wait(set(self._pending))
+            batch = set(self._pending)
+            await asyncio.wait(batch)
+            self._pending -= batch
 
     async def _maintenance_loop(self) -> None:
         while True:
@@ -298,8 +301,10 @@ class ReportsCog(Cog):
 
     @command("myreports", help="Your own reports and what has happened to them (only you see this).")
     async def myreports(self, ctx: CommandContext) -> Reply:
-        reports = await self.repo.for_reporter(ctx.author.platform, ctx.author.id)
-        card = views.my_reports_card(reports, prefix=self.core.prefix, tz=self.core.tz)
+        reports = await self.repo.for_reporter(ctx.author.platform, ctx.author.id, limit=MY_REPORTS_SHOWN + 1)
+        card = views.my_reports_card(
+            reports[:MY_REPORTS_SHOWN], more=len(reports) > MY_REPORTS_SHOWN, prefix=self.core.prefix, tz=self.core.tz
+        )
         return Reply(card=card, ephemeral=True)
 
     @command(

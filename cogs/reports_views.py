@@ -121,6 +121,7 @@ def list_card(
     footer = f"Page {page} of {pages}."
     if page < pages:
         footer += f" Next: {prefix}reports {page + 1}" + ("" if status == "open" else f" status={status}")
+        footer += f" tag={tag}" if tag else ""
     footer += f" · Details: {prefix}reports show <number>"
     return Card(title=title, body="\n".join(lines), footer=footer)
 
@@ -162,15 +163,16 @@ def detail_card(report: Report, notes: list[Note], *, show_reporter: bool, tz: t
     return Card(title=f"Report #{report.id}", body=_text_body(report, BODY_LIMIT), fields=tuple(fields))
 
 
-def my_reports_card(reports: list[Report], *, prefix: str, tz: tzinfo) -> Card:
+def my_reports_card(reports: list[Report], *, more: bool, prefix: str, tz: tzinfo) -> Card:
     if not reports:
         return Card(
             title="Your reports",
             body=f"You have no stored reports. Send one with `{prefix}report <what you were told>`.",
         )
     lines = [f"**#{r.id}** · {day(r.created_at, tz)} · {status_line(r)}\n{one_line(r.text)}" for r in reports]
+    title = f"Your {len(reports)} most recent reports" if more else f"Your reports ({len(reports)})"
     return Card(
-        title=f"Your reports ({len(reports)})",
+        title=title,
         body="\n".join(lines),
         footer=f"To delete what you wrote and your link to these reports: {prefix}forgetme",
     )

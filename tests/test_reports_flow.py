@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,6 +27,11 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await harness.close()
+
+
+def ids(text: str) -> list[int]:
+    """Report numbers in the order a listing shows them."""
+    return [int(n) for n in re.findall(r"^#(\d+) ·", text, re.M)]
 
 
 def console_posts(h: Harness, channel: str) -> list:
@@ -443,5 +450,40 @@ async def test_reporter_shown_only_when_configured_and_links_are_checked(tmp_pat
         for report_id in (2, 3):
             report = await cog(h).repo.get(report_id)
             assert report is not None and report.message_link is None
+    finally:
+        await h.close()
+
+
+async def test_forgetting_still_works_when_the_notice_cannot_be_removed(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await h.say("!report the school said X")
+    await cog(h).drain()
+
+    async def refuse(channel: object, message_id: str) -> None:
+        raise DeliveryError("Unknown Message", permanent=True)
+
+    h.messengers["console"].delete = refuse  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="cogs.reports"):
+        done = await h.say_text("!forgetme confirm")
+    assert "Done." in done
+    assert "report #1: could not remove its announcement (DeliveryError)" in caplog.text
+    report = await cog(h).repo.get(1)
+    assert report is not None and report.text is None
+
+
+async def test_list_pages_and_my_reports_cap(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, reports={"per_user_per_day": 100})
+    try:
+        for i in range(23):
+            await h.say(f"!report claim number {i}")
+        for i in range(1, 13):
+            await h.say(f"!reports tag {i} same", **MOD)
+        first = await h.say_text("!reports tag=same", **MOD)
+        assert "Page 1 of 2. Next: !reports 2 tag=same" in first
+        assert ids(first) == list(range(12, 2, -1))
+        assert ids(await h.say_text("!reports 2 tag=same", **MOD)) == [2, 1]
+        mine = await h.say_text("!myreports")
+        assert "Your 20 most recent reports" in mine and ids(mine) == list(range(23, 3, -1))
     finally:
         await h.close()
