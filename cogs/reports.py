@@ -18,7 +18,7 @@ import logging
 import math
 import re
 from datetime import timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from rapidfuzz import fuzz, utils
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 Who = Literal["school", "LA", "health", "other"]
 ListStatus = Literal["open", "resolved", "dismissed", "all"]
 
+# The default for optional free text (a module-level constant, as ruff's B008 asks).
+NO_TEXT = Rest("")
 PAGE_SIZE = 10
 MY_REPORTS_SHOWN = 20
 NOTE_LIMIT = 1000
@@ -240,22 +242,22 @@ class ReportsCog(Cog):
         examples=("!report school said EHCPs are being abolished this year who=school",),
         private_input=True,
     )
-    async def report(self, ctx: CommandContext, text: Rest = "", *, who: Who | None = None) -> Reply:  # type: ignore[assignment]
+    async def report(self, ctx: CommandContext, text: Rest = NO_TEXT, *, who: Who | None = None) -> Reply:
         # private_input=True has already asked the adapter to remove the parent's message in
         # a public channel, even if the report is refused below.
         p = self.core.prefix
-        text = text.strip()
-        if not text:
+        claim = text.strip()
+        if not claim:
             raise UsageError(
                 f"Tell me what you were told, for example `{p}report the school said we must wait a year`."
             )
         limit = self.settings.max_length
-        if len(text) > limit:
+        if len(claim) > limit:
             raise UserError(
-                f"That report is {len(text)} characters; the most I can take is {limit}. "
+                f"That report is {len(claim)} characters; the most I can take is {limit}. "
                 "Please shorten it to the key claim and who made it."
             )
-        red = redact(text)
+        red = redact(claim)
         day_ago = iso(self.core.now() - timedelta(days=1))
         for recent in await self.repo.for_reporter(ctx.author.platform, ctx.author.id, limit=10):
             if recent.text == red.text and recent.created_at >= day_ago:
@@ -340,11 +342,11 @@ class ReportsCog(Cog):
 
     # -- moderators ------------------------------------------------------------------
 
-    def _reply(self, ctx: CommandContext, *args: Any, **kwargs: Any) -> Reply:
+    def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
         """Moderator answers are public only in the moderators' channel (or a DM), so report
         text is never shown in a members' channel by a moderator's slip."""
         private = not (ctx.place.is_direct or self._in_moderator_channel(ctx.place))
-        return Reply(*args, ephemeral=private, **kwargs)
+        return Reply(text, card=card, ephemeral=private)
 
     async def _get(self, ctx: CommandContext, report_id: int) -> Report:
         report = await self.repo.get(report_id, ctx.place.platform, ctx.place.scope_id)
@@ -435,13 +437,13 @@ class ReportsCog(Cog):
 
     @command("reports note", help="Moderators: add a private note to a report.", moderator_only=True)
     async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
-        text = text.strip()
-        if not text:
+        note = text.strip()
+        if not note:
             raise UsageError("Write the note after the report number.")
-        if len(text) > NOTE_LIMIT:
-            raise UserError(f"Notes can be up to {NOTE_LIMIT} characters; that one is {len(text)}.")
+        if len(note) > NOTE_LIMIT:
+            raise UserError(f"Notes can be up to {NOTE_LIMIT} characters; that one is {len(note)}.")
         report = await self._get(ctx, id)
-        red = redact(text)
+        red = redact(note)
         async with self.core.db.transaction() as tx:
             await self.repo.add_note(
                 report.id,
@@ -476,13 +478,13 @@ class ReportsCog(Cog):
     @command(
         "reports resolve", help="Moderators: mark a report dealt with, with an optional note.", moderator_only=True
     )
-    async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "resolved", note)
 
     @command(
         "reports dismiss", help="Moderators: close a report that needs no action, with a reason.", moderator_only=True
     )
-    async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "dismissed", reason)
 
     @command(
@@ -498,7 +500,7 @@ class ReportsCog(Cog):
         if not query:
             raise UsageError(f"Name the `{p}rights` topic to quote, e.g. `{p}reports correct {id} ehcp`.")
         report = await self._get(ctx, id)
-        rights: RightsLookup | None = self.core.cogs.get("rights")  # type: ignore[assignment]
+        rights = cast("RightsLookup | None", self.core.cogs.get("rights"))
         if rights is None:
             raise UserError(
                 f"The `{p}rights` topics aren't loaded on this bot, so I can't post a sourced correction. "
