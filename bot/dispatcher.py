@@ -160,7 +160,10 @@ class Dispatcher:
             kwargs = parse()
             return await spec.callback(ctx, **kwargs)
 
-        return await self._guard(ctx, spec.name, call)
+        outcome = await self._guard(ctx, spec.name, call)
+        # A private command's message is removed even when it failed (e.g. a refused !report).
+        outcome.delete_trigger = outcome.delete_trigger or ctx.delete_trigger
+        return outcome
 
     async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
         prefix = self.core.prefix
@@ -170,24 +173,13 @@ class Dispatcher:
             lines = [f"⚠️ {e.message}"]
             if ctx.spec is not None:
                 lines.append(f"Usage: `{ctx.spec.usage(prefix)}` (more: `{prefix}help {ctx.spec.name}`)")
-            return Outcome(
-                [Reply("\n".join(lines), ephemeral=True)],
-                status="usage",
-                command=name,
-                delete_trigger=ctx.delete_trigger,
-            )
+            return Outcome([Reply("\n".join(lines), ephemeral=True)], status="usage", command=name)
         except PermissionDenied as e:
-            return Outcome(
-                [Reply(e.message, ephemeral=True)], status="denied", command=name, delete_trigger=ctx.delete_trigger
-            )
+            return Outcome([Reply(e.message, ephemeral=True)], status="denied", command=name)
         except CooldownActive as e:
-            return Outcome(
-                [Reply(e.message, ephemeral=True)], status="cooldown", command=name, delete_trigger=ctx.delete_trigger
-            )
+            return Outcome([Reply(e.message, ephemeral=True)], status="cooldown", command=name)
         except UserError as e:
-            return Outcome(
-                [Reply(e.message, ephemeral=True)], status="user_error", command=name, delete_trigger=ctx.delete_trigger
-            )
+            return Outcome([Reply(e.message, ephemeral=True)], status="user_error", command=name)
         except Exception:
             ref = secrets.token_hex(3)
             # The message text is left out of the log on purpose: reports may name children.
@@ -199,11 +191,5 @@ class Dispatcher:
                 ctx.incoming.place.id,
             )
             text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-            return Outcome(
-                [Reply(text, ephemeral=True)],
-                status="error",
-                error_ref=ref,
-                command=name,
-                delete_trigger=ctx.delete_trigger,
-            )
+            return Outcome([Reply(text, ephemeral=True)], status="error", error_ref=ref, command=name)
         return Outcome(as_replies(result), delete_trigger=ctx.delete_trigger, command=name)
