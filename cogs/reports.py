@@ -381,6 +381,8 @@ class ReportsCog(Cog):
             offset=offset,
         )
         pages = max(1, math.ceil(total / PAGE_SIZE))
+        listed = f"page {page}, {status}" + (f", tag {tag_filter}" if tag_filter else "")
+        await self._audit(ctx, "report.list", None, listed)
         if page > pages:
             raise UserError(f"There {'is' if pages == 1 else 'are'} only {_n(pages, 'page')}.")
         card = views.list_card(
@@ -518,6 +520,7 @@ class ReportsCog(Cog):
         )
         if report.channel_is_direct:
             # A report sent by direct message has no public channel to correct in.
+            await self._audit(ctx, "report.correct", report.id, f"topic {found.id}, given to the moderator")
             return Reply(
                 f"Report #{report.id} came by direct message, so there is no channel to post in. "
                 "Here is the correction to share where it is needed:",

@@ -95,6 +95,7 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     actions = [(a.action, a.target, a.actor_name) for a in reversed(audit)]
     for action in ("report.tag", "report.note", "report.view", "report.correct", "report.resolve"):
         assert (action, "report #1", "Mod Maya") in actions
+    assert ("report.list", "", "Mod Maya") in actions
     assert [a.detail for a in audit if a.action == "report.tag"] == ["must-wait"]
     assert all("SENCo" not in a.detail for a in audit)  # report text never copied into the audit log
 
