@@ -71,6 +71,9 @@ class CommandSpec:
     cooldown: tuple[int, float] | None = None  # (uses, per seconds) per user
     hidden: bool = False
     examples: tuple[str, ...] = ()
+    # The command's text is private (e.g. !report): in a public place the adapter is asked to
+    # remove the message whatever the outcome, even when it fails to parse.
+    private_input: bool = False
     cog: Any = field(default=None, repr=False)
 
     @property
@@ -252,6 +255,7 @@ def command(
     args_help: dict[str, str] | None = None,
     autocomplete: dict[str, str] | None = None,
     examples: tuple[str, ...] | list[str] = (),
+    private_input: bool = False,
 ) -> Callable[[CommandCallback], CommandCallback]:
     """Declare a cog method as a command. See the module docstring for signature rules."""
 
@@ -286,6 +290,7 @@ def command(
             cooldown=cooldown,
             hidden=hidden,
             examples=tuple(examples),
+            private_input=private_input,
         )
         return fn
 

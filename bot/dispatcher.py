@@ -147,6 +147,8 @@ class Dispatcher:
         ctx = CommandContext(self.core, incoming, spec)
 
         async def call() -> Any:
+            if spec.private_input and not incoming.place.is_direct:
+                ctx.delete_trigger = True
             if spec.moderator_only and not incoming.author.is_moderator:
                 raise PermissionDenied(f"Sorry, `{self.core.prefix}{spec.name}` is for the forum's moderators.")
             if spec.cooldown and not incoming.author.is_moderator:
@@ -158,7 +160,10 @@ class Dispatcher:
             kwargs = parse()
             return await spec.callback(ctx, **kwargs)
 
-        return await self._guard(ctx, spec.name, call)
+        outcome = await self._guard(ctx, spec.name, call)
+        # A private command's message is removed even when it failed (e.g. a refused !report).
+        outcome.delete_trigger = outcome.delete_trigger or ctx.delete_trigger
+        return outcome
 
     async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
         prefix = self.core.prefix
