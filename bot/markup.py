@@ -76,6 +76,7 @@ def to_slack_mrkdwn(text: str) -> str:
 
 
 def _slack_inline(text: str) -> str:
-    text = _slack_escape(text)
+    # Format first (escaped characters are hidden), then escape &, < and > in everything,
+    # including characters the author escaped.
     text = _BOLD_RE.sub(r"*\1*", text)
-    return _restore(text)
+    return _slack_escape(_restore(text))

@@ -17,3 +17,8 @@ def test_slack_mrkdwn_escapes_control_sequences() -> None:
     out = to_slack_mrkdwn("<!everyone> <@U123> & " + link("IPSEA", "https://www.ipsea.org.uk"))
     assert out == "&lt;!everyone&gt; &lt;@U123&gt; &amp; <https://www.ipsea.org.uk|IPSEA>"
     assert to_slack_mrkdwn("**bold**") == "*bold*"
+
+
+def test_escaped_angle_brackets_stay_escaped_for_slack() -> None:
+    assert to_slack_mrkdwn(escape("a > b <!here>")) == "a &gt; b &lt;!here&gt;"
+    assert to_plain(escape("**x** > y")) == "**x** > y"
