@@ -3,4 +3,7 @@
 # Loaded in this order; `!help` lists commands alphabetically regardless.
 COG_MODULES: list[str] = [
     "cogs.help",
+    "cogs.rights",
+    "cogs.timeline",
+    "cogs.changes",
 ]

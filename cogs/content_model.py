@@ -12,11 +12,14 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 CONTENT_DIR = Path(__file__).parent / "content"
 RIGHTS_FILE = "rights.toml"
@@ -149,6 +152,15 @@ class Content:
     def stale(self, today: date, months: int = REVIEW_MONTHS) -> list[tuple[str, str, date]]:
         cutoff = today - relativedelta(months=months)
         return [e for e in self.reviewed_entries() if e[2] < cutoff]
+
+
+def content_dir(config: Config) -> Path:
+    """The folder to load from: `[content] directory` if set, else the built-in content."""
+    return Path(config.content.directory) if config.content.directory.strip() else CONTENT_DIR
+
+
+def load_for(config: Config) -> Content:
+    return load_content(content_dir(config))
 
 
 def _read(directory: Path, name: str, problems: list[str]) -> dict[str, Any]:
