@@ -68,11 +68,11 @@ MONTH_NAMES = [
 
 HOW_TO_WRITE = "Write the day first with the year, for example 5/1/2026, 5 Jan 2026 or 2026-01-05, or say today."
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
-_NUMERIC_NO_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+([a-z]+)\.?,?(?:\s+(\d{2}|\d{4}))?$")
-_MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{2}|\d{4}))?$")
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$", re.ASCII)
+_NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$", re.ASCII)
+_NUMERIC_NO_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})$", re.ASCII)
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+([a-z]+)\.?,?(?:\s+(\d{2}|\d{4}))?$", re.ASCII)
+_MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?(?:\s+(\d{2}|\d{4}))?$", re.ASCII)
 
 
 class DateError(ValueError):
@@ -91,7 +91,8 @@ def format_long(d: date) -> str:
 def parse_date(text: str, today: date) -> date:
     """Read one date; raise DateError with a one-line explanation if it can't be read safely."""
     raw = " ".join(text.strip().split())
-    shown = raw[:40].replace("`", "'")
+    # Echo only harmless characters: the text may be an attempt at a mention or markup.
+    shown = re.sub(r"[^A-Za-z0-9 /.,:-]", "?", raw[:40])
     s = raw.lower().rstrip(".")
     if not s:
         raise DateError(f"I need a date. {HOW_TO_WRITE}")
