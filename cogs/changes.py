@@ -13,7 +13,7 @@ from bot.context import CommandContext
 from bot.core import BotCore
 from bot.markup import escape
 from bot.model import Card, CardField, Reply
-from cogs.content_model import Content, load_for
+from cogs.content_model import Content, load_for, load_or_exit
 from cogs.dates import format_long
 from cogs.help import SIGNPOST
 from cogs.rights import CHANGES_COLOUR, sources_text
@@ -65,4 +65,4 @@ class ChangesCog(Cog):
 
 
 def setup(core: BotCore) -> Cog:
-    return ChangesCog(core)
+    return ChangesCog(core, load_or_exit(core.config))

@@ -163,6 +163,16 @@ def load_for(config: Config) -> Content:
     return load_content(content_dir(config))
 
 
+def load_or_exit(config: Config) -> Content:
+    """For cog setup: invalid content stops the bot at launch with the list of problems
+    (not a traceback), so a bad edit never reaches parents."""
+    try:
+        return load_for(config)
+    except ContentError as e:
+        lines = "\n".join(f"  {p}" for p in e.problems)
+        raise SystemExit(f"sendbot: the content files have problems (see `sendbot check`):\n{lines}") from None
+
+
 def _read(directory: Path, name: str, problems: list[str]) -> dict[str, Any]:
     path = directory / name
     try:

@@ -14,7 +14,7 @@ from bot.context import CommandContext
 from bot.core import BotCore
 from bot.markup import escape, link
 from bot.model import Card, CardField, Reply
-from cogs.content_model import Content, Source, Topic, load_for
+from cogs.content_model import Content, Source, Topic, load_for, load_or_exit
 from cogs.dates import format_long
 from cogs.help import SIGNPOST
 from cogs.topic_match import Candidate, MatchResult, TopicMatcher
@@ -134,4 +134,4 @@ class RightsCog(Cog):
 
 
 def setup(core: BotCore) -> Cog:
-    return RightsCog(core)
+    return RightsCog(core, load_or_exit(core.config))

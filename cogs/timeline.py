@@ -19,7 +19,7 @@ from bot.core import BotCore
 from bot.errors import UsageError
 from bot.model import Card, CardField, Reply
 from cogs.calendar_file import calendar_attachment
-from cogs.content_model import Content, TimelineSection, load_for
+from cogs.content_model import Content, TimelineSection, load_for, load_or_exit
 from cogs.dates import DateError, format_date, parse_date
 from cogs.deadlines import Deadline, appeal_deadline, offset, transfer_dates
 from cogs.help import SIGNPOST
@@ -233,4 +233,4 @@ class TimelineCog(Cog):
 
 
 def setup(core: BotCore) -> Cog:
-    return TimelineCog(core)
+    return TimelineCog(core, load_or_exit(core.config))

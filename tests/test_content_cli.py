@@ -90,3 +90,15 @@ def test_check_warns_about_stale_content(tmp_path: Path) -> None:
     result = sendbot("check", "--config", str(cfg))
     assert result.returncode == 1
     assert "problem: content:" in result.stdout and "not an absolute https URL" in result.stdout
+
+
+def test_ask_with_invalid_content_stops_with_the_problems_not_a_traceback(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    (content / "timeline.toml").write_text('[[section]]\nid = "Bad Id"\n')
+    cfg = write_config(tmp_path, f'\n[content]\ndirectory = "{content}"\n')
+    result = sendbot("ask", "--config", str(cfg), "!rights")
+    assert result.returncode == 1
+    assert "the content files have problems" in result.stderr
+    assert "timeline.toml: section 'Bad Id'.id" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -155,3 +155,11 @@ def test_check_reports_stale_entries_as_warnings_and_bad_content_as_problems(tmp
     (d / "rights.toml").unlink()
     problems, _ = check(config, today=date(2026, 11, 27))
     assert problems and "rights.toml: file not found" in problems[0]
+
+
+def test_primary_sources_come_first() -> None:
+    primary = {"www.legislation.gov.uk", "www.gov.uk"}
+    for entry_id, sources in all_sources(load_content()):
+        hosts = [urlsplit(s.url).netloc for s in sources]
+        if any(h in primary for h in hosts):
+            assert hosts[0] in primary, f"{entry_id}: put the legislation or Code of Practice source first"
