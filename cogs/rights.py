@@ -51,13 +51,16 @@ class RightsCog(Cog):
 
     def topic_card(self, topic: Topic) -> Card:
         """The full answer: body, sources with links, reviewed date, and the signposting footer."""
+        fields = [
+            CardField("Sources", sources_text(topic.sources)),
+            CardField("Reviewed", format_long(topic.reviewed), inline=True),
+        ]
+        if topic.group == "changes":
+            fields.append(CardField("More", f"Type `{self.core.prefix}changes` for each proposal's dates and sources."))
         return Card(
             title=topic.title,
             body=topic.body.strip(),
-            fields=(
-                CardField("Sources", sources_text(topic.sources)),
-                CardField("Reviewed", format_long(topic.reviewed), inline=True),
-            ),
+            fields=tuple(fields),
             footer=SIGNPOST,
             colour=CHANGES_COLOUR if topic.group == "changes" else RIGHTS_COLOUR,
         )

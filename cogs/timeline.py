@@ -40,7 +40,7 @@ DATE_MEANING = {
     "tribunal-order": "the date of the tribunal's order",
 }
 
-_MEDIATION_SPLIT = re.compile(r"\b(?:mediation|certificate)\b\s*[:=]?", re.IGNORECASE)
+_MEDIATION_SPLIT = re.compile(r"\b(?:mediation(?:\s+certificate)?|certificate)\b\s*[:=]?", re.IGNORECASE)
 _YEAR = re.compile(r"^\d{4}$")
 
 

@@ -153,3 +153,9 @@ async def test_complete_topic_for_slash_autocomplete(harness: Harness) -> None:
 async def test_rights_reply_is_a_card_not_ephemeral(harness: Harness) -> None:
     replies = await harness.say("!rights section f")
     assert isinstance(replies[0], Reply) and not replies[0].ephemeral
+
+
+async def test_reform_answer_points_to_changes(harness: Harness) -> None:
+    text = await harness.say_text("!rights the law has changed")
+    assert "!changes" in text
+    assert "!changes" not in (await harness.say("!changes"))[0].card.body  # type: ignore[union-attr]

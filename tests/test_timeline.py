@@ -99,6 +99,18 @@ async def test_appeal_with_later_mediation_certificate(harness: Harness) -> None
     assert "which is later" in text
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!timeline appeal 2/3/2026 mediation certificate 20/4/2026",
+        "!timeline appeal 2 March 2026 certificate: 20 April 2026",
+        "!timeline appeal 2026-03-02 mediation=20/4/2026",
+    ],
+)
+async def test_ways_of_giving_the_certificate_date(harness: Harness, command: str) -> None:
+    assert "Wed 20 May 2026" in await harness.say_text(command)
+
+
 async def test_appeal_christmas_and_august_rules(harness: Harness) -> None:
     # 25 Oct 2026 + 2 months = Fri 25 Dec 2026 -> first working day after 1 Jan 2027: Mon 4 Jan.
     text = await harness.say_text("!timeline appeal 25 Oct 2026")
