@@ -29,12 +29,14 @@ def build_calendar(kind: str, title: str, deadlines: Sequence[Deadline], stamp: 
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"SEND: {title}")
     for d in deadlines:
+        # Labels read "Final EHC plan issued by" before a date; a calendar entry is the date.
+        what = d.label.removesuffix(" by").removesuffix(" at least until")
         event = Event()
         event.add("uid", _uid(kind, d))
         event.add("dtstamp", stamp)
         event.add("dtstart", d.due)
         event.add("dtend", d.due + timedelta(days=1))
-        event.add("summary", f"SEND: {d.label}")
+        event.add("summary", f"SEND deadline: {what}")
         description = [d.how, f"Rule: {d.rule}", d.url]
         if d.note:
             description.insert(1, d.note)
@@ -44,7 +46,7 @@ def build_calendar(kind: str, title: str, deadlines: Sequence[Deadline], stamp: 
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"In a week: {d.label}")
+        alarm.add("description", f"In a week: {what}")
         alarm.add("trigger", timedelta(days=-7))
         event.add_component(alarm)
         cal.add_component(event)

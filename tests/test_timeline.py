@@ -22,6 +22,9 @@ def ics_dates(reply: Reply) -> list[date]:
     cal = Calendar.from_ical(f.content)
     events = [c for c in cal.walk("VEVENT")]
     assert all("legislation.gov.uk" in str(e.get("url")) for e in events)
+    assert all(str(e.get("summary")).startswith("SEND deadline: ") for e in events)
+    assert not any(str(e.get("summary")).endswith(" by") for e in events)
+    assert all(e.walk("VALARM") for e in events)
     return sorted(e.decoded("dtstart") for e in events)
 
 
