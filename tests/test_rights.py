@@ -55,6 +55,12 @@ async def test_rights_alone_lists_topics_in_groups(harness: Harness) -> None:
         ("graduated approach", "sen-support"),
         ("draft plan", "draft-plan"),
         ("how long does an ehcp take", "assessment-timescales"),
+        ("the LA missed the deadline", "assessment-timescales"),
+        ("you have to wait a year", "ehc-needs-assessment"),
+        ("the senco says he is not bad enough for an ehcp", "ehc-needs-assessment"),
+        ("they keep phoning me to collect him", "exclusions"),
+        ("council wants to end my son's plan", "ceasing-a-plan"),
+        ("how long do I have to appeal?", "appeals-and-mediation"),
         # Claims parents bring lead to the reform status, which separates proposal from law.
         ("EHCPs have been abolished", "reform-status"),
         ("the law has changed", "reform-status"),
@@ -93,7 +99,9 @@ async def test_reform_claim_answer_says_proposals_are_not_law(harness: Harness) 
     assert "proposals" in text.lower()
 
 
-@pytest.mark.parametrize("query", ["what is the weather like", "school", "zzzz", "the"])
+@pytest.mark.parametrize(
+    "query", ["what is the weather like", "school", "zzzz", "the", "school transport", "my son is being bullied"]
+)
 async def test_weak_matches_are_not_answered_as_if_right(harness: Harness, query: str) -> None:
     assert rights_cog(harness).lookup(query) is None
     replies = await harness.say(f"!rights {query}")
