@@ -10,6 +10,7 @@ from bot.config import Config
 # Modules with `check(config) -> tuple[list[str], list[str]]` (problems, warnings), e.g.
 # content validation that reports stale reviews.
 CHECK_MODULES: list[str] = [
+    "cogs.content_check",
     "cogs.reports",
 ]
 

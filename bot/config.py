@@ -138,6 +138,12 @@ class ReportsSection(Section):
     moderator_channels: list[ModeratorChannel] = []
 
 
+class ContentSection(Section):
+    # A folder holding rights.toml, timeline.toml and reform.toml to use instead of the
+    # built-in content (empty: the files shipped in cogs/content/).
+    directory: str = ""
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     logging: LoggingSection = LoggingSection()
@@ -147,6 +153,7 @@ class Config(Section):
     slack: SlackSection = SlackSection()
     feeds: FeedsSection = FeedsSection()
     reports: ReportsSection = ReportsSection()
+    content: ContentSection = ContentSection()
 
     @property
     def discord_enabled(self) -> bool:

@@ -50,7 +50,13 @@ class BotCore:
         if db is None:
             db = await Database.open(config.storage.path)
         core = cls(config, db, clock=clock)
-        core.load_cogs(cog_modules)
+        try:
+            core.load_cogs(cog_modules)
+        except BaseException:
+            # A cog that fails to load (e.g. invalid content) must not leave the database's
+            # worker thread running, or the process never exits.
+            await db.close()
+            raise
         return core
 
     # -- time ------------------------------------------------------------------------

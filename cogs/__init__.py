@@ -3,5 +3,8 @@
 # Loaded in this order; `!help` lists commands alphabetically regardless.
 COG_MODULES: list[str] = [
     "cogs.help",
+    "cogs.rights",
+    "cogs.timeline",
+    "cogs.changes",
     "cogs.reports",
 ]

@@ -1,0 +1,1 @@
+"""Data files: rights.toml, timeline.toml and reform.toml (see docs/content.md)."""

@@ -1,0 +1,256 @@
+"""The bot's SEND content, loaded from the TOML files in cogs/content/ and validated.
+
+Content is data so that a forum volunteer can review and correct it without touching code.
+Every entry carries its sources and the date it was last checked against them; the loader
+refuses an entry without a source, a malformed URL or a duplicate id, so a bad edit fails
+loudly (in tests and in `sendbot check`) instead of reaching parents.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
+
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+CONTENT_DIR = Path(__file__).parent / "content"
+RIGHTS_FILE = "rights.toml"
+TIMELINE_FILE = "timeline.toml"
+REFORM_FILE = "reform.toml"
+
+# An entry whose `reviewed` date is older than this is reported by `sendbot check`.
+REVIEW_MONTHS = 12
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class ContentError(Exception):
+    """The content files are missing or invalid; each problem names its file and entry."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_url(url: str) -> str:
+    """A well-formed absolute https URL with a host and no spaces (links parents will tap)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc or "." not in parts.netloc:
+        raise ValueError(f"not an absolute https URL: {url!r}")
+    if any(c.isspace() for c in url) or any(c in url for c in "<>\"'()[]"):
+        raise ValueError(f"URL contains characters that break links: {url!r}")
+    return url
+
+
+class Source(_Model):
+    label: Text
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_url(v)
+
+
+class Topic(_Model):
+    """One rights answer. `body` is neutral markup (see bot.markup)."""
+
+    id: Slug
+    title: Text
+    group: Slug
+    body: Text
+    sources: Annotated[list[Source], Field(min_length=1)]
+    keywords: list[Text] = []
+    reviewed: date
+
+
+class Group(_Model):
+    id: Slug
+    title: Text
+
+
+class Step(_Model):
+    """A deadline counted from the date the parent gives: `weeks` and/or `days` after it."""
+
+    id: Slug
+    label: Text
+    weeks: Annotated[int, Field(ge=0, le=104)] = 0
+    days: Annotated[int, Field(ge=0, le=366)] = 0
+    rule: Text
+    url: str
+    note: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_url(v)
+
+    @model_validator(mode="after")
+    def _some_offset(self) -> Step:
+        if self.weeks == 0 and self.days == 0:
+            raise ValueError("a step needs weeks or days")
+        return self
+
+
+class TimelineSection(_Model):
+    id: Slug
+    title: Text
+    body: Text
+    steps: list[Step] = []
+    notes: list[Text] = []
+    sources: Annotated[list[Source], Field(min_length=1)]
+    reviewed: date
+
+
+class ReformItem(_Model):
+    id: Slug
+    title: Text
+    when: Text  # a human date or range, e.g. "2 March 2023"
+    status: Text  # e.g. "Proposal (not law)"
+    body: Text
+    sources: Annotated[list[Source], Field(min_length=1)]
+    reviewed: date
+
+
+class Reform(_Model):
+    as_of: date
+    status: Topic  # the plain statement of what is law; also offered by !rights
+    items: Annotated[list[ReformItem], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Content:
+    groups: tuple[Group, ...]
+    topics: tuple[Topic, ...]  # rights topics, then the reform-status topic
+    timeline: dict[str, TimelineSection]
+    reform: Reform
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def reviewed_entries(self) -> list[tuple[str, str, date]]:
+        """(file, id, reviewed) for every entry that carries a review date."""
+        out = [(RIGHTS_FILE, t.id, t.reviewed) for t in self.topics if t is not self.reform.status]
+        out += [(TIMELINE_FILE, s.id, s.reviewed) for s in self.timeline.values()]
+        out.append((REFORM_FILE, self.reform.status.id, self.reform.status.reviewed))
+        out += [(REFORM_FILE, i.id, i.reviewed) for i in self.reform.items]
+        return out
+
+    def stale(self, today: date, months: int = REVIEW_MONTHS) -> list[tuple[str, str, date]]:
+        cutoff = today - relativedelta(months=months)
+        return [e for e in self.reviewed_entries() if e[2] < cutoff]
+
+
+def content_dir(config: Config) -> Path:
+    """The folder to load from: `[content] directory` if set, else the built-in content."""
+    return Path(config.content.directory) if config.content.directory.strip() else CONTENT_DIR
+
+
+def load_for(config: Config) -> Content:
+    return load_content(content_dir(config))
+
+
+def load_or_exit(config: Config) -> Content:
+    """For cog setup: invalid content stops the bot at launch with the list of problems
+    (not a traceback), so a bad edit never reaches parents."""
+    try:
+        return load_for(config)
+    except ContentError as e:
+        lines = "\n".join(f"  {p}" for p in e.problems)
+        raise SystemExit(f"sendbot: the content files have problems (see `sendbot check`):\n{lines}") from None
+
+
+def _read(directory: Path, name: str, problems: list[str]) -> dict[str, Any]:
+    path = directory / name
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        problems.append(f"{name}: file not found in {directory}")
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"{name}: not valid TOML ({e})")
+    return {}
+
+
+def _validate(model: type[_Model], data: Any, where: str, problems: list[str]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{where}{'.' + loc if loc else ''}: {err['msg']}")
+        return None
+
+
+def _entry_name(file: str, kind: str, i: int, data: Any) -> str:
+    ident = data.get("id") if isinstance(data, dict) else None
+    return f"{file}: {kind} {ident!r}" if ident else f"{file}: {kind} #{i + 1}"
+
+
+def load_content(directory: Path = CONTENT_DIR) -> Content:
+    """Load and validate all content. Raises ContentError listing every problem found."""
+    problems: list[str] = []
+    rights = _read(directory, RIGHTS_FILE, problems)
+    timeline = _read(directory, TIMELINE_FILE, problems)
+    reform_data = _read(directory, REFORM_FILE, problems)
+
+    groups = [
+        g
+        for i, d in enumerate(rights.get("group", []))
+        if (g := _validate(Group, d, _entry_name(RIGHTS_FILE, "group", i, d), problems))
+    ]
+    topics = [
+        t
+        for i, d in enumerate(rights.get("topic", []))
+        if (t := _validate(Topic, d, _entry_name(RIGHTS_FILE, "topic", i, d), problems))
+    ]
+    sections = [
+        s
+        for i, d in enumerate(timeline.get("section", []))
+        if (s := _validate(TimelineSection, d, _entry_name(TIMELINE_FILE, "section", i, d), problems))
+    ]
+    reform = _validate(Reform, reform_data, REFORM_FILE, problems) if reform_data else None
+    if reform_data and reform is None and not problems:
+        problems.append(f"{REFORM_FILE}: invalid")
+
+    all_topics = [*topics, *([reform.status] if reform else [])]
+    group_ids = {g.id for g in groups}
+    if not topics and RIGHTS_FILE not in " ".join(problems):
+        problems.append(f"{RIGHTS_FILE}: no topics")
+    for t in all_topics:
+        if t.group not in group_ids:
+            problems.append(f"topic {t.id!r}: unknown group {t.group!r} (groups: {', '.join(sorted(group_ids))})")
+    problems += _duplicates("group id", [g.id for g in groups])
+    problems += _duplicates("topic id", [t.id for t in all_topics])
+    problems += _duplicates("timeline section id", [s.id for s in sections])
+    if reform:
+        problems += _duplicates("reform item id", [i.id for i in reform.items])
+    for s in sections:
+        problems += _duplicates(f"step id in timeline section {s.id!r}", [st.id for st in s.steps])
+    if problems or reform is None:
+        raise ContentError(problems or [f"{REFORM_FILE}: missing"])
+    return Content(
+        groups=tuple(groups),
+        topics=tuple(all_topics),
+        timeline={s.id: s for s in sections},
+        reform=reform,
+    )
+
+
+def _duplicates(what: str, ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    return [f"duplicate {what} {d!r}" for d in dups]

@@ -1,0 +1,140 @@
+"""!rights: cited, plain-English answers about SEND rights in England.
+
+Other cogs code against `RightsCog.lookup` and `RightsCog.topic_card` (the moderators'
+`!reports correct <id> <topic>` posts a sourced correction with them), so both stay stable.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from bot.cog import Cog
+from bot.commands import Rest, command
+from bot.context import CommandContext
+from bot.core import BotCore
+from bot.markup import escape, link
+from bot.model import Card, CardField, Reply
+from cogs.content_model import Content, Source, Topic, load_for, load_or_exit
+from cogs.dates import format_long
+from cogs.help import SIGNPOST
+from cogs.topic_match import Candidate, MatchResult, TopicMatcher
+
+__all__ = ["RightsCog", "Source", "Topic", "setup"]
+
+MAX_AUTOCOMPLETE = 25  # Discord's limit for autocomplete choices
+RIGHTS_COLOUR = 0x2E7D32
+CHANGES_COLOUR = 0xE65100
+
+
+def sources_text(sources: list[Source]) -> str:
+    return "\n".join(f"- {link(s.label, s.url)}" for s in sources)
+
+
+class RightsCog(Cog):
+    name = "rights"
+    description = "Cited answers about SEND rights in England."
+
+    def __init__(self, core: BotCore, content: Content | None = None) -> None:
+        super().__init__(core)
+        # Loaded once at start-up: a content error stops the bot at launch, not mid-answer.
+        self.content = content or load_for(core.config)
+        self._matcher = TopicMatcher(
+            Candidate(t.id, (t.id, t.id.replace("-", " "), t.title, *t.keywords)) for t in self.content.topics
+        )
+
+    # -- the interface other cogs use ------------------------------------------------
+
+    def lookup(self, query: str) -> Topic | None:
+        """The topic `query` confidently means (by id, synonym or fuzzy text), else None."""
+        result = self.match(query)
+        return self.content.topic(result.best.key) if result.best else None
+
+    def topic_card(self, topic: Topic) -> Card:
+        """The full answer: body, sources with links, reviewed date, and the signposting footer."""
+        fields = [
+            CardField("Sources", sources_text(topic.sources)),
+            CardField("Reviewed", format_long(topic.reviewed), inline=True),
+        ]
+        if topic.group == "changes":
+            fields.append(CardField("More", f"Type `{self.core.prefix}changes` for each proposal's dates and sources."))
+        return Card(
+            title=topic.title,
+            body=topic.body.strip(),
+            fields=tuple(fields),
+            footer=SIGNPOST,
+            colour=CHANGES_COLOUR if topic.group == "changes" else RIGHTS_COLOUR,
+        )
+
+    def match(self, query: str) -> MatchResult:
+        return self._matcher.match(query)
+
+    # -- the command -----------------------------------------------------------------
+
+    @command(
+        "rights",
+        help="Your SEND rights, with sources: `!rights` lists topics; `!rights <topic or question>` answers.",
+        args_help={"topic": "a topic or a question, e.g. best endeavours, do I need a diagnosis"},
+        autocomplete={"topic": "complete_topic"},
+        examples=(
+            "!rights",
+            "!rights best endeavours",
+            "!rights can they send my child home early",
+            "!rights do I need a diagnosis",
+        ),
+    )
+    async def rights(self, ctx: CommandContext, topic: Rest = "") -> Reply:  # type: ignore[assignment]
+        if not topic.strip():
+            return Reply(card=self.topics_card(ctx.prefix))
+        result = self.match(topic)
+        if result.best is not None:
+            found = self.content.topic(result.best.key)
+            assert found is not None
+            return Reply(card=self.topic_card(found))
+        return Reply(self._no_match_text(result, ctx.prefix))
+
+    def _no_match_text(self, result: MatchResult, prefix: str) -> str:
+        closest = [m for m in result.closest(2) if m.score > 0]
+        lines = ["I'm not sure which topic you mean, so I won't guess."]
+        if closest:
+            options = []
+            for m in closest:
+                t = self.content.topic(m.key)
+                if t is not None:
+                    options.append(f"**{escape(t.title)}** (`{prefix}rights {t.id}`)")
+            lines.append("The closest topics are " + " and ".join(options) + ".")
+        lines.append(f"Type `{prefix}rights` to see every topic.")
+        return "\n".join(lines)
+
+    def topics_card(self, prefix: str) -> Card:
+        fields = []
+        for group in self.content.groups:
+            topics = [t for t in self.content.topics if t.group == group.id]
+            if topics:
+                fields.append(CardField(group.title, "\n".join(f"`{t.id}`: {escape(t.title)}" for t in topics)))
+        return Card(
+            title="SEND rights: topics",
+            body=(
+                f"Type `{prefix}rights <topic>` or ask a question, for example "
+                f"`{prefix}rights can they send my child home early`. Every answer gives its sources."
+            ),
+            fields=tuple(fields),
+            footer=SIGNPOST,
+            colour=RIGHTS_COLOUR,
+        )
+
+    async def complete_topic(self, partial: str) -> list[tuple[str, str]]:
+        """Slash-command autocomplete: (label, topic id), at most 25, best first."""
+        topics = self.content.topics
+        partial = partial.strip()[:100]
+        if not partial:
+            return [(t.title[:100], t.id) for t in topics[:MAX_AUTOCOMPLETE]]
+        choices = {t.id: " ".join((t.title, t.id, *t.keywords)) for t in topics}
+        hits = process.extract(
+            partial, choices, scorer=fuzz.WRatio, processor=str.lower, limit=MAX_AUTOCOMPLETE, score_cutoff=50
+        )
+        by_id = {t.id: t for t in topics}
+        return [(by_id[key].title[:100], key) for _, _, key in hits]
+
+
+def setup(core: BotCore) -> Cog:
+    return RightsCog(core, load_or_exit(core.config))

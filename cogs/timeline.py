@@ -1,0 +1,236 @@
+"""!timeline: statutory SEND deadlines as calendar dates, with the rule behind each one.
+
+The text and the week counts come from cogs/content/timeline.toml; the arithmetic is in
+cogs/deadlines.py and the reading of dates in cogs/dates.py. Each dated answer shows how
+every date was worked out and carries an .ics file with the dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
+
+from bot.cog import Cog
+from bot.commands import Rest, command
+from bot.context import CommandContext
+from bot.core import BotCore
+from bot.errors import UsageError
+from bot.model import Card, CardField, Reply
+from cogs.calendar_file import calendar_attachment
+from cogs.content_model import Content, TimelineSection, load_for, load_or_exit
+from cogs.dates import DateError, format_date, parse_date
+from cogs.deadlines import Deadline, appeal_deadline, offset, transfer_dates
+from cogs.help import SIGNPOST
+from cogs.rights import sources_text
+
+Kind = Literal["assessment", "review", "amendments", "appeal", "transfer", "tribunal-order"]
+KINDS: tuple[str, ...] = ("assessment", "review", "amendments", "appeal", "transfer", "tribunal-order")
+TIMELINE_COLOUR = 0x1565C0
+FIELD_LIMIT = 1000  # Discord allows 1024 characters per embed field
+
+# What the date means for each kind, for the usage hints.
+DATE_MEANING = {
+    "assessment": "the date the LA received the request",
+    "review": "the date of the annual review meeting",
+    "amendments": "the date the proposed amendments were sent",
+    "appeal": "the date of the decision letter [mediation <date of certificate>]",
+    "transfer": "the year of the move, e.g. 2027",
+    "tribunal-order": "the date of the tribunal's order",
+}
+
+_MEDIATION_SPLIT = re.compile(r"\b(?:mediation(?:\s+certificate)?|certificate)\b\s*[:=]?", re.IGNORECASE)
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def _chunk_fields(name: str, lines: Sequence[str]) -> list[CardField]:
+    """Split a list into fields that fit Discord's per-field limit."""
+    fields: list[CardField] = []
+    current: list[str] = []
+    for line in lines:
+        if current and len("\n".join([*current, line])) > FIELD_LIMIT:
+            fields.append(CardField(name if not fields else f"{name} (continued)", "\n".join(current)))
+            current = []
+        current.append(line[:FIELD_LIMIT])
+    if current:
+        fields.append(CardField(name if not fields else f"{name} (continued)", "\n".join(current)))
+    return fields
+
+
+class TimelineCog(Cog):
+    name = "timeline"
+    description = "Statutory SEND deadlines worked out from your dates."
+
+    def __init__(self, core: BotCore, content: Content | None = None) -> None:
+        super().__init__(core)
+        self.content = content or load_for(core.config)
+
+    def section(self, kind: str) -> TimelineSection:
+        return self.content.timeline[kind]
+
+    @command(
+        "timeline",
+        help="Statutory deadlines: `!timeline` shows the EHC process; add a step and your date for calendar dates.",
+        args_help={
+            "kind": "assessment, review, amendments, appeal, transfer or tribunal-order",
+            "when": "your date: 5/1/2026, 5 Jan 2026, 2026-01-05 or today (day first, always)",
+        },
+        examples=(
+            "!timeline",
+            "!timeline assessment 5/1/2026",
+            "!timeline review 12 March 2026",
+            "!timeline amendments today",
+            "!timeline appeal 31/12/2026",
+            "!timeline appeal 2/3/2026 mediation 20/4/2026",
+            "!timeline transfer 2027",
+            "!timeline tribunal-order 1/6/2026",
+        ),
+    )
+    async def timeline(self, ctx: CommandContext, kind: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
+        p = ctx.prefix
+        if kind is None:
+            return Reply(card=self.overview_card(p))
+        if not when.strip():
+            raise UsageError(f"Give {DATE_MEANING[kind]}, e.g. `{p}timeline {kind} {self._example(kind)}`.")
+        today = self.core.today()
+        if kind == "transfer":
+            deadlines = self._transfer(when)
+            given = None
+        elif kind == "appeal":
+            deadlines, given = self._appeal(when, today)
+        else:
+            start = self._date(when, today)
+            given = f"Date given: **{format_date(start)}** ({DATE_MEANING[kind]})."
+            deadlines = [
+                Deadline(s.id, s.label, *offset(start, weeks=s.weeks, days=s.days), s.rule, s.url, s.note)
+                for s in self.section(kind).steps
+            ]
+        return self._dated_reply(kind, deadlines, given, today)
+
+    # -- kinds -----------------------------------------------------------------------
+
+    @staticmethod
+    def _example(kind: str) -> str:
+        return "2027" if kind == "transfer" else "5/1/2026"
+
+    @staticmethod
+    def _date(text: str, today: date) -> date:
+        try:
+            return parse_date(text, today)
+        except DateError as e:
+            raise UsageError(str(e)) from None
+
+    def _appeal(self, text: str, today: date) -> tuple[list[Deadline], str]:
+        parts = _MEDIATION_SPLIT.split(text, maxsplit=1)
+        decision = self._date(parts[0], today)
+        certificate = None
+        if len(parts) > 1:
+            if not parts[1].strip():
+                raise UsageError("Give the date on the mediation certificate after `mediation`.")
+            certificate = self._date(parts[1], today)
+        result = appeal_deadline(decision, certificate)
+        given = f"Decision letter: **{format_date(decision)}**."
+        if certificate is not None:
+            given += f" Mediation certificate: **{format_date(certificate)}**."
+        how = "\n".join(f"- {s}" for s in result.steps)
+        section = self.section("appeal")
+        src = section.sources[0]
+        deadline = Deadline(
+            "appeal",
+            "Appeal must reach the First-tier Tribunal (SEND) by",
+            result.due,
+            how,
+            "Tribunal Procedure Rules 2008, r.20 and r.12",
+            src.url,
+        )
+        return [deadline], given
+
+    def _transfer(self, text: str) -> list[Deadline]:
+        year_text = text.strip()
+        if not _YEAR.match(year_text) or not 2015 <= int(year_text) <= 2100:
+            raise UsageError("Give the year of the move as four digits, e.g. `2027`.")
+        dates = transfer_dates(int(year_text))
+        url = self.section("transfer").sources[0].url
+        rule = "SEND Regulations 2014, reg 18"
+        return [
+            Deadline(
+                "phase-transfer",
+                "Plan reviewed and amended for a move between phases (e.g. to secondary school) by",
+                dates.phase,
+                f"15 February in the year of the move ({year_text})",
+                rule,
+                url,
+            ),
+            Deadline(
+                "post16-transfer",
+                "Plan reviewed and amended for a move from secondary school to post-16 by",
+                dates.post16,
+                f"31 March in the year of the move ({year_text})",
+                rule,
+                url,
+            ),
+        ]
+
+    # -- replies ---------------------------------------------------------------------
+
+    def _dated_reply(self, kind: str, deadlines: list[Deadline], given: str | None, today: date) -> Reply:
+        section = self.section(kind)
+        body = [section.body]
+        if given:
+            body.append(given)
+        body.append("")
+        for d in deadlines:
+            passed = " (this date has passed)" if d.due < today else ""
+            body.append(f"**{format_date(d.due)}**{passed}: {d.label}")
+            how = d.how if d.how.startswith("- ") else f"- {d.how}"
+            body.append(how)
+            body.append(f"- Rule: {d.rule}")
+            if d.note:
+                body.append(f"- {d.note}")
+            body.append("")
+        if kind == "appeal" and deadlines[0].due < today:
+            body.append(
+                "This deadline has passed. The tribunal can accept a late appeal only at its discretion: "
+                "get advice quickly."
+            )
+        fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
+        fields.append(CardField("Sources", sources_text(section.sources)))
+        fields.append(CardField("Calendar", "The dates are attached as a calendar file (.ics) for your phone."))
+        card = Card(
+            title=f"Timeline: {section.title}",
+            body="\n".join(body).strip(),
+            fields=tuple(fields),
+            footer=SIGNPOST,
+            colour=TIMELINE_COLOUR,
+        )
+        ics = calendar_attachment(kind, section.title, deadlines, self.core.now())
+        return Reply(card=card, files=(ics,))
+
+    def overview_card(self, p: str) -> Card:
+        section = self.section("assessment")
+        lines = ["**Week 0**: the LA receives the request for an EHC needs assessment."]
+        for s in sorted(section.steps, key=lambda s: (s.weeks, s.days)):
+            lines.append(f"**Week {s.weeks}**: {s.label.removesuffix(' by')} ({s.rule}).")
+        body = "\n".join(
+            [
+                "The steps of an EHC needs assessment and their statutory time limits:",
+                "",
+                *lines,
+            ]
+        )
+        usage = [f"`{p}timeline {k} <{DATE_MEANING[k].split(' [')[0]}>`" for k in KINDS]
+        fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
+        fields.append(CardField("Your own dates", "\n".join(usage)))
+        fields.append(CardField("Sources", sources_text(section.sources)))
+        return Card(
+            title="Timeline: EHC needs assessment",
+            body=body,
+            fields=tuple(fields),
+            footer=SIGNPOST,
+            colour=TIMELINE_COLOUR,
+        )
+
+
+def setup(core: BotCore) -> Cog:
+    return TimelineCog(core, load_or_exit(core.config))

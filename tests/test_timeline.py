@@ -1,0 +1,174 @@
+"""!timeline through the real dispatcher, with the harness's fixed clock (Fri 27 Nov 2026).
+Expected dates are worked out by hand in each test."""
+
+from datetime import date
+
+import pytest
+from icalendar import Calendar
+
+from bot.model import Reply
+from tests.harness import Harness, reply_text
+
+
+def one(replies: list[Reply]) -> Reply:
+    assert len(replies) == 1
+    return replies[0]
+
+
+def ics_dates(reply: Reply) -> list[date]:
+    assert len(reply.files) == 1
+    f = reply.files[0]
+    assert f.mime_type == "text/calendar" and f.filename.endswith(".ics")
+    cal = Calendar.from_ical(f.content)
+    events = [c for c in cal.walk("VEVENT")]
+    assert all("legislation.gov.uk" in str(e.get("url")) for e in events)
+    assert all(str(e.get("summary")).startswith("SEND deadline: ") for e in events)
+    assert not any(str(e.get("summary")).endswith(" by") for e in events)
+    assert all(e.walk("VALARM") for e in events)
+    return sorted(e.decoded("dtstart") for e in events)
+
+
+async def test_timeline_alone_shows_the_assessment_steps(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline"))
+    text = reply_text(reply)
+    for week in ("Week 0", "Week 6", "Week 16", "Week 20"):
+        assert week in text
+    assert "15 days" in text
+    assert "!timeline appeal" in text
+    assert not reply.files
+
+
+async def test_assessment_dates(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline assessment 5/1/2026"))
+    text = reply_text(reply)
+    # 5 Jan 2026 + 6 weeks = 16 Feb; + 16 weeks = 27 Apr; + 20 weeks = 25 May.
+    assert "Mon 16 Feb 2026" in text and "6 weeks after Mon 5 Jan 2026" in text and "reg 5(1)" in text
+    assert "Mon 27 Apr 2026" in text and "reg 10(1)" in text
+    assert "Mon 25 May 2026" in text and "reg 13(2)" in text
+    assert "15 days" in text  # the draft-plan window is explained
+    assert "regs 5(4), 10(4) and 13(3)" in text  # the exceptions are named
+    assert "absence" not in text.lower()  # the unverified exception is never stated
+    assert ics_dates(reply) == [date(2026, 2, 16), date(2026, 4, 27), date(2026, 5, 25)]
+
+
+async def test_zero_padded_date_is_january_not_may(harness: Harness) -> None:
+    text = await harness.say_text("!timeline assessment 05/01/2026")
+    assert "Date given: Mon 5 Jan 2026" in text
+
+
+async def test_today_uses_the_bot_clock(harness: Harness) -> None:
+    # Fri 27 Nov 2026 + 6 weeks = Fri 8 Jan 2027.
+    text = await harness.say_text("!timeline assessment today")
+    assert "Fri 8 Jan 2027" in text
+    assert "6 weeks after Fri 27 Nov 2026" in text
+
+
+async def test_review_dates(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline review 12 March 2026"))
+    text = reply_text(reply)
+    # 12 Mar 2026 + 2 weeks = 26 Mar; + 4 weeks = 9 Apr; + 12 weeks = 4 Jun.
+    assert "Thu 26 Mar 2026" in text and "reg 20(7)" in text
+    assert "Thu 9 Apr 2026" in text and "reg 20(10)" in text
+    assert "Thu 4 Jun 2026" in text and "Devon" in text
+    assert "8 weeks" in text and "reg 22(3)" in text
+    assert ics_dates(reply) == [date(2026, 3, 26), date(2026, 4, 9), date(2026, 6, 4)]
+
+
+async def test_amendment_dates(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline amendments 2026-01-05"))
+    text = reply_text(reply)
+    # 15 days beginning with Mon 5 Jan (day 1) run to Mon 19 Jan; 8 weeks = Mon 2 Mar.
+    assert "Mon 19 Jan 2026" in text and "reg 22(2)" in text
+    assert "Mon 2 Mar 2026" in text and "reg 22(3)" in text
+    assert ics_dates(reply) == [date(2026, 1, 19), date(2026, 3, 2)]
+
+
+async def test_appeal_from_31_december(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline appeal 31/12/2026"))
+    text = reply_text(reply)
+    # 31 Dec 2026 + 2 calendar months = Sun 28 Feb 2027 -> next working day Mon 1 Mar 2027.
+    assert "Mon 1 Mar 2027" in text
+    assert "2 calendar months after Thu 31 Dec 2026" in text
+    assert "Sun 28 Feb 2027" in text and "next working day" in text
+    assert "Tribunal Procedure Rules 2008" in text
+    assert ics_dates(reply) == [date(2027, 3, 1)]
+
+
+async def test_appeal_with_later_mediation_certificate(harness: Harness) -> None:
+    # 2 Mar 2026 + 2 months = Sat 2 May; certificate 20 Apr + 1 month = Wed 20 May, later.
+    text = await harness.say_text("!timeline appeal 2/3/2026 mediation 20/4/2026")
+    assert "Wed 20 May 2026" in text
+    assert "Mediation certificate: Mon 20 Apr 2026" in text
+    assert "which is later" in text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!timeline appeal 2/3/2026 mediation certificate 20/4/2026",
+        "!timeline appeal 2 March 2026 certificate: 20 April 2026",
+        "!timeline appeal 2026-03-02 mediation=20/4/2026",
+    ],
+)
+async def test_ways_of_giving_the_certificate_date(harness: Harness, command: str) -> None:
+    assert "Wed 20 May 2026" in await harness.say_text(command)
+
+
+async def test_appeal_christmas_and_august_rules(harness: Harness) -> None:
+    # 25 Oct 2026 + 2 months = Fri 25 Dec 2026 -> first working day after 1 Jan 2027: Mon 4 Jan.
+    text = await harness.say_text("!timeline appeal 25 Oct 2026")
+    assert "Mon 4 Jan 2027" in text and "25 December and 1 January" in text
+    # 15 Jun 2027 + 2 months = 15 Aug 2027 -> first working day after 31 Aug 2027: Wed 1 Sep.
+    text = await harness.say_text("!timeline appeal 15/6/2027")
+    assert "Wed 1 Sep 2027" in text and "August" in text
+
+
+async def test_passed_appeal_deadline_is_flagged(harness: Harness) -> None:
+    text = await harness.say_text("!timeline appeal 1/1/2026")
+    # 1 Jan 2026 + 2 months = Sun 1 Mar 2026 -> Mon 2 Mar 2026, before 27 Nov 2026.
+    assert "Mon 2 Mar 2026 (this date has passed)" in text
+    assert "late appeal" in text
+
+
+async def test_transfer_dates(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline transfer 2027"))
+    text = reply_text(reply)
+    assert "Mon 15 Feb 2027" in text and "Wed 31 Mar 2027" in text and "reg 18" in text
+    assert "5 months" in text
+    assert ics_dates(reply) == [date(2027, 2, 15), date(2027, 3, 31)]
+
+
+async def test_tribunal_order_dates(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline tribunal-order 1 June 2026"))
+    text = reply_text(reply)
+    # 1 Jun 2026 + 2 weeks = Mon 15 Jun; + 5 weeks = Mon 6 Jul.
+    assert "Mon 15 Jun 2026" in text and "Mon 6 Jul 2026" in text and "reg 44" in text
+    assert ics_dates(reply) == [date(2026, 6, 15), date(2026, 6, 15), date(2026, 7, 6)]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("!timeline appeal 05/01", "has no year"),
+        ("!timeline assessment 31/02/2026", "There is no 31 February 2026"),
+        ("!timeline review 12/25/2026", "did you mean 25/12/2026"),
+        ("!timeline appeal", "date of the decision letter"),
+        ("!timeline appeal 1/3/2026 mediation", "mediation certificate"),
+        ("!timeline appeal 1/3/2026 mediation 31/9/2026", "There is no 31 September 2026"),
+        ("!timeline transfer 27", "four digits"),
+        ("!timeline transfer next year", "four digits"),
+        ("!timeline bogus 1/1/2026", "should be one of"),
+        ("!timeline 5/1/2026", "should be one of"),
+        ("!timeline appeal @everyone", "couldn't read"),
+        ("!timeline assessment " + "9" * 3000, "couldn't read"),
+    ],
+)
+async def test_bad_input_gets_a_clear_one_line_message(harness: Harness, command: str, message: str) -> None:
+    outcome = await harness.outcome(command)
+    assert outcome.status == "usage"
+    text = reply_text(outcome.replies[0])
+    assert message in text
+    assert "Usage: !timeline" in text
+    assert not outcome.replies[0].files
+    assert "@everyone" not in text
+    assert len(text) < 600
