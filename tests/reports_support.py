@@ -1,5 +1,6 @@
-"""Shared set-up for the reports tests: a harness with moderator channels and a stand-in
-rights cog implementing exactly the interface the real one offers (lookup, topic_card)."""
+"""Shared set-up for the reports tests: a harness with moderator channels and the real rights
+cog, plus a stand-in implementing the same interface (lookup, topic_card) for content the
+real, validated files can never hold."""
 
 from __future__ import annotations
 
@@ -83,12 +84,15 @@ async def make_harness(
     tmp_path: Path,
     *,
     reports: dict[str, Any] | None = None,
-    rights: bool = True,
+    rights: str | None = "real",
     now: datetime = NOW,
 ) -> Harness:
+    """rights: "real" loads the real !rights cog; "stand-in" a StandInRights (for content the
+    real files can never hold, such as a topic without sources); None no rights cog."""
     cfg = {"reports": {**REPORTS_CONFIG, **(reports or {})}}
-    h = await Harness.create(tmp_path, cfg, cog_modules=["cogs.help", "cogs.reports"], now=now)
-    if rights:
+    modules = ["cogs.help", "cogs.reports"] + (["cogs.rights"] if rights == "real" else [])
+    h = await Harness.create(tmp_path, cfg, cog_modules=modules, now=now)
+    if rights == "stand-in":
         h.core.add_cog(StandInRights(h.core))
     return h
 

@@ -75,11 +75,11 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     assert "u1" not in detail  # reporter not shown unless configured
 
     # Correct: a sourced card in the channel where the claim was seen, quoting the topic.
-    text = await h.say_text("!reports correct 1 final-plan", **MOD)
-    assert "Posted the final-plan correction in #general" in text
+    text = await h.say_text("!reports correct 1 assessment-timescales", **MOD)
+    assert "Posted the assessment-timescales correction in #general" in text
     [correction] = console_posts(h, "general")
     posted = reply_text(correction.reply)
-    assert "within 20 weeks" in posted and "legislation.gov.uk/uksi/2014/1530/regulation/13" in posted
+    assert "20 weeks" in posted and "legislation.gov.uk/uksi/2014/1530/regulation/13" in posted
     assert "abolished" not in posted and "Pat" not in posted  # the topic, not the reporter
     assert correction.nonce == "report-1-correction"
 
@@ -134,7 +134,7 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
 async def test_report_by_direct_message_is_not_deleted_and_correction_comes_back(h: Harness) -> None:
     out = await h.outcome("!report the LA told me there's a 6000 rule", direct=True, channel="dm-u1")
     assert out.status == "ok" and out.delete_trigger is False
-    replies = await h.say("!reports correct 1 final-plan", **MOD)
+    replies = await h.say("!reports correct 1 assessment-timescales", **MOD)
     assert replies[0].ephemeral and "came by direct message" in replies[0].text
     assert replies[0].card is not None and "20 weeks" in replies[0].card.body
     assert console_posts(h, "dm-u1") == []
@@ -206,7 +206,7 @@ MODERATOR_COMMANDS = [
     "!reports note 1 hi",
     "!reports resolve 1",
     "!reports dismiss 1",
-    "!reports correct 1 final-plan",
+    "!reports correct 1 assessment-timescales",
     "!reports summary",
     "!reports purge-user u1",
 ]
@@ -236,7 +236,6 @@ async def test_members_cannot_run_moderator_commands(h: Harness, text: str) -> N
         ("!reports summary 0", "usage", "between 1 and 3650"),
         ("!reports correct 1", "usage", "Missing topic"),
         ("!reports correct 1 no-such-topic", "user_error", "No !rights topic matches"),
-        ("!reports correct 1 unsourced", "user_error", "has no sources"),
         ("!reports purge-user <#channel>", "usage", "user id or mention"),
         ("!reports resolve 1 " + "y" * 1001, "user_error", "up to 1000 characters"),
     ],
@@ -344,15 +343,15 @@ async def test_report_message_action(h: Harness) -> None:
     assert "Also reported as\n#1" in reply_text(latest)
     # The correction goes to the channel where the message was.
     mod = {"moderator": True, "platform": "discord", "scope": "G1", "channel": "C-mods"}
-    assert "correction in #chat" in await h.say_text("!reports correct 1 final-plan", **mod)
+    assert "correction in #chat" in await h.say_text("!reports correct 1 assessment-timescales", **mod)
     assert [s.channel.channel_id for s in h.sent("discord") if s.kind == "post" and s.channel][-1] == "C1"
 
 
 async def test_correction_without_rights_cog_or_with_failing_post(tmp_path: Path) -> None:
-    h = await make_harness(tmp_path, rights=False)
+    h = await make_harness(tmp_path, rights=None)
     try:
         await h.say("!report the school said something wrong")
-        text = await h.say_text("!reports correct 1 final-plan", **MOD)
+        text = await h.say_text("!reports correct 1 assessment-timescales", **MOD)
         assert "!rights topics aren't loaded on this bot" in text
     finally:
         await h.close()
@@ -361,7 +360,7 @@ async def test_correction_without_rights_cog_or_with_failing_post(tmp_path: Path
         await h.say("!report the school said something wrong")
         await cog(h).drain()
         h.messengers["console"].fail_next.append(DeliveryError("Missing Access", permanent=True))
-        out = await h.outcome("!reports correct 1 final-plan", **MOD)
+        out = await h.outcome("!reports correct 1 assessment-timescales", **MOD)
         assert out.status == "user_error" and "couldn't post in #general: Missing Access" in out.replies[0].text
         report = await cog(h).repo.get(1)
         assert report is not None and report.corrected_at is None
@@ -487,5 +486,16 @@ async def test_list_pages_and_my_reports_cap(tmp_path: Path) -> None:
         assert ids(await h.say_text("!reports 2 tag=same", **MOD)) == [2, 1]
         mine = await h.say_text("!myreports")
         assert "Your 20 most recent reports" in mine and ids(mine) == list(range(23, 3, -1))
+    finally:
+        await h.close()
+
+
+async def test_correction_refuses_a_topic_without_sources(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, rights="stand-in")
+    try:
+        await h.say("!report the school said something wrong")
+        out = await h.outcome("!reports correct 1 unsourced", **MOD)
+        assert out.status == "user_error" and "has no sources" in reply_text(out.replies[0])
+        assert console_posts(h, "general") == []
     finally:
         await h.close()
