@@ -67,7 +67,11 @@ def _slack_url(url: str) -> str:
     return url.replace("&", "&amp;")
 
 
+# After &, <, > are escaped for Slack, an escaped ">" reads "\&gt;": unescape that too.
+_SLACK_UNESCAPE_RE = re.compile(r"\\([\\`*_~|\[\]()#]|&gt;)")
+
+
 def _slack_inline(text: str) -> str:
     text = _slack_escape(text)
     text = _BOLD_RE.sub(r"*\1*", text)
-    return unescape(text)
+    return _SLACK_UNESCAPE_RE.sub(r"\1", text)

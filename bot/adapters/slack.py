@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_blocks import LINK_ACTION_ID, SlackMessage, render
 from bot.adapters.slack_pacing import ChannelPacer, Clock, Sleep
-from bot.adapters.slack_people import PLATFORM, SlackPeople
+from bot.adapters.slack_people import PLATFORM, SlackPeople, error_code
 from bot.adapters.slack_text import from_slack_text
 from bot.core import BotCore
 from bot.dispatcher import Outcome
@@ -109,13 +109,6 @@ def _retry_after(e: SlackApiError) -> float:
         return 1.0
 
 
-def _error_code(e: SlackApiError) -> str:
-    try:
-        return str(e.response.get("error") or "unknown_error")
-    except Exception:
-        return "unknown_error"
-
-
 class SlackAdapter:
     """Runs the bolt app and is the `slack` Messenger."""
 
@@ -175,7 +168,7 @@ class SlackAdapter:
         try:
             auth = await self.client.auth_test()
         except SlackApiError as e:
-            raise SlackConfigError(f"Slack rejected the bot token ({_error_code(e)}); check SLACK_BOT_TOKEN") from None
+            raise SlackConfigError(f"Slack rejected the bot token ({error_code(e)}); check SLACK_BOT_TOKEN") from None
         self.bot_user_id = auth.get("user_id")
         self.team_id = auth.get("team_id")
         log.info("slack: signed in as %s in team %s", self.bot_user_id, self.team_id)
@@ -219,7 +212,7 @@ class SlackAdapter:
             await self.client.apps_connections_open(app_token=self._app_token)
         except SlackApiError as e:
             raise SlackConfigError(
-                f"Slack rejected the app-level token ({_error_code(e)}); check SLACK_APP_TOKEN"
+                f"Slack rejected the app-level token ({error_code(e)}); check SLACK_APP_TOKEN"
             ) from None
         self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
         await self._socket.connect_async()
@@ -486,7 +479,7 @@ class SlackAdapter:
                     else:
                         await self._sleep(last_wait)
                     continue
-                raise SlackDeliveryError(_error_code(e)) from None
+                raise SlackDeliveryError(error_code(e)) from None
             except (ClientError, TimeoutError) as e:
                 raise DeliveryError(f"could not reach Slack ({type(e).__name__})", permanent=False) from None
         raise DeliveryError("Slack kept rate limiting this channel", permanent=False, retry_after=last_wait)

@@ -65,6 +65,13 @@ def mrkdwn(text: str) -> str:
     return to_slack_mrkdwn(text)
 
 
+def plain(text: str) -> str:
+    """Neutral markup as a plain_text object's text. Slack doesn't parse plain_text for
+    mentions, but angle brackets become look-alikes anyway so that no reading of the
+    field can turn <!channel> into a ping."""
+    return to_plain(text).replace("<", "‹").replace(">", "›")
+
+
 def _mrkdwn_obj(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
@@ -142,7 +149,7 @@ def _is_button_url(url: str | None) -> bool:
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    title = to_plain(card.title).strip()
+    title = plain(card.title).strip()
     if title:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": _clip(title, MAX_HEADER)}})
     if card.body:

@@ -24,6 +24,14 @@ PLATFORM = "slack"
 _MAX_CACHED = 5000
 
 
+def error_code(e: SlackApiError) -> str:
+    """Slack's error code ("not_in_channel"), or the HTTP status when the body wasn't JSON."""
+    data = getattr(e.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{getattr(e.response, 'status_code', 'error')}"
+
+
 class SlackPeople:
     def __init__(
         self,
@@ -62,7 +70,7 @@ class SlackPeople:
             resp = await self.client.users_info(user=user_id)
             info = resp.get("user") or None
         except SlackApiError as e:
-            log.warning("slack: users.info failed for %s: %s", user_id, e.response.get("error"))
+            log.warning("slack: users.info failed for %s: %s", user_id, error_code(e))
         except Exception as e:  # network trouble: treat as unknown, retry next time
             log.warning("slack: users.info failed for %s: %s", user_id, type(e).__name__)
             return None
@@ -80,7 +88,7 @@ class SlackPeople:
                 resp = await self.client.usergroups_users_list(usergroup=self.moderator_usergroup)
                 members = frozenset(resp.get("users") or [])
             except SlackApiError as e:
-                log.warning("slack: usergroups.users.list failed: %s", e.response.get("error"))
+                log.warning("slack: usergroups.users.list failed: %s", error_code(e))
                 members = frozenset()
             except Exception as e:
                 log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
