@@ -90,6 +90,20 @@ class SlackConfigError(ValueError):
     """Slack is configured but cannot run (a token missing for the chosen mode)."""
 
 
+class _DropClientTokenWarning(logging.Filter):
+    # AsyncApp falls back to $SLACK_BOT_TOKEN when given a client, then warns that the
+    # token is unused. We pass the client on purpose (it carries api_base_url).
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.sendbot")
+    if not any(isinstance(f, _DropClientTokenWarning) for f in logger.filters):
+        logger.addFilter(_DropClientTokenWarning())
+    return logger
+
+
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 
@@ -142,7 +156,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             # Socket Mode traffic arrives over the authenticated WebSocket; HTTP needs signatures.
             request_verification_enabled=self.mode == "http",
-            logger=logging.getLogger("slack_bolt.sendbot"),
+            logger=_bolt_logger(),
         )
         self.people = SlackPeople(
             self.client,
