@@ -215,3 +215,21 @@ async def test_unsigned_or_badly_signed_requests_are_rejected(tmp_path: Path, ki
         await slash(r, "/sendbot", "whisper")
         await r.fake.wait_for("chat.postEphemeral")
         assert not r.fake.of("chat.postMessage")
+
+
+async def test_ephemeral_where_bot_is_not_a_member_goes_via_response_url(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        r.fake.not_joined.add("C0PRIVATE")
+        await slash(r, "/sendbot", "whisper", channel_id="C0PRIVATE", response_url=r.fake.response_url())
+        (resp,) = await r.fake.wait_for("response_url")
+        assert resp.args["response_type"] == "ephemeral"
+        assert resp.args["text"] == "only for you"
+
+
+async def test_user_lookups_are_cached(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        for n in range(3):
+            await event(r, "!whisper", ts=f"1790000000.90000{n}")
+        await r.fake.wait_for("chat.postEphemeral", 3)
+        assert len(r.fake.of("users.info")) == 1
+        assert len(r.fake.of("usergroups.users.list")) == 1

@@ -97,3 +97,13 @@ async def test_missing_token_for_the_mode_is_a_config_error(
             SlackAdapter(core)
     finally:
         await core.stop()
+
+
+async def test_message_event_is_acked_before_the_cog_runs(tmp_path: Path) -> None:
+    async with running(tmp_path, "socket") as r:
+        await r.fake.push("events_api", message_event("!slow", user_id=MEMBER))
+        await asyncio.wait_for(r.probe.started.wait(), 5)
+        assert not r.fake.of("chat.postMessage")
+        r.probe.release.set()
+        (post,) = await r.fake.wait_for("chat.postMessage")
+        assert post.args["text"] == "done waiting"

@@ -8,6 +8,7 @@ cost one API call per command, and a failed lookup makes nobody a moderator.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -49,6 +50,8 @@ class SlackPeople:
         self._clock = clock
         self._users: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._group: tuple[float, frozenset[str]] | None = None
+        self._group_lock = asyncio.Lock()
+        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
 
     async def actor(self, user_id: str, fallback_name: str | None = None) -> Actor:
         info = await self.user_info(user_id)
@@ -61,10 +64,18 @@ class SlackPeople:
         return Actor(PLATFORM, user_id, str(name), is_moderator=is_moderator)
 
     async def user_info(self, user_id: str) -> dict[str, Any] | None:
-        now = self._clock()
         cached = self._users.get(user_id)
-        if cached and cached[0] > now:
+        if cached and cached[0] > self._clock():
             return cached[1]
+        # Commands arriving together from one person share one lookup.
+        task = self._inflight.get(user_id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_user(user_id))
+            self._inflight[user_id] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(user_id, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
         info: dict[str, Any] | None = None
         try:
             resp = await self.client.users_info(user=user_id)
@@ -74,6 +85,7 @@ class SlackPeople:
         except Exception as e:  # network trouble: treat as unknown, retry next time
             log.warning("slack: users.info failed for %s: %s", user_id, type(e).__name__)
             return None
+        now = self._clock()
         if len(self._users) >= _MAX_CACHED:
             self._users = {k: v for k, v in self._users.items() if v[0] > now}
         self._users[user_id] = (now + self.ttl, info)
@@ -82,16 +94,17 @@ class SlackPeople:
     async def _in_group(self, user_id: str) -> bool:
         if not self.moderator_usergroup:
             return False
-        now = self._clock()
-        if self._group is None or self._group[0] <= now:
-            try:
-                resp = await self.client.usergroups_users_list(usergroup=self.moderator_usergroup)
-                members = frozenset(resp.get("users") or [])
-            except SlackApiError as e:
-                log.warning("slack: usergroups.users.list failed: %s", error_code(e))
-                members = frozenset()
-            except Exception as e:
-                log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
-                return False
-            self._group = (now + self.ttl, members)
-        return user_id in self._group[1]
+        async with self._group_lock:
+            now = self._clock()
+            if self._group is None or self._group[0] <= now:
+                try:
+                    resp = await self.client.usergroups_users_list(usergroup=self.moderator_usergroup)
+                    members = frozenset(resp.get("users") or [])
+                except SlackApiError as e:
+                    log.warning("slack: usergroups.users.list failed: %s", error_code(e))
+                    members = frozenset()
+                except Exception as e:
+                    log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
+                    return False
+                self._group = (now + self.ttl, members)
+            return user_id in self._group[1]
