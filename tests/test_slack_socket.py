@@ -89,14 +89,18 @@ async def test_a_refused_app_token_stops_with_one_clear_error(tmp_path: Path) ->
 async def test_missing_token_for_the_mode_is_a_config_error(
     tmp_path: Path, mode: str, missing: str, message: str
 ) -> None:
-    fake = SlackFake()
+    fake = await SlackFake().start()
     cfg = config(tmp_path, fake, mode, **{missing: None})
     core = await BotCore.create(cfg, cog_modules=["cogs.help"])
     try:
+        adapter = SlackAdapter(core)
         with pytest.raises(SlackConfigError, match=message):
-            SlackAdapter(core)
+            await asyncio.wait_for(adapter.run(), 10)
+        await adapter.close()
+        assert fake.calls == []  # refused before talking to Slack at all
     finally:
         await core.stop()
+        await fake.close()
 
 
 async def test_message_event_is_acked_before_the_cog_runs(tmp_path: Path) -> None:

@@ -143,12 +143,15 @@ class SlackAdapter:
         bot_token = _secret(cfg.bot_token)
         self._app_token = _secret(cfg.app_token)
         signing_secret = _secret(cfg.signing_secret)
+        # Checked when run() starts, not here, so a missing token stops the bot through
+        # the app's normal shutdown (database closed, exit code 1) rather than mid-build.
+        self._config_problem: str | None = None
         if not bot_token:
-            raise SlackConfigError("slack.bot_token: set the bot token (xoxb-…) or SLACK_BOT_TOKEN")
-        if self.mode == "socket" and not self._app_token:
-            raise SlackConfigError("slack.app_token: Socket Mode needs an app-level token (xapp-…) or SLACK_APP_TOKEN")
-        if self.mode == "http" and not signing_secret:
-            raise SlackConfigError("slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET")
+            self._config_problem = "slack.bot_token: set the bot token (xoxb-…) or SLACK_BOT_TOKEN"
+        elif self.mode == "socket" and not self._app_token:
+            self._config_problem = "slack.app_token: Socket Mode needs an app-level token (xapp-…) or SLACK_APP_TOKEN"
+        elif self.mode == "http" and not signing_secret:
+            self._config_problem = "slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET"
         self.client = AsyncWebClient(token=bot_token, base_url=cfg.api_base_url, logger=log)
         self.app = AsyncApp(
             name="sendbot",
@@ -179,6 +182,8 @@ class SlackAdapter:
 
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""
+        if self._config_problem:
+            raise SlackConfigError(self._config_problem)
         try:
             auth = await self.client.auth_test()
         except SlackApiError as e:
