@@ -54,24 +54,13 @@ def to_slack_mrkdwn(text: str) -> str:
     for m in _LINK_RE.finditer(text):
         out.append(_slack_inline(text[pos : m.start()]))
         label = _slack_escape(unescape(m.group(1))).replace("|", "∣")
-        out.append(f"<{_slack_url(m.group(2))}|{label}>")
+        out.append(f"<{m.group(2)}|{label}>")
         pos = m.end()
     out.append(_slack_inline(text[pos:]))
     return "".join(out)
 
 
-def _slack_url(url: str) -> str:
-    """A URL inside <url|label>: `<`, `>` and `|` would end the link early and let the
-    rest be read as markup (such as <!channel>), so they are percent-encoded."""
-    url = url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    return url.replace("&", "&amp;")
-
-
-# After &, <, > are escaped for Slack, an escaped ">" reads "\&gt;": unescape that too.
-_SLACK_UNESCAPE_RE = re.compile(r"\\([\\`*_~|\[\]()#]|&gt;)")
-
-
 def _slack_inline(text: str) -> str:
     text = _slack_escape(text)
     text = _BOLD_RE.sub(r"*\1*", text)
-    return _SLACK_UNESCAPE_RE.sub(r"\1", text)
+    return unescape(text)

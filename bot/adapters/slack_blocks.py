@@ -60,9 +60,25 @@ def mention_for(ping_role: str | None) -> str | None:
     return f"<!subteam^{m.group(1)}>" if m else None
 
 
+# A neutral-markup link, as bot.markup matches it. Escaped text never matches: escaping
+# puts a backslash between "]" and "(".
+_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+
+
+def _safe_link_urls(text: str) -> str:
+    """Percent-encode <, > and | in link URLs: in Slack's <url|label> they would end the
+    link early and let the rest be read as markup, e.g. a feed URL carrying <!channel>."""
+
+    def fix(m: re.Match[str]) -> str:
+        url = m.group(2).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+        return f"[{m.group(1)}]({url})"
+
+    return _LINK_RE.sub(fix, text)
+
+
 def mrkdwn(text: str) -> str:
     """Neutral markup to Slack mrkdwn with &, < and > escaped (so nothing in it can ping)."""
-    return to_slack_mrkdwn(text)
+    return to_slack_mrkdwn(_safe_link_urls(text))
 
 
 def plain(text: str) -> str:
