@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.checks import run_checks
+from bot.adapters.slack_checks import check
+from bot.checks import CHECK_MODULES
 from bot.config import parse
 
 
@@ -12,7 +13,11 @@ def checks(slack: dict[str, Any], subs: list[dict[str, Any]] | None = None) -> t
     data: dict[str, Any] = {"slack": slack}
     if subs is not None:
         data["feeds"] = {"subscriptions": subs}
-    return run_checks(parse(data, environ={}))
+    return check(parse(data, environ={}))
+
+
+def test_registered_for_sendbot_check() -> None:
+    assert "bot.adapters.slack_checks" in CHECK_MODULES
 
 
 def test_good_socket_config_passes() -> None:
