@@ -77,6 +77,10 @@ class ProbeCog(Cog):
         ctx.delete_trigger = True
         return Reply("Thanks, the moderators will look at it.", ephemeral=True)
 
+    @command("privatefile", help="Sends a file privately.")
+    async def privatefile(self, ctx: CommandContext) -> Reply:
+        return Reply("Here is your file", ephemeral=True, files=(Attachment("mine.ics", b"BEGIN:VCALENDAR\r\n"),))
+
     @command("calendar", help="Sends a file.")
     async def calendar(self, ctx: CommandContext) -> Reply:
         return Reply(

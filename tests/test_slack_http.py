@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -233,3 +235,41 @@ async def test_user_lookups_are_cached(tmp_path: Path) -> None:
         await r.fake.wait_for("chat.postEphemeral", 3)
         assert len(r.fake.of("users.info")) == 1
         assert len(r.fake.of("usergroups.users.list")) == 1
+
+
+async def test_events_url_verification_challenge(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"})
+        status, text = await send(r, body, "application/json")
+        assert status == 200
+        assert "3eZbrw1aBm2rZgRNFdxV" in text
+
+
+async def test_hostile_slash_text_is_answered_without_pings(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        await slash(r, "/sendbot", "<!channel> " + "x" * 5000)
+        await slash(r, "/rights", "<!everyone>")
+        eph = (await r.fake.wait_for("chat.postEphemeral"))[0]
+        (post,) = await r.fake.wait_for("chat.postMessage")
+        for call in (eph, post):
+            assert not re.search(r"<[!@#]", json.dumps(call.args))
+
+
+async def test_private_answer_with_a_file_sends_the_file_by_dm(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        await event(r, "!privatefile")
+        (done,) = await r.fake.wait_for("files.completeUploadExternal")
+        assert done.args["channel_id"] == f"D{MEMBER}"
+        (eph,) = r.fake.of("chat.postEphemeral")
+        assert eph.args["text"] == "Here is your file"
+
+
+async def test_a_redelivered_event_runs_its_command_once(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        body = message_event("!whisper", user_id=MEMBER, ts="1790000000.424242")
+        context = SimpleNamespace(team_id=TEAM_ID)
+        # Called directly (as bolt would) so that the second delivery cannot race the first.
+        await r.adapter._on_message(body["event"], body, context)
+        await r.adapter._on_message(dict(body["event"]), body, context)  # Slack's retry
+        assert len(r.fake.of("chat.postEphemeral")) == 1
+        assert len(r.probe.seen) == 1

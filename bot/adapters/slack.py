@@ -22,6 +22,7 @@ import contextlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -76,6 +77,7 @@ _PERMANENT_ERRORS = {
 # A reply to a slash command in a channel the bot hasn't joined goes via response_url.
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "user_not_in_channel"}
 MAX_RATE_LIMIT_RETRIES = 5
+_SEEN_MESSAGES = 1000
 
 
 class SlackDeliveryError(DeliveryError):
@@ -175,6 +177,9 @@ class SlackAdapter:
         self._stopped = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        # Slack redelivers an event it thinks went unacknowledged (a slow network, a
+        # reconnect); remembering recent messages keeps a command from running twice.
+        self._seen_messages: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._register_listeners()
         core.register_messenger(self)
 
@@ -252,7 +257,7 @@ class SlackAdapter:
         if event.get("subtype") not in _TYPED_SUBTYPES or event.get("bot_id") or not event.get("user"):
             return
         text = from_slack_text(event.get("text") or "").strip()
-        if not self.core.dispatcher.is_command(text):
+        if not self.core.dispatcher.is_command(text) or self._is_repeat(event):
             return
         try:
             team = context.team_id or body.get("team_id") or event.get("team") or ""
@@ -273,6 +278,15 @@ class SlackAdapter:
                 await self._deliver(outcome, incoming, thread_ts=event.get("thread_ts"))
         except Exception:
             log.exception("slack: failed to handle a message command in %s", event.get("channel"))
+
+    def _is_repeat(self, event: dict[str, Any]) -> bool:
+        key = (str(event.get("channel")), str(event.get("ts")))
+        if key in self._seen_messages:
+            return True
+        self._seen_messages[key] = None
+        while len(self._seen_messages) > _SEEN_MESSAGES:
+            self._seen_messages.popitem(last=False)
+        return False
 
     async def _on_command(
         self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Callable[..., Awaitable[Any]]
