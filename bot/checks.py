@@ -12,6 +12,7 @@ from bot.config import Config
 CHECK_MODULES: list[str] = [
     "cogs.content_check",
     "cogs.reports",
+    "bot.adapters.slack_checks",
 ]
 
 CheckFn = Callable[[Config], tuple[list[str], list[str]]]

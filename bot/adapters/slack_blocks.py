@@ -1,0 +1,217 @@
+"""Reply/Card -> Slack Block Kit, with the `text` fallback Slack shows in notifications.
+
+Everything a cog writes is neutral markup (bot.markup) and may carry untrusted text (feed
+titles, report text). It reaches Slack only through `to_slack_mrkdwn`, which escapes
+`&`, `<` and `>`, and every mrkdwn object is sent with `verbatim: true` so Slack does
+not auto-link bare words such as @channel either. The only mention this module ever
+produces is the one role a feed subscription was configured to ping (Reply.ping_role).
+
+Slack's limits are applied here rather than left to fail at the API: 50 blocks per
+message, 3000 characters per text object, 150 per header, 10 fields per section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.markup import to_plain, to_slack_mrkdwn
+from bot.model import Card, CardField, Reply
+
+MAX_BLOCKS = 50
+MAX_TEXT = 3000
+MAX_HEADER = 150
+MAX_FIELD = 2000
+MAX_FIELDS_PER_SECTION = 10
+MAX_FALLBACK = 3000
+MAX_BUTTON_URL = 3000
+
+# Clicking a URL button still sends an interaction to the app; the adapter acks this id.
+LINK_ACTION_ID = "sendbot_link"
+
+_USERGROUP_RE = re.compile(r"^(?:<!subteam\^)?(S[A-Z0-9]{2,20})(?:\|[^>]*)?>?$")
+_SPECIAL_PINGS = {"here": "<!here>", "channel": "<!channel>"}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """Keyword arguments for chat.postMessage / chat.update / chat.postEphemeral."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text and not self.blocks
+
+
+def mention_for(ping_role: str | None) -> str | None:
+    """The Slack mention for a configured ping: a user group id (S0123ABCD) or here/channel.
+
+    Anything else is refused (None): a typo in config must never become a broadcast."""
+    if not ping_role:
+        return None
+    role = ping_role.strip()
+    special = _SPECIAL_PINGS.get(role.lower().lstrip("@!"))
+    if special:
+        return special
+    m = _USERGROUP_RE.match(role)
+    return f"<!subteam^{m.group(1)}>" if m else None
+
+
+# A neutral-markup link, as bot.markup matches it. Escaped text never matches: escaping
+# puts a backslash between "]" and "(".
+_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+
+
+def _safe_link_urls(text: str) -> str:
+    """Percent-encode <, > and | in link URLs: in Slack's <url|label> they would end the
+    link early and let the rest be read as markup, e.g. a feed URL carrying <!channel>."""
+
+    def fix(m: re.Match[str]) -> str:
+        url = m.group(2).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+        return f"[{m.group(1)}]({url})"
+
+    return _LINK_RE.sub(fix, text)
+
+
+def mrkdwn(text: str) -> str:
+    """Neutral markup to Slack mrkdwn with &, < and > escaped (so nothing in it can ping)."""
+    return to_slack_mrkdwn(_safe_link_urls(text))
+
+
+def plain(text: str) -> str:
+    """Neutral markup as a plain_text object's text. Slack doesn't parse plain_text for
+    mentions, but angle brackets become look-alikes anyway so that no reading of the
+    field can turn <!channel> into a ping."""
+    return to_plain(text).replace("<", "‹").replace(">", "›")
+
+
+def _mrkdwn_obj(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Don't leave half an escape (&amp;) or half a link (<url|label>) at the end.
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    return cut + "…"
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split converted mrkdwn into chunks of at most `limit`, at line breaks where possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            head = _clip(line, limit)
+            chunks.append(head)
+            line = line[len(head) - 1 :]  # the "…" replaced one character
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        chunks.append(current)
+    return [c for c in chunks if c.strip()]
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    return [{"type": "section", "text": _mrkdwn_obj(chunk)} for chunk in split_text(mrkdwn(text))]
+
+
+def _field_text(f: CardField) -> str:
+    return _clip(f"*{mrkdwn(f.name)}*\n{mrkdwn(f.value)}", MAX_FIELD)
+
+
+def _field_blocks(fields: tuple[CardField, ...]) -> list[dict[str, Any]]:
+    """Inline fields sit side by side (section `fields`); the others get a section each."""
+    blocks: list[dict[str, Any]] = []
+    inline: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        for i in range(0, len(inline), MAX_FIELDS_PER_SECTION):
+            blocks.append({"type": "section", "fields": inline[i : i + MAX_FIELDS_PER_SECTION]})
+        inline.clear()
+
+    for f in fields:
+        if f.inline:
+            inline.append(_mrkdwn_obj(_field_text(f)))
+            continue
+        flush()
+        name = f"*{mrkdwn(f.name)}*"
+        for i, chunk in enumerate(split_text(mrkdwn(f.value), MAX_TEXT - len(name) - 1)):
+            blocks.append({"type": "section", "text": _mrkdwn_obj(f"{name}\n{chunk}" if i == 0 else chunk)})
+    flush()
+    return blocks
+
+
+def _is_button_url(url: str | None) -> bool:
+    return bool(url) and len(url or "") <= MAX_BUTTON_URL and re.match(r"^https?://\S+$", url or "") is not None
+
+
+def card_blocks(card: Card) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    title = plain(card.title).strip()
+    if title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _clip(title, MAX_HEADER)}})
+    if card.body:
+        blocks += _sections(card.body)
+    blocks += _field_blocks(card.fields)
+    if _is_button_url(card.url):
+        button = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Open link"},
+            "url": card.url,
+            "action_id": LINK_ACTION_ID,
+        }
+        blocks.append({"type": "actions", "elements": [button]})
+    if card.footer:
+        blocks.append({"type": "context", "elements": [_mrkdwn_obj(_clip(mrkdwn(card.footer), MAX_TEXT))]})
+    return blocks
+
+
+def fallback_text(reply: Reply, mention: str | None = None) -> str:
+    """The `text` Slack shows in notifications and to screen readers: always set, escaped."""
+    if reply.text:
+        text = mrkdwn(reply.text)
+    elif reply.card:
+        text = mrkdwn(reply.card.title)
+    else:
+        text = ""
+    text = _clip(text, MAX_FALLBACK)
+    if mention:
+        text = f"{mention} {text}".strip()
+    return text
+
+
+def render(reply: Reply) -> SlackMessage:
+    """The message for a Reply. Files are not included: the adapter uploads them."""
+    mention = mention_for(reply.ping_role)
+    blocks: list[dict[str, Any]] = []
+    if mention:
+        blocks.append({"type": "section", "text": _mrkdwn_obj(mention)})
+    if reply.text:
+        blocks += _sections(reply.text)
+    if reply.card:
+        blocks += card_blocks(reply.card)
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[: MAX_BLOCKS - 1]
+        blocks.append({"type": "context", "elements": [_mrkdwn_obj("(shortened: too long for one Slack message)")]})
+    text = fallback_text(reply, mention)
+    if blocks and not text:
+        text = "(message)"
+    return SlackMessage(text=text, blocks=blocks)

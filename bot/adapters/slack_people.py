@@ -1,0 +1,110 @@
+"""Who is who on Slack: display names and moderator status, looked up and cached.
+
+A moderator is a workspace admin or owner (users.info), a user id listed in
+`[slack] moderator_user_ids`, or a member of the `[slack] moderator_usergroup`
+(usergroups.users.list). Lookups are cached for a few minutes so a busy channel does not
+cost one API call per command, and a failed lookup makes nobody a moderator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.model import Actor
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+_MAX_CACHED = 5000
+
+
+def error_code(e: SlackApiError) -> str:
+    """Slack's error code ("not_in_channel"), or the HTTP status when the body wasn't JSON."""
+    data = getattr(e.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{getattr(e.response, 'status_code', 'error')}"
+
+
+class SlackPeople:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        moderator_user_ids: list[str] | tuple[str, ...] = (),
+        moderator_usergroup: str | None = None,
+        ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.moderator_user_ids = frozenset(moderator_user_ids)
+        self.moderator_usergroup = moderator_usergroup
+        self.ttl = ttl
+        self._clock = clock
+        self._users: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._group: tuple[float, frozenset[str]] | None = None
+        self._group_lock = asyncio.Lock()
+        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+
+    async def actor(self, user_id: str, fallback_name: str | None = None) -> Actor:
+        info = await self.user_info(user_id)
+        name = fallback_name or user_id
+        if info:
+            profile = info.get("profile") or {}
+            name = profile.get("display_name") or profile.get("real_name") or info.get("name") or name
+        is_admin = bool(info and (info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")))
+        is_moderator = user_id in self.moderator_user_ids or is_admin or await self._in_group(user_id)
+        return Actor(PLATFORM, user_id, str(name), is_moderator=is_moderator)
+
+    async def user_info(self, user_id: str) -> dict[str, Any] | None:
+        cached = self._users.get(user_id)
+        if cached and cached[0] > self._clock():
+            return cached[1]
+        # Commands arriving together from one person share one lookup.
+        task = self._inflight.get(user_id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_user(user_id))
+            self._inflight[user_id] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(user_id, None))
+        return await asyncio.shield(task)
+
+    async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
+        info: dict[str, Any] | None = None
+        try:
+            resp = await self.client.users_info(user=user_id)
+            info = resp.get("user") or None
+        except SlackApiError as e:
+            log.warning("slack: users.info failed for %s: %s", user_id, error_code(e))
+        except Exception as e:  # network trouble: treat as unknown, retry next time
+            log.warning("slack: users.info failed for %s: %s", user_id, type(e).__name__)
+            return None
+        now = self._clock()
+        if len(self._users) >= _MAX_CACHED:
+            self._users = {k: v for k, v in self._users.items() if v[0] > now}
+        self._users[user_id] = (now + self.ttl, info)
+        return info
+
+    async def _in_group(self, user_id: str) -> bool:
+        if not self.moderator_usergroup:
+            return False
+        async with self._group_lock:
+            now = self._clock()
+            if self._group is None or self._group[0] <= now:
+                try:
+                    resp = await self.client.usergroups_users_list(usergroup=self.moderator_usergroup)
+                    members = frozenset(resp.get("users") or [])
+                except SlackApiError as e:
+                    log.warning("slack: usergroups.users.list failed: %s", error_code(e))
+                    members = frozenset()
+                except Exception as e:
+                    log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
+                    return False
+                self._group = (now + self.ttl, members)
+            return user_id in self._group[1]

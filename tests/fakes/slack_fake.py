@@ -1,0 +1,394 @@
+"""A loopback fake of Slack: the Web API, Socket Mode's WebSocket, and response_url.
+
+The real slack_sdk AsyncWebClient is pointed at `fake.base_url`; every call is recorded
+with its arguments (JSON or form bodies, decoded), and tests wait for calls with
+`await fake.wait_for("chat.postMessage")` rather than sleeping. Responses can be
+scripted per method (`fake.script("chat.postMessage", status=429, headers=...)`).
+
+Socket Mode: `apps.connections.open` returns `ws://127.0.0.1:<port>/socket`; the fake says
+hello on connect, and `await fake.push("slash_commands", payload)` sends an envelope and
+returns the ack Slack would receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0FORUM01"
+BOT_USER_ID = "UBOT00001"
+BOT_ID = "BBOT00001"
+APP_ID = "A0SENDBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+    def json_arg(self, key: str) -> Any:
+        """An argument that form bodies carry as a JSON string (blocks, files)."""
+        value = self.args.get(key)
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name.lower(),
+        "is_admin": admin,
+        "is_owner": owner,
+        "is_primary_owner": False,
+        "is_bot": False,
+        "profile": {"display_name": name, "real_name": name},
+    }
+
+
+class SlackFake:
+    def __init__(self, *, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.not_joined: set[str] = set()  # channels where the bot isn't a member
+        self.scripted: dict[str, list[Scripted]] = {}
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.socket_connections = 0
+        self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ws: web.WebSocketResponse | None = None
+        self._ws_ready = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._ts = itertools.count(1)
+        self._bot_posts: set[tuple[str, str]] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> SlackFake:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/api/"
+
+    def response_url(self) -> str:
+        return f"{self.origin}/response/{uuid.uuid4().hex[:8]}"
+
+    # -- test API --------------------------------------------------------------------
+
+    def script(self, method: str, *, status: int = 200, body: dict[str, Any] | None = None, **headers: str) -> None:
+        """The next call of `method` gets this response instead of the normal one."""
+        self.scripted.setdefault(method, []).append(
+            Scripted(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
+        )
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        """Wait until `method` has been called `count` times; return those calls."""
+
+        def enough() -> bool:
+            return len(self.of(method)) >= count
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(enough), within)
+        return self.of(method)
+
+    async def wait_connected(self, within: float = 5.0) -> None:
+        await asyncio.wait_for(self._ws_ready.wait(), within)
+
+    async def push(self, envelope_type: str, payload: dict[str, Any], within: float = 5.0) -> dict[str, Any]:
+        """Send a Socket Mode envelope and return the app's ack for it."""
+        await self.wait_connected(within)
+        assert self._ws is not None
+        envelope_id = uuid.uuid4().hex
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._ack_waiters[envelope_id] = waiter
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": envelope_type != "events_api",
+        }
+        if envelope_type == "events_api":
+            envelope["retry_attempt"] = 0
+            envelope["retry_reason"] = ""
+        await self._ws.send_str(json.dumps(envelope))
+        return await asyncio.wait_for(waiter, within)
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # -- Web API ---------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+        await self._record(Call(method, args, token))
+        queued = self.scripted.get(method)
+        if queued:
+            s = queued.pop(0)
+            return web.json_response(s.body or {"ok": s.status == 200}, status=s.status, headers=s.headers)
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(await handler(args))
+
+    def _next_ts(self) -> str:
+        return f"1790000000.{next(self._ts):06d}"
+
+    async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://forum.slack.com/",
+            "team": "Parent Carer Forum",
+            "user": "sendbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    async def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    async def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel in self.not_joined:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = self._next_ts()
+        self._bot_posts.add((channel, ts))
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if str(args.get("channel")) in self.not_joined:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    async def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args.get("channel")), str(args.get("ts")))
+        if key not in self._bot_posts:
+            return {"ok": False, "error": "cant_update_message"}
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": args.get("text")}
+
+    async def _m_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args.get("channel")), str(args.get("ts")))
+        if key not in self._bot_posts:
+            return {"ok": False, "error": "cant_delete_message"}
+        self._bot_posts.discard(key)
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    async def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://forum.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    async def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
+
+    async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup"))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[group]}
+
+    async def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users")).upper()}}
+
+    async def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts):08d}"
+        return {"ok": True, "upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
+
+    async def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(args["files"]) if isinstance(args.get("files"), str) else args.get("files") or []
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        await self._record(Call("upload", {"file_id": request.match_info["file_id"], "content": body}, None))
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        await self._record(Call("response_url", await request.json(), None))
+        return web.Response(text="ok")
+
+    # -- Socket Mode -----------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.socket_connections += 1
+        self._ws = ws
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}))
+        self._ws_ready.set()
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            envelope_id = data.get("envelope_id")
+            if envelope_id:
+                self.acks[envelope_id] = data
+                waiter = self._ack_waiters.pop(envelope_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(data)
+        return ws
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    """slack_sdk sends arguments as query parameters, a form body or JSON, by method."""
+    args: dict[str, Any] = dict(request.query)
+    if request.method == "GET":
+        return args
+    if request.content_type == "application/json":
+        data = await request.json()
+        if isinstance(data, dict):
+            args.update(data)
+        return args
+    args.update(urllib.parse.parse_qsl(await request.text(), keep_blank_values=True))
+    return args
+
+
+# -- building signed requests ------------------------------------------------------
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request (v0 signature over "v0:ts:body")."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+def slash_command(
+    command: str, text: str, *, user_id: str, channel_id: str = "C0GENERAL", response_url: str = ""
+) -> dict[str, str]:
+    return {
+        "token": "legacy-unused",
+        "team_id": TEAM_ID,
+        "team_domain": "forum",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": "parent",
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
+
+
+def message_event(
+    text: str, *, user_id: str, channel: str = "C0GENERAL", ts: str = "1790000000.900001", **extra: Any
+) -> dict[str, Any]:
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user_id,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+        "team": TEAM_ID,
+        **extra,
+    }
+    return {
+        "token": "legacy-unused",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+        "event_time": 1790000000,
+        "authorizations": [
+            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+        ],
+    }
+
+
+def message_shortcut(
+    *,
+    reporter_id: str,
+    author_id: str,
+    text: str,
+    callback_id: str = "report_misinformation",
+    channel: str = "C0GENERAL",
+    ts: str = "1790000000.800001",
+    response_url: str = "",
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "token": "legacy-unused",
+        "action_ts": "1790000001.000001",
+        "team": {"id": TEAM_ID, "domain": "forum"},
+        "user": {"id": reporter_id, "name": "reporter", "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "general"},
+        "is_enterprise_install": False,
+        "callback_id": callback_id,
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "message_ts": ts,
+        "message": {"type": "message", "user": author_id, "text": text, "ts": ts},
+    }
+
+
+def form_body(fields: dict[str, str]) -> str:
+    return urllib.parse.urlencode(fields)
+
+
+def interactive_body(payload: dict[str, Any]) -> str:
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})

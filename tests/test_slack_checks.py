@@ -1,0 +1,55 @@
+"""`sendbot check` on Slack settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.adapters.slack_checks import check
+from bot.checks import CHECK_MODULES
+from bot.config import parse
+
+
+def checks(slack: dict[str, Any], subs: list[dict[str, Any]] | None = None) -> tuple[list[str], list[str]]:
+    data: dict[str, Any] = {"slack": slack}
+    if subs is not None:
+        data["feeds"] = {"subscriptions": subs}
+    return check(parse(data, environ={}))
+
+
+def test_registered_for_sendbot_check() -> None:
+    assert "bot.adapters.slack_checks" in CHECK_MODULES
+
+
+def test_good_socket_config_passes() -> None:
+    problems, warnings = checks(
+        {
+            "bot_token": "xoxb-1",
+            "app_token": "xapp-1",
+            "moderator_user_ids": ["U0123ABCD"],
+            "moderator_usergroup": "S0MODS",
+        }
+    )
+    assert problems == [] and warnings == []
+
+
+def test_common_mix_ups_are_named() -> None:
+    problems, _ = checks(
+        {"bot_token": "xapp-1", "app_token": "xoxb-1", "moderator_user_ids": ["@sam"], "moderator_usergroup": "mods"}
+    )
+    text = "\n".join(problems)
+    assert "slack.bot_token" in text and "xoxb-" in text
+    assert "slack.app_token" in text
+    assert "'@sam' is not a member id" in text
+    assert "slack.moderator_usergroup" in text
+
+
+def test_http_mode_on_loopback_warns() -> None:
+    problems, warnings = checks({"bot_token": "xoxb-1", "signing_secret": "s", "mode": "http"})
+    assert problems == []
+    assert any("reverse proxy" in w for w in warnings)
+
+
+def test_slack_feed_ping_must_be_a_usergroup() -> None:
+    sub = {"url": "https://example.org/feed", "platform": "slack", "scope": "T1", "channel": "C1"}
+    problems, _ = checks({}, [sub | {"mention_role": "parents"}, sub | {"mention_role": "S0PARENTS"}])
+    assert problems == ["feeds.subscriptions.0.mention_role: on Slack use a user group id (S0123ABCD), here or channel"]
