@@ -256,6 +256,7 @@ class FakeDiscord:
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
         }
 
     async def push(self, event: str, data: dict[str, Any]) -> None:
