@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -96,6 +96,12 @@ class ProbeCog(Cog):
         await asyncio.wait_for(self.release_slow.wait(), 10)
         return "finally"
 
+    @command("whereami", help="Where the bot thinks you are.")
+    async def whereami(self, ctx: CommandContext) -> str:
+        p, a = ctx.place, ctx.author
+        where = f"scope={p.scope_id} channel={p.id} direct={p.is_direct}"
+        return f"{where} user={a.id} mod={a.is_moderator} via={ctx.incoming.surface}"
+
     @command("boom", help="Fails unexpectedly.")
     async def boom(self, ctx: CommandContext) -> str:
         raise RuntimeError("kaboom")
@@ -145,8 +151,11 @@ async def discord_env(
     discord: dict[str, Any] | None = None,
     grant_message_content: bool = True,
     wait_ready: bool = True,
+    before_start: Callable[[FakeDiscord], None] | None = None,
 ) -> AsyncIterator[DiscordEnv]:
     fake = await FakeDiscord.start(grant_message_content=grant_message_content)
+    if before_start is not None:
+        before_start(fake)
     cfg = {
         "token": "test-token",
         "api_base_url": fake.api_base_url,

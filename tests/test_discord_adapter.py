@@ -6,6 +6,7 @@ made, waiting on the fake's recorded calls rather than on time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -277,3 +278,69 @@ async def test_report_misinformation_context_menu(env: DiscordEnv) -> None:
     assert reported.link == f"https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/{target['id']}"
     assert ctx.incoming.surface == "action" and ctx.author.id == str(MEMBER_ID)
     assert_no_pings(env)
+
+
+# -- mapping to the neutral model, sync modes and failures -------------------------------
+
+
+async def test_place_and_actor_from_a_server_message(env: DiscordEnv) -> None:
+    fake = env.fake
+    await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.mod_user))
+    call = await fake.wait_for_call("POST", MESSAGES)
+    expected = f"scope={GUILD_ID} channel={CHANNEL_ID} direct=False user={fake.mod_user['id']} mod=True via=prefix"
+    assert call.json["content"] == expected
+
+
+async def test_place_from_a_direct_message(env: DiscordEnv) -> None:
+    fake = env.fake
+    dm_channel = 250000000000000001
+    fake.channels[dm_channel] = {"id": str(dm_channel), "type": 1, "recipients": [fake.member_user]}
+    msg = fake.message_payload("!whereami", author=fake.member_user, channel_id=dm_channel, guild=False)
+    await fake.push("MESSAGE_CREATE", msg)
+    call = await fake.wait_for_call("POST", rf"/channels/{dm_channel}/messages")
+    assert call.json["content"] == f"scope=dm channel={dm_channel} direct=True user={MEMBER_ID} mod=False via=prefix"
+
+
+async def test_stale_slash_command_gets_a_polite_answer(env: DiscordEnv) -> None:
+    fake = env.fake
+    await fake.push("INTERACTION_CREATE", slash(fake, "retired"))
+    call = await fake.wait_for_call("POST", CALLBACK)
+    assert call.json["data"]["flags"] & EPHEMERAL
+    assert "isn't available any more" in call.json["data"]["content"]
+
+
+async def test_global_sync_when_no_servers_are_configured(tmp_path: Path) -> None:
+    async with discord_env(tmp_path, discord={"guild_ids": []}) as env:
+        fake = env.fake
+        sync = await fake.wait_for_call("PUT", rf"/applications/{APP_ID}/commands")
+        assert "help" in {c["name"] for c in sync.json}
+        data = {"id": "1", "name": "whereami", "type": 1, "options": []}
+        await fake.push("INTERACTION_CREATE", fake.interaction_payload(data, by=fake.helper_user))
+        call = await fake.wait_for_call("POST", CALLBACK)
+        assert call.json["data"]["content"].endswith("mod=True via=slash")
+
+
+async def test_failed_sync_is_logged_and_prefix_commands_still_work(tmp_path: Path, caplog: Any) -> None:
+    def refuse_sync(fake: FakeDiscord) -> None:
+        fake.fail_next(
+            "PUT", r"/applications/\d+/guilds/\d+/commands", 403, {"message": "Missing Access", "code": 50001}
+        )
+
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.discord"):
+        async with discord_env(tmp_path, before_start=refuse_sync) as env:
+            fake = env.fake
+            await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.member_user))
+            await fake.wait_for_call("POST", MESSAGES)
+    assert "applications.commands" in caplog.text
+
+
+async def test_a_rejected_token_stops_the_adapter_with_a_clear_log(tmp_path: Path, caplog: Any) -> None:
+    def reject(fake: FakeDiscord) -> None:
+        fake.fail_next("GET", "/users/@me", 401, {"message": "401: Unauthorized", "code": 0})
+
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.discord"):
+        async with discord_env(tmp_path, before_start=reject, wait_ready=False) as env:
+            async with asyncio.timeout(10):
+                with pytest.raises(Exception, match="Improper token"):
+                    await env.task
+    assert "rejected the bot token" in caplog.text

@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Optional
 
@@ -225,7 +226,10 @@ class DiscordAdapter:
             group.add_command(cmd)
         items.append(app_commands.ContextMenu(name=REPORT_MENU, callback=self._report_callback()))
         for item in items:
-            tree.add_command(item, guilds=guilds or None)  # type: ignore[arg-type]
+            if guilds:
+                tree.add_command(item, guilds=guilds)  # type: ignore[arg-type]
+            else:
+                tree.add_command(item)  # type: ignore[arg-type]
 
     def _slash_command(self, spec: CommandSpec, name: str) -> app_commands.Command:
         adapter = self
@@ -429,12 +433,19 @@ class DiscordAdapter:
                 first = False
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Errors outside the dispatcher's handler (sending failed, unknown command)."""
-        log.error("slash command failed: %s", type(error).__name__, exc_info=error)
+        """Errors outside the dispatcher's own handler: an answer that failed to send, or a
+        slash command Discord still lists but this version of the bot no longer has."""
+        if isinstance(error, app_commands.CommandNotFound):
+            log.warning("slash command %r is not known to this bot (stale registration)", error.name)
+            text = "That command isn't available any more. Type / to see the current commands."
+        else:
+            ref = secrets.token_hex(3)
+            log.error("slash command failed ref=%s: %s", ref, type(error).__name__, exc_info=error)
+            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
         if not interaction.response.is_done():
             with contextlib.suppress(discord.HTTPException):
                 await interaction.response.send_message(
-                    "Sorry, something went wrong.", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                    text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
                 )
 
     # -- Messenger -------------------------------------------------------------------
