@@ -79,28 +79,36 @@ def _field_chunks(f: CardField) -> list[tuple[str, str, bool]]:
 
 
 def render_embed(card: Card) -> discord.Embed:
-    """A Card as an embed within every per-field and total limit."""
+    """A Card as an embed within every per-field and total limit.
+
+    Priority when space runs out: title, footer (it carries the "not legal advice"
+    signpost), body, then fields in order, with a note where fields had to stop."""
+    title = clip(to_plain(card.title), TITLE_LIMIT)
+    footer = clip(to_plain(card.footer), FOOTER_LIMIT) if card.footer else ""
+    budget = EMBED_TOTAL_LIMIT - len(title) - len(footer)
+    description = clip(card.body, min(DESCRIPTION_LIMIT, budget))
+    budget -= len(description)
     embed = discord.Embed(
-        title=clip(to_plain(card.title), TITLE_LIMIT) or None,
-        description=clip(card.body, DESCRIPTION_LIMIT) or None,
+        title=title or None,
+        description=description or None,
         colour=card.colour if card.colour is not None else DEFAULT_COLOUR,
         url=card.url if card.url and _URL_OK.match(card.url) else None,
     )
-    footer = clip(to_plain(card.footer), FOOTER_LIMIT) if card.footer else None
     if footer:
         embed.set_footer(text=footer)
-    budget = EMBED_TOTAL_LIMIT - len(embed.title or "") - len(embed.description or "") - len(footer or "")
     fields = [chunk for f in card.fields for chunk in _field_chunks(f)]
+    note = "(more than fits here: ask again with a narrower question)"
     for i, (name, value, inline) in enumerate(fields):
-        cost = len(name) + len(value)
-        last_allowed = i == FIELD_COUNT_LIMIT - 1
-        if cost > budget or (last_allowed and i < len(fields) - 1):
-            note = "(more than fits here: ask again with a narrower question)"
-            if budget >= len(note) + 1:
+        is_last = i == len(fields) - 1
+        # Keep room for the note unless this is the last field.
+        reserve = 0 if is_last else len(_ZWSP) + len(note)
+        slots = FIELD_COUNT_LIMIT - len(embed.fields) - (0 if is_last else 1)
+        if len(name) + len(value) + reserve > budget or slots < 1:
+            if budget >= len(_ZWSP) + len(note) and len(embed.fields) < FIELD_COUNT_LIMIT:
                 embed.add_field(name=_ZWSP, value=note, inline=False)
             break
         embed.add_field(name=name, value=value, inline=inline)
-        budget -= cost
+        budget -= len(name) + len(value)
     return embed
 
 
