@@ -77,6 +77,29 @@ def _annotation(arg: ArgSpec) -> Any:
     return base if arg.required else Optional[base]  # noqa: UP045 - discord.py reads typing.Optional
 
 
+def invite_permissions(*, manage_messages: bool = False) -> discord.Permissions:
+    """What the bot needs in a channel: read, answer (replies need Read Message History),
+    embeds and the .ics attachments. Manage Messages only lets it remove a !report command
+    message so a parent's words are not left on show; everything else works without it."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        attach_files=True,
+        read_message_history=True,
+        manage_messages=manage_messages,
+    )
+
+
+def invite_url(client_id: int, *, manage_messages: bool = False) -> str:
+    return discord.utils.oauth_url(
+        client_id,
+        permissions=invite_permissions(manage_messages=manage_messages),
+        scopes=("bot", "applications.commands"),
+    )
+
+
 def delivery_nonce(nonce: str) -> str:
     """Discord nonces are at most 25 characters; a delivery id may be longer. A hash keeps
     the same delivery on the same nonce across retries and restarts."""
@@ -174,6 +197,8 @@ class DiscordAdapter:
         """After login, before the gateway: build and sync the application commands."""
         self.build_tree(client.tree)
         self.logged_in.set()
+        if client.application_id:
+            log.info("invite link (minimal permissions): %s", invite_url(client.application_id))
         await self.sync_commands(client.tree)
 
     async def sync_commands(self, tree: app_commands.CommandTree) -> None:
