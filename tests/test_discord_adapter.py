@@ -344,3 +344,12 @@ async def test_a_rejected_token_stops_the_adapter_with_a_clear_log(tmp_path: Pat
                 with pytest.raises(Exception, match="Improper token"):
                     await env.task
     assert "rejected the bot token" in caplog.text
+
+
+async def test_answer_without_reply_when_reading_history_is_denied(env: DiscordEnv) -> None:
+    fake = env.fake
+    fake.fail_next("POST", MESSAGES, 403, {"message": "Missing Permissions", "code": 50013})
+    await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.member_user))
+    call = await fake.wait_for_call("POST", MESSAGES)
+    assert "message_reference" not in call.json
+    assert fake.find_calls("POST", MESSAGES)[0].json["message_reference"]

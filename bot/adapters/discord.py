@@ -374,9 +374,15 @@ class DiscordAdapter:
                 continue
             reference = None if deleted else message.to_reference(fail_if_not_exists=False)
             for part in rendered.parts:
-                await message.channel.send(
-                    **part.kwargs(), reference=reference, allowed_mentions=rendered.allowed_mentions
-                )  # type: ignore[arg-type]
+                try:
+                    await message.channel.send(
+                        **part.kwargs(), reference=reference, allowed_mentions=rendered.allowed_mentions
+                    )  # type: ignore[arg-type]
+                except discord.Forbidden:
+                    if reference is None:
+                        raise
+                    # Replying needs Read Message History; a plain message does not.
+                    await message.channel.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
                 reference = None
 
     async def _try_direct(self, user: discord.abc.User, rendered: Rendered) -> bool:
