@@ -29,6 +29,7 @@ class ProbeCog(Cog):
     def __init__(self, core: Any) -> None:
         super().__init__(core)
         self.release_slow = asyncio.Event()
+        self.slow_is_private = False
         self.reports: list[tuple[CommandContext, ReportedMessage]] = []
 
     @command(
@@ -92,9 +93,9 @@ class ProbeCog(Cog):
         return Reply("Thanks, passed to the moderators.", ephemeral=True)
 
     @command("slow", help="Takes a while.")
-    async def slow(self, ctx: CommandContext) -> str:
+    async def slow(self, ctx: CommandContext) -> Reply:
         await asyncio.wait_for(self.release_slow.wait(), 10)
-        return "finally"
+        return Reply("finally", ephemeral=self.slow_is_private)
 
     @command("whereami", help="Where the bot thinks you are.")
     async def whereami(self, ctx: CommandContext) -> str:

@@ -353,3 +353,22 @@ async def test_answer_without_reply_when_reading_history_is_denied(env: DiscordE
     call = await fake.wait_for_call("POST", MESSAGES)
     assert "message_reference" not in call.json
     assert fake.find_calls("POST", MESSAGES)[0].json["message_reference"]
+
+
+async def test_slow_private_answer_replaces_a_public_deferral(env: DiscordEnv) -> None:
+    fake = env.fake
+    env.adapter.defer_after = 0.05
+    env.probe.slow_is_private = True
+    await fake.push("INTERACTION_CREATE", slash(fake, "slow"))
+    deferral = await fake.wait_for_call("POST", CALLBACK)
+    assert deferral.json["type"] == 5
+    env.probe.release_slow.set()
+    await fake.wait_for_call("DELETE", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
+    answer = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/[^/]+")
+    assert answer.json["content"] == "finally"
+    assert answer.json["flags"] & EPHEMERAL
+
+
+async def test_rest_calls_carry_the_bot_token(env: DiscordEnv) -> None:
+    await env.fake.wait_for_call("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    assert {c.authorization for c in env.fake.calls if c.path != "/gateway"} == {"Bot test-token"}

@@ -202,22 +202,22 @@ class DiscordAdapter:
         await self.sync_commands(client.tree)
 
     async def sync_commands(self, tree: app_commands.CommandTree) -> None:
-        try:
-            if self.config.guild_ids:
-                for gid in self.config.guild_ids:
-                    synced = await tree.sync(guild=discord.Object(id=gid))
-                    log.info("synced %d slash commands to server %s", len(synced), gid)
+        targets = [discord.Object(id=g) for g in self.config.guild_ids] or [None]
+        for guild in targets:
+            where = f"server {guild.id}" if guild else "all servers (Discord may take up to an hour to show them)"
+            try:
+                synced = await tree.sync(guild=guild)
+            except discord.HTTPException as e:
+                # Without the applications.commands scope Discord answers 403: !commands still work.
+                log.error(
+                    "could not register slash commands in %s (HTTP %s: %s); re-invite the bot with the "
+                    "applications.commands scope (see docs/discord.md)",
+                    where,
+                    e.status,
+                    e.text,
+                )
             else:
-                synced = await tree.sync()
-                log.info("synced %d slash commands globally (Discord may take up to an hour to show them)", len(synced))
-        except discord.HTTPException as e:
-            # Without the applications.commands scope Discord answers 403: !commands still work.
-            log.error(
-                "could not register slash commands (HTTP %s: %s); re-invite the bot with the "
-                "applications.commands scope (see docs/discord.md)",
-                e.status,
-                e.text,
-            )
+                log.info("synced %d slash commands to %s", len(synced), where)
 
     # -- building the slash command tree ---------------------------------------------
 

@@ -63,6 +63,7 @@ class Call:
     files: list[tuple[str, bytes]]
     status: int = 200
     at: float = 0.0
+    authorization: str | None = None
 
 
 @dataclass
@@ -389,7 +390,15 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files = await self._decode(request)
-        call = Call(request.method, path, dict(request.query), body, files, at=asyncio.get_running_loop().time())
+        call = Call(
+            request.method,
+            path,
+            dict(request.query),
+            body,
+            files,
+            at=asyncio.get_running_loop().time(),
+            authorization=request.headers.get("Authorization"),
+        )
         self.calls.append(call)
         try:
             for failure in self._failures:
