@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.discord_support import DiscordEnv, discord_env
+from tests.discord_support import DiscordEnv, discord_env, until_identified
 from tests.fakes.discord_fake import (
     ALERT_ROLE_ID,
     APP_ID,
@@ -372,3 +372,27 @@ async def test_slow_private_answer_replaces_a_public_deferral(env: DiscordEnv) -
 async def test_rest_calls_carry_the_bot_token(env: DiscordEnv) -> None:
     await env.fake.wait_for_call("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
     assert {c.authorization for c in env.fake.calls if c.path != "/gateway"} == {"Bot test-token"}
+
+
+async def test_a_spec_discord_cannot_take_is_skipped_not_fatal(tmp_path: Path, caplog: Any) -> None:
+    from bot.cog import Cog
+    from bot.commands import command
+
+    class OddCog(Cog):
+        name = "odd"
+
+        @command("odd", help="An option name Discord refuses (upper case).")
+        async def odd(self, ctx: Any, Topic: str) -> str:
+            return "odd"
+
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.discord"):
+        async with discord_env(tmp_path, wait_ready=False) as env:
+            env.harness.core.add_cog(OddCog(env.harness.core))
+            await until_identified(env)
+            sync = await env.fake.wait_for_call("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+            names = {c["name"] for c in sync.json}
+            assert "help" in names and "odd" not in names
+            await env.fake.push("MESSAGE_CREATE", env.fake.message_payload("!odd x", author=env.fake.member_user))
+            call = await env.fake.wait_for_call("POST", MESSAGES)
+            assert call.json["content"] == "odd"
+    assert "'odd' has no slash form" in caplog.text

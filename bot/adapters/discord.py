@@ -235,7 +235,12 @@ class DiscordAdapter:
             if len(words) == 1 and spec.name in group_names:
                 log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
                 continue
-            cmd = self._slash_command(spec, words[-1])
+            try:
+                cmd = self._slash_command(spec, words[-1])
+            except (TypeError, ValueError) as e:
+                # One odd spec (an option name Discord won't take) must not cost the rest.
+                log.warning("command %r has no slash form: %s", spec.name, e)
+                continue
             if len(words) == 1:
                 items.append(cmd)
                 continue
@@ -262,6 +267,10 @@ class DiscordAdapter:
         async def callback(interaction: discord.Interaction, **options: Any) -> None:
             await adapter.on_slash(interaction, spec, options)
 
+        for arg in spec.args:
+            # discord.py does not check option names; Discord would refuse the whole sync.
+            if not _NAME_RE.match(arg.name) or arg.name.lower() != arg.name:
+                raise ValueError(f"option {arg.name!r} must be 1-32 lower-case letters, digits, - or _")
         params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         for arg in spec.args:
             params.append(

@@ -435,6 +435,9 @@ class FakeDiscord:
             limits = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
             return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limits}
         if method == "PUT" and (m := re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path)):
+            errors = [e for cmd in body for e in _command_errors(cmd)]
+            if errors:
+                return 400, {"message": "Invalid Form Body", "code": 50035, "errors": errors}
             out = []
             for cmd in body:
                 out.append(
@@ -515,3 +518,39 @@ class FakeDiscord:
             msg["nonce"] = body["nonce"]
         self.messages[int(msg["id"])] = msg
         return msg
+
+
+_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def _command_errors(cmd: dict[str, Any]) -> list[str]:
+    """The checks Discord applies to a command registration, so a sync the real API would
+    refuse fails here too."""
+    errors: list[str] = []
+    name = cmd.get("name", "")
+    chat_input = cmd.get("type", 1) == 1
+    if chat_input and (not _NAME.match(name) or name.lower() != name):
+        errors.append(f"bad name {name!r}")
+    if not chat_input and not 1 <= len(name) <= 32:
+        errors.append(f"bad menu name {name!r}")
+    if chat_input and not 1 <= len(cmd.get("description", "")) <= 100:
+        errors.append(f"{name}: description must be 1-100 characters")
+    options = cmd.get("options") or []
+    if len(options) > 25:
+        errors.append(f"{name}: more than 25 options")
+    seen_optional = False
+    for option in options:
+        if option.get("type") in (1, 2):
+            errors += _command_errors({**option, "type": 1})
+            continue
+        errors += [e for e in _command_errors({**option, "type": 1, "options": []}) if "options" not in e]
+        if option.get("required"):
+            if seen_optional:
+                errors.append(f"{name}: required option {option['name']!r} after an optional one")
+        else:
+            seen_optional = True
+        if len(option.get("choices") or []) > 25:
+            errors.append(f"{name}: more than 25 choices")
+        if option.get("choices") and option.get("autocomplete"):
+            errors.append(f"{name}: choices and autocomplete together")
+    return errors
