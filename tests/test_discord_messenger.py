@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, delivery_nonce
 from bot.messenger import DeliveryError, Messenger
-from bot.model import Card, ChannelRef, Reply
+from bot.model import Card, CardField, ChannelRef, Reply
 from tests.discord_support import DiscordEnv, discord_env, until_identified
 from tests.fakes.discord_fake import ALERT_ROLE_ID, CHANNEL_ID, GUILD_ID, MEMBER_ID
 from tests.harness import Harness
@@ -167,3 +167,14 @@ async def test_message_content_refused_falls_back_to_slash_commands(tmp_path: Pa
             assert call.json["data"]["content"] == "only you can see this"
     assert "Message Content intent" in caplog.text
     assert "Privileged Gateway Intents" in caplog.text
+
+
+async def test_oversized_content_is_split_into_messages_discord_accepts(env: DiscordEnv) -> None:
+    long_text = "\n".join(f"Item {i}: " + "word " * 30 for i in range(40))
+    fields = tuple(CardField(f"Part {i}", "x" * 1000) for i in range(12))
+    reply = Reply(long_text, card=Card(title="Digest", body="b" * 3000, fields=fields, footer="Not legal advice."))
+    await env.adapter.post(NEWS, reply, nonce="digest-1")
+    calls = env.fake.find_calls("POST", MESSAGES)
+    assert len(calls) >= 3 and all(c.status == 200 for c in calls)
+    assert len({c.json["nonce"] for c in calls}) == len(calls)  # each part its own nonce
+    assert calls[-1].json["embeds"][0]["footer"]["text"] == "Not legal advice."

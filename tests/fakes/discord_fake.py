@@ -416,6 +416,9 @@ class FakeDiscord:
 
     def _route(self, method: str, path: str, body: Any, files: list[tuple[str, bytes]]) -> tuple[int, Any]:
         unknown = (404, {"message": "Unknown route", "code": 0})
+        payload = body.get("data") if path.endswith("/callback") else body
+        if method in ("POST", "PATCH") and isinstance(payload, dict) and (errors := _message_errors(payload)):
+            return 400, {"message": "Invalid Form Body", "code": 50035, "errors": errors}
         if method == "GET" and path == "/users/@me":
             return 200, self.bot_user
         if method == "GET" and path == "/oauth2/applications/@me":
@@ -553,4 +556,24 @@ def _command_errors(cmd: dict[str, Any]) -> list[str]:
             errors.append(f"{name}: more than 25 choices")
         if option.get("choices") and option.get("autocomplete"):
             errors.append(f"{name}: choices and autocomplete together")
+    return errors
+
+
+def _message_errors(body: dict[str, Any]) -> list[str]:
+    """Discord's size limits on a message, so an over-long render fails here as it would there."""
+    errors = []
+    if len(body.get("content") or "") > 2000:
+        errors.append("content longer than 2000")
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        errors.append("more than 10 embeds")
+    for e in embeds:
+        fields = e.get("fields") or []
+        total = len(e.get("title") or "") + len(e.get("description") or "")
+        total += len((e.get("footer") or {}).get("text") or "")
+        total += sum(len(f["name"]) + len(f["value"]) for f in fields)
+        if len(e.get("title") or "") > 256 or len(e.get("description") or "") > 4096 or total > 6000:
+            errors.append("embed too large")
+        if len(fields) > 25 or any(not f["name"] or not f["value"] or len(f["value"]) > 1024 for f in fields):
+            errors.append("bad embed fields")
     return errors
