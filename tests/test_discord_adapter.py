@@ -21,6 +21,7 @@ from tests.fakes.discord_fake import (
     CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,
+    MOD_ID,
     FakeDiscord,
 )
 
@@ -318,6 +319,14 @@ async def test_global_sync_when_no_servers_are_configured(tmp_path: Path) -> Non
         await fake.push("INTERACTION_CREATE", fake.interaction_payload(data, by=fake.helper_user))
         call = await fake.wait_for_call("POST", CALLBACK)
         assert call.json["data"]["content"].endswith("mod=True via=slash")
+        # Global commands also work in a direct message, where nobody is a moderator.
+        dm_channel = 250000000000000002
+        await fake.push("INTERACTION_CREATE", fake.interaction_payload(data, by=fake.mod_user, channel_id=dm_channel))
+        call = await fake.wait_for_call("POST", CALLBACK, count=2)
+        assert (
+            call.json["data"]["content"]
+            == f"scope=dm channel={dm_channel} direct=True user={MOD_ID} mod=False via=slash"
+        )
 
 
 async def test_failed_sync_is_logged_and_prefix_commands_still_work(tmp_path: Path, caplog: Any) -> None:

@@ -240,6 +240,26 @@ class FakeDiscord:
         roles = self.roles.get(int(by["id"]), [])
         perms = EVERYONE_PERMS | (MANAGE_MESSAGES if str(MOD_ROLE_ID) in roles else 0)
         member = {**self.member_payload(by), "user": by, "permissions": str(perms)}
+        if channel_id not in self.channels or self.channels[channel_id].get("type") == 1:
+            # A direct message: no server, a user instead of a member.
+            dm = {"id": str(channel_id), "type": 1, "recipients": [by]}
+            return {
+                "id": str(next(self._ids)),
+                "application_id": str(APP_ID),
+                "type": itype,
+                "token": f"itoken-{next(self._ids)}",
+                "version": 1,
+                "channel_id": str(channel_id),
+                "channel": dm,
+                "user": by,
+                "data": data,
+                "app_permissions": str(EVERYONE_PERMS),
+                "locale": "en-GB",
+                "entitlements": [],
+                "authorizing_integration_owners": {"1": by["id"]},
+                "context": 1,
+                "attachment_size_limit": 10 * 1024 * 1024,
+            }
         return {
             "id": str(next(self._ids)),
             "application_id": str(APP_ID),
