@@ -83,6 +83,7 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.identifies: list[dict[str, Any]] = []
         self.heartbeats = 0
+        self._ready_count = 0
         self.messages: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
         self._nonces: dict[tuple[int, str], int] = {}
@@ -174,8 +175,6 @@ class FakeDiscord:
         """The count-th IDENTIFY that was answered with READY."""
         await self.wait_until(lambda: self._ready_count >= count)
         return self.identifies[count - 1]
-
-    _ready_count = 0
 
     # -- scripting -------------------------------------------------------------------
 
