@@ -72,6 +72,8 @@ async def test_prefix_command_gets_a_reply(env: DiscordEnv) -> None:
     assert "`!topic`" in embed["description"]
     assert str(call.json["message_reference"]["message_id"]) == msg["id"]
     assert_no_pings(env)
+    # discord.py heartbeats as soon as HELLO arrives, before it identifies.
+    assert fake.heartbeats >= 1
 
 
 async def test_messages_from_bots_and_plain_chat_are_ignored(env: DiscordEnv) -> None:
