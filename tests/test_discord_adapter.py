@@ -243,15 +243,33 @@ async def test_autocomplete_offers_topics(env: DiscordEnv) -> None:
     assert call.json["data"]["choices"] == [{"name": "Annual reviews", "value": "annual-review"}]
 
 
-async def test_slow_slash_command_is_deferred_then_answered(env: DiscordEnv) -> None:
+async def test_slow_slash_command_is_deferred_privately_then_answered_in_public(env: DiscordEnv) -> None:
     fake = env.fake
     env.adapter.defer_after = 0.05
     await fake.push("INTERACTION_CREATE", slash(fake, "slow"))
     deferral = await fake.wait_for_call("POST", CALLBACK)
     assert deferral.json["type"] == 5
+    assert deferral.json["data"]["flags"] & EPHEMERAL
+    env.probe.release_slow.set()
+    note = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
+    answer = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/[^/]+")
+    assert note.json["content"] == "Done: posted in the channel."
+    assert answer.json["content"] == "finally"
+    assert not answer.json.get("flags", 0) & EPHEMERAL
+    assert_no_pings(env)
+
+
+async def test_slow_private_answer_replaces_the_private_deferral(env: DiscordEnv) -> None:
+    fake = env.fake
+    env.adapter.defer_after = 0.05
+    env.probe.slow_is_private = True
+    await fake.push("INTERACTION_CREATE", slash(fake, "slow"))
+    deferral = await fake.wait_for_call("POST", CALLBACK)
+    assert deferral.json["type"] == 5 and deferral.json["data"]["flags"] & EPHEMERAL
     env.probe.release_slow.set()
     answer = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
     assert answer.json["content"] == "finally"
+    assert fake.find_calls("POST", rf"/webhooks/{APP_ID}/[^/]+") == []
     assert_no_pings(env)
 
 
@@ -364,20 +382,6 @@ async def test_answer_without_reply_when_reading_history_is_denied(env: DiscordE
     call = await fake.wait_for_call("POST", MESSAGES)
     assert "message_reference" not in call.json
     assert fake.find_calls("POST", MESSAGES)[0].json["message_reference"]
-
-
-async def test_slow_private_answer_replaces_a_public_deferral(env: DiscordEnv) -> None:
-    fake = env.fake
-    env.adapter.defer_after = 0.05
-    env.probe.slow_is_private = True
-    await fake.push("INTERACTION_CREATE", slash(fake, "slow"))
-    deferral = await fake.wait_for_call("POST", CALLBACK)
-    assert deferral.json["type"] == 5
-    env.probe.release_slow.set()
-    await fake.wait_for_call("DELETE", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
-    answer = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/[^/]+")
-    assert answer.json["content"] == "finally"
-    assert answer.json["flags"] & EPHEMERAL
 
 
 async def test_rest_calls_carry_the_bot_token(env: DiscordEnv) -> None:

@@ -446,29 +446,34 @@ class DiscordAdapter:
         try:
             outcome = await asyncio.wait_for(asyncio.shield(task), self.defer_after)
         except TimeoutError:
+            # The visibility of a deferred answer is fixed at deferral, before we know the
+            # answer. Defer privately: a private answer can then never appear in public,
+            # and a public one is still posted as a followup (or, at worst, privately).
             deferred = True
-            await interaction.response.defer(thinking=True, ephemeral=private)
+            await interaction.response.defer(thinking=True, ephemeral=True)
             outcome = await task
         replies = outcome.replies or [Reply("Done.", ephemeral=True)]
         first = True
         for reply in replies:
             ephemeral = reply.ephemeral or private
             rendered = render(reply)
+            mentions = rendered.allowed_mentions
             for part in rendered.parts:
                 kwargs = part.kwargs()
-                mentions = rendered.allowed_mentions
                 if first and not deferred:
                     await interaction.response.send_message(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
-                elif first and deferred and ephemeral == private:
-                    # The deferred "thinking…" message becomes the answer.
-                    if "files" in kwargs:
-                        kwargs["attachments"] = kwargs.pop("files")
-                    await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
+                elif first and deferred:
+                    # The private "thinking…" message becomes the answer, or a pointer to it.
+                    if ephemeral:
+                        if "files" in kwargs:
+                            kwargs["attachments"] = kwargs.pop("files")
+                        await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
+                    else:
+                        await interaction.edit_original_response(
+                            content="Done: posted in the channel.", allowed_mentions=mentions
+                        )
+                        await interaction.followup.send(**kwargs, allowed_mentions=mentions)
                 else:
-                    if first and deferred:
-                        # A public "thinking…" must not stay when the answer is private.
-                        with contextlib.suppress(discord.HTTPException):
-                            await interaction.delete_original_response()
                     await interaction.followup.send(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
                 first = False
 
