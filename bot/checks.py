@@ -13,6 +13,7 @@ CHECK_MODULES: list[str] = [
     "cogs.content_check",
     "cogs.reports",
     "bot.adapters.slack_checks",
+    "bot.adapters.discord_checks",
 ]
 
 CheckFn = Callable[[Config], tuple[list[str], list[str]]]

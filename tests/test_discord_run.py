@@ -1,0 +1,64 @@
+"""`DISCORD_TOKEN=x sendbot run --config c.toml` as a real process, pointed at the fake by
+config alone: it connects, answers a prefix command, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakes.discord_fake import CHANNEL_ID, GUILD_ID, FakeDiscord
+
+
+async def test_sendbot_run_connects_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    fake = await FakeDiscord.start()
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f"""
+[storage]
+path = "{tmp_path / "bot.sqlite3"}"
+
+[feeds]
+enabled = false
+
+[discord]
+api_base_url = "{fake.api_base_url}"
+gateway_url = "{fake.gateway_url}"
+guild_ids = [{GUILD_ID}]
+""",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DISCORD_TOKEN": "x"}
+    env.pop("SENDBOT_CONFIG", None)
+    # The installed console script, exactly as an admin runs it.
+    sendbot = Path(sys.executable).parent / "sendbot"
+    assert sendbot.exists(), "run `make test` so the package (and its sendbot script) is installed"
+    proc = await asyncio.create_subprocess_exec(
+        str(sendbot),
+        "run",
+        "--config",
+        str(config),
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        identify = await fake.wait_identified()
+        assert identify["token"] == "x"
+        await fake.push("MESSAGE_CREATE", fake.message_payload("!help", author=fake.member_user))
+        call = await fake.wait_for_call("POST", rf"/channels/{CHANNEL_ID}/messages")
+        assert call.json["embeds"][0]["title"] == "SEND forum bot: commands"
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            _, stderr = await proc.communicate()
+        assert proc.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr, stderr.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.close()
