@@ -313,13 +313,15 @@ async def test_place_and_actor_from_a_server_message(env: DiscordEnv) -> None:
 
 
 async def test_place_from_a_direct_message(env: DiscordEnv) -> None:
+    # With one server, a direct message is scoped to it, so private reports reach its moderators.
     fake = env.fake
     dm_channel = 250000000000000001
     fake.channels[dm_channel] = {"id": str(dm_channel), "type": 1, "recipients": [fake.member_user]}
     msg = fake.message_payload("!whereami", author=fake.member_user, channel_id=dm_channel, guild=False)
     await fake.push("MESSAGE_CREATE", msg)
     call = await fake.wait_for_call("POST", rf"/channels/{dm_channel}/messages")
-    assert call.json["content"] == f"scope=dm channel={dm_channel} direct=True user={MEMBER_ID} mod=False via=prefix"
+    expected = f"scope={GUILD_ID} channel={dm_channel} direct=True user={MEMBER_ID} mod=False via=prefix"
+    assert call.json["content"] == expected
 
 
 async def test_stale_slash_command_gets_a_polite_answer(env: DiscordEnv) -> None:
@@ -345,7 +347,7 @@ async def test_global_sync_when_no_servers_are_configured(tmp_path: Path) -> Non
         call = await fake.wait_for_call("POST", CALLBACK, count=2)
         assert (
             call.json["data"]["content"]
-            == f"scope=dm channel={dm_channel} direct=True user={MOD_ID} mod=False via=slash"
+            == f"scope={GUILD_ID} channel={dm_channel} direct=True user={MOD_ID} mod=False via=slash"
         )
 
 

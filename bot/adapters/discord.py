@@ -336,7 +336,15 @@ class DiscordAdapter:
     def _place(self, channel: Any, guild: discord.Guild | None, channel_id: int | None) -> Place:
         is_direct = guild is None
         name = getattr(channel, "name", None) or ("direct message" if is_direct else str(channel_id))
-        return Place(PLATFORM, str(guild.id) if guild else "dm", str(channel_id), name, is_direct=is_direct)
+        return Place(PLATFORM, str(guild.id) if guild else self._dm_scope(), str(channel_id), name, is_direct=is_direct)
+
+    def _dm_scope(self) -> str:
+        """A direct message belongs to the forum's server when there is just one, so that a
+        report made privately reaches that server's moderators (storage is keyed by scope)."""
+        if len(self.config.guild_ids) == 1:
+            return str(self.config.guild_ids[0])
+        guilds = self.client.guilds if self.client is not None else []
+        return str(guilds[0].id) if len(guilds) == 1 else "dm"
 
     def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
         return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=self._is_moderator(user, permissions))
