@@ -153,7 +153,11 @@ async def discord_env(
     grant_message_content: bool = True,
     wait_ready: bool = True,
     before_start: Callable[[FakeDiscord], None] | None = None,
+    cog_modules: list[str] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> AsyncIterator[DiscordEnv]:
+    """cog_modules: real cogs to load instead of the probe's own "report_message" action
+    (the probe cog is always added; its commands do not clash with the real ones)."""
     fake = await FakeDiscord.start(grant_message_content=grant_message_content)
     if before_start is not None:
         before_start(fake)
@@ -165,10 +169,11 @@ async def discord_env(
         "moderator_roles": ["forum helpers"],
         **(discord or {}),
     }
-    h = await Harness.create(tmp_path, {"discord": cfg}, cog_modules=["cogs.help"])
+    h = await Harness.create(tmp_path, {**(config or {}), "discord": cfg}, cog_modules=cog_modules or ["cogs.help"])
     probe = ProbeCog(h.core)
     h.core.add_cog(probe)
-    h.core.dispatcher.register_action("report_message", probe.report)
+    if cog_modules is None:
+        h.core.dispatcher.register_action("report_message", probe.report)
     adapter = DiscordAdapter(h.core)
     task = asyncio.create_task(adapter.run(), name="discord-adapter")
     env = DiscordEnv(fake, h, adapter, probe, task)

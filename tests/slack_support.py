@@ -101,9 +101,10 @@ class Running:
         return f"http://127.0.0.1:{self.adapter.http_port}/slack/events"
 
 
-def config(tmp_path: Path, fake: SlackFake, mode: str, **slack: Any) -> Any:
+def config(tmp_path: Path, fake: SlackFake, mode: str, extra: dict[str, Any] | None = None, **slack: Any) -> Any:
     return parse(
         {
+            **(extra or {}),
             "storage": {"path": str(tmp_path / "bot.sqlite3")},
             "feeds": {"enabled": False},
             "slack": {
@@ -136,20 +137,29 @@ def populate(fake: SlackFake) -> None:
 
 @asynccontextmanager
 async def running(
-    tmp_path: Path, mode: str, *, adapter_kw: dict[str, Any] | None = None, **slack: Any
+    tmp_path: Path,
+    mode: str,
+    *,
+    adapter_kw: dict[str, Any] | None = None,
+    cog_modules: list[str] | None = None,
+    extra_config: dict[str, Any] | None = None,
+    **slack: Any,
 ) -> AsyncIterator[Running]:
+    """With cog_modules, those real cogs run instead of the probe cog and its report action."""
     fake = await SlackFake().start()
     populate(fake)
-    core = await BotCore.create(config(tmp_path, fake, mode, **slack), cog_modules=["cogs.help"])
+    cfg = config(tmp_path, fake, mode, extra_config, **slack)
+    core = await BotCore.create(cfg, cog_modules=cog_modules or ["cogs.help"])
     probe = ProbeCog(core)
-    core.add_cog(probe)
     state = Running(core, None, probe, fake)  # type: ignore[arg-type]
 
     async def report_action(ctx: CommandContext, *, message: ReportedMessage) -> Reply:
         state.reports.append((ctx, message))
         return Reply("Thank you: the moderators have been told.", ephemeral=True)
 
-    core.dispatcher.register_action("report_message", report_action)
+    if cog_modules is None:
+        core.add_cog(probe)
+        core.dispatcher.register_action("report_message", report_action)
     adapter = SlackAdapter(core, **({"post_interval": 0.0} | (adapter_kw or {})))
     state.adapter = adapter
     await core.start()
