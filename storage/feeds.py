@@ -79,6 +79,7 @@ class Subscription:
     mention_role: str | None
     primed: bool
     source: str
+    paused: bool = False
 
     @property
     def filter(self) -> KeywordFilter:
@@ -96,6 +97,7 @@ class Subscription:
             mention_role=row["mention_role"],
             primed=bool(row["primed"]),
             source=row["source"],
+            paused=bool(row["paused"]),
         )
 
 
@@ -302,7 +304,7 @@ class FeedStore:
     async def due_feeds(self, now: datetime) -> list[Feed]:
         rows = await self.db.fetchall(
             f"SELECT {_FEED_COLS} FROM feeds WHERE paused = 0"
-            " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id)"
+            " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
             " AND (next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
             (iso(now),),
         )
@@ -311,7 +313,7 @@ class FeedStore:
     async def next_fetch_time(self) -> datetime | None:
         row = await self.db.fetchone(
             "SELECT MIN(next_fetch_at) FROM feeds WHERE paused = 0"
-            " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id)"
+            " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
         )
         return from_iso(row[0]) if row and row[0] else None
 
@@ -356,6 +358,14 @@ class FeedStore:
                 " created_at) VALUES (?, ?, ?, 'notice', ?, ?, ?, ?)",
                 [(c.platform, c.scope_id, c.channel_id, text, iso(now), new_nonce(), iso(now)) for c, text in notices],
             )
+
+    async def set_subscription_paused(self, sub_id: int, paused: bool) -> None:
+        # Resuming makes the channel see the feed afresh: what arrived while it was paused
+        # is recorded, not flooded into the channel.
+        await self.db.execute(
+            "UPDATE feed_subscriptions SET paused = ?, primed = CASE WHEN ? THEN primed ELSE 0 END WHERE id = ?",
+            (int(paused), int(paused), sub_id),
+        )
 
     async def resume(self, feed_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -447,6 +457,8 @@ class FeedStore:
             rows: list[tuple[object, ...]] = []
             for sub in subs:
                 flt = sub.filter
+                if sub.paused:
+                    continue  # a paused channel misses what arrives meanwhile, by design
                 if not sub.primed:
                     report.primed.append(sub.id)
                     matching = [(i, it) for i, it in present if flt.accepts(it.title, it.summary or "")]

@@ -33,6 +33,7 @@ CREATE TABLE feed_subscriptions (
     latest        INTEGER NOT NULL DEFAULT 0,        -- items to post on first sight
     mention_role  TEXT,
     primed        INTEGER NOT NULL DEFAULT 0,        -- first sight done for this channel
+    paused        INTEGER NOT NULL DEFAULT 0,        -- a moderator paused this channel's posts
     source        TEXT    NOT NULL DEFAULT 'command',  -- 'config' or 'command'
     created_by    TEXT,
     created_at    TEXT    NOT NULL,
