@@ -15,7 +15,7 @@ from bot.logsetup import setup_logging
 
 # Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
 # parsers to `(args, config) -> int`.
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["feeds.cli"]
 
 
 def _load_config(args: argparse.Namespace) -> Config | None:

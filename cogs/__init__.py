@@ -3,4 +3,5 @@
 # Loaded in this order; `!help` lists commands alphabetically regardless.
 COG_MODULES: list[str] = [
     "cogs.help",
+    "cogs.feeds",
 ]

@@ -180,9 +180,9 @@ class FeedService:
 
     # -- a cycle -------------------------------------------------------------------------
 
-    async def poll_due(self, *, only: Callable[[Feed], bool] | None = None) -> CycleSummary:
-        """Fetch every feed that is due, a bounded number at a time."""
-        feeds = await self.store.due_feeds(self.core.now())
+    async def poll_due(self, *, force: bool = False, only: Callable[[Feed], bool] | None = None) -> CycleSummary:
+        """Fetch every feed that is due (every active feed, if forced), a bounded number at a time."""
+        feeds = await self.store.due_feeds(self.core.now(), force=force)
         if only is not None:
             feeds = [f for f in feeds if only(f)]
         summary = CycleSummary(feeds=len(feeds))

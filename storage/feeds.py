@@ -301,12 +301,13 @@ class FeedStore:
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [Subscription.from_row(r) for r in rows]
 
-    async def due_feeds(self, now: datetime) -> list[Feed]:
+    async def due_feeds(self, now: datetime, *, force: bool = False) -> list[Feed]:
+        """Feeds to fetch now: not paused, with an active subscription, and due (or all, if forced)."""
         rows = await self.db.fetchall(
             f"SELECT {_FEED_COLS} FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
-            " AND (next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
-            (iso(now),),
+            " AND (? OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
+            (int(force), iso(now)),
         )
         return [Feed.from_row(r) for r in rows]
 
@@ -607,6 +608,17 @@ class FeedStore:
         out: dict[int, dict[str, int]] = {}
         for r in rows:
             out.setdefault(r["feed_id"], {})[r["status"]] = r["n"]
+        return out
+
+    async def subscription_counts(self) -> dict[int, dict[str, int]]:
+        """Per subscription: posts sent, pending and failed."""
+        rows = await self.db.fetchall(
+            "SELECT subscription_id, status, COUNT(*) AS n FROM feed_deliveries"
+            " WHERE kind = 'post' AND subscription_id IS NOT NULL GROUP BY subscription_id, status"
+        )
+        out: dict[int, dict[str, int]] = {}
+        for r in rows:
+            out.setdefault(r["subscription_id"], {})[r["status"]] = r["n"]
         return out
 
     async def recent_items(self, feed_id: int, limit: int) -> list[StoredItem]:
