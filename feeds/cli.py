@@ -11,7 +11,9 @@ from bot.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser("feeds", parents=[common], help="news feeds: preview a feed, or run one poll cycle")
+    # --config goes on the leaf parsers only: argparse lets a subparser's default overwrite
+    # a value its parent already parsed.
+    p = subparsers.add_parser("feeds", help="news feeds: preview a feed, or run one poll cycle")
     sub = p.add_subparsers(dest="feeds_command", metavar="ACTION")
     pv = sub.add_parser("preview", parents=[common], help="show a feed's latest items through filters (posts nothing)")
     pv.add_argument("url")

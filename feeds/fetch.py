@@ -18,6 +18,7 @@ import ipaddress
 import logging
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,17 +61,21 @@ def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+AddressPolicy = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves names, then drops every address the bot must not reach."""
 
-    def __init__(self, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, inner: AbstractResolver | None = None, allowed: AddressPolicy = address_allowed) -> None:
         self._inner = inner or DefaultResolver()
+        self._allowed = allowed
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        allowed = [r for r in results if address_allowed(ipaddress.ip_address(r["host"]))]
+        allowed = [r for r in results if self._allowed(ipaddress.ip_address(r["host"]))]
         if not allowed:
             raise BlockedAddress(f"{host} resolves to a private or local address")
         return allowed
@@ -157,7 +162,7 @@ def parse_max_age(value: str | None) -> float | None:
     return min(float(m.group(1)), MAX_SERVER_DELAY) if m else None
 
 
-def check_url(url: str, allow_private: bool) -> URL:
+def check_url(url: str, allow_private: bool, allowed: AddressPolicy = address_allowed) -> URL:
     """Raise FetchError unless `url` is an http(s) URL the guard allows (literal IPs here;
     names are checked by the resolver at connect time)."""
     try:
@@ -170,7 +175,7 @@ def check_url(url: str, allow_private: bool) -> URL:
         raise FetchError("the address has no host name")
     if not allow_private:
         ip = literal_ip(parsed.host)
-        if ip is not None and not address_allowed(ip):
+        if ip is not None and not allowed(ip):
             raise FetchError("refused: the address is on a private or local network")
         if parsed.host.rstrip(".").lower() == "localhost" or parsed.host.lower().endswith(".localhost"):
             raise FetchError("refused: the address is on a private or local network")
@@ -180,10 +185,20 @@ def check_url(url: str, allow_private: bool) -> URL:
 class Fetcher:
     """One aiohttp session for all feeds. Create inside the running loop; `close()` at the end."""
 
-    def __init__(self, settings: FetchSettings, *, clock: Any = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        clock: Any = None,
+        allowed: AddressPolicy = address_allowed,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
+        """`allowed` and `resolver` exist for tests of the guard itself; leave them be."""
         self.settings = settings
         self._clock = clock or (lambda: datetime.now(UTC))
-        resolver = None if settings.allow_private_addresses else GuardedResolver()
+        self._allowed = allowed
+        if not settings.allow_private_addresses:
+            resolver = GuardedResolver(resolver, allowed)
         connector = aiohttp.TCPConnector(
             limit=settings.max_concurrency,
             limit_per_host=settings.max_per_host,
@@ -234,7 +249,7 @@ class Fetcher:
         s = self.settings
         current = url
         for _hop in range(s.max_redirects + 1):
-            target = check_url(current, s.allow_private_addresses)
+            target = check_url(current, s.allow_private_addresses, self._allowed)
             headers = {}
             if etag and current == url:
                 headers["If-None-Match"] = etag
