@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
+import os
 import re
 import signal
 import time
@@ -147,6 +148,10 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def _worker_init() -> None:
+    # Parsing is background work: when the cores are busy, the bot's event loop (commands,
+    # gateway heartbeats) should get the CPU first.
+    with contextlib.suppress(OSError):
+        os.nice(10)
     signal.signal(signal.SIGALRM, _on_alarm)
     # Workers ignore Ctrl-C; the parent decides when they stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

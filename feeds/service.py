@@ -22,7 +22,7 @@ from feeds import scheduler
 from feeds.fetch import Fetcher, FetchResult, FetchSettings
 from feeds.parse import ParsedFeed, ParseError, Parser
 from feeds.render import render_item, render_notice, when
-from storage.feeds import Delivery, Feed, FeedStore, IngestReport, from_iso
+from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 50
+UNCHANGED_BATCH = 100
 
 
 @dataclass
@@ -119,11 +120,12 @@ class FeedService:
             return fetched, None, str(e)
         return fetched, parsed, None
 
-    async def poll_feed(self, feed: Feed) -> PollOutcome:
-        now = self.core.now()
+    async def poll_feed(self, feed: Feed, unchanged: list[UnchangedFetch] | None = None) -> PollOutcome:
+        """Fetch, parse and record one feed. With `unchanged`, "nothing new" bookkeeping is
+        appended there for the caller to write in one batch."""
         # A channel seeing this feed for the first time needs every item, so skip the
         # conditional request and the "same bytes" shortcut.
-        full = await self.store.has_unprimed(feed.id)
+        full = feed.unprimed if feed.unprimed is not None else await self.store.has_unprimed(feed.id)
         try:
             fetched, parsed, error = await self.fetch_and_parse(feed.url, feed=feed, conditional=not full)
         except Exception as e:  # a bug, not the feed's fault: record it, keep the loop alive
@@ -135,9 +137,11 @@ class FeedService:
             return await self._failed(feed, error, now, fetched.retry_after)
         next_at = scheduler.after_success(now, interval, max_age=fetched.max_age)
         if parsed is None:
-            await self.store.record_unchanged(
-                feed.id, now, next_at, etag=fetched.etag, last_modified=fetched.last_modified
-            )
+            row = UnchangedFetch(feed.id, now, next_at, fetched.etag, fetched.last_modified)
+            if unchanged is None:
+                await self.store.record_unchanged([row])
+            else:
+                unchanged.append(row)
             return PollOutcome(feed.id, "unchanged")
         report = await self.store.ingest(
             feed.id,
@@ -186,24 +190,41 @@ class FeedService:
         if only is not None:
             feeds = [f for f in feeds if only(f)]
         summary = CycleSummary(feeds=len(feeds))
-        gate = asyncio.Semaphore(self.config.max_concurrency)
+        unchanged: list[UnchangedFetch] = []
+        queue: asyncio.Queue[Feed] = asyncio.Queue()
+        for f in feeds:
+            queue.put_nowait(f)
 
-        async def one(feed: Feed) -> None:
-            async with gate:
-                outcome = await self.poll_feed(feed)
-            if outcome.status == "new" and outcome.report:
-                summary.fetched += 1
-                summary.new_items += outcome.report.new
-                summary.changed_items += outcome.report.changed
-                summary.queued += outcome.report.queued
-            elif outcome.status == "unchanged":
-                summary.unchanged += 1
-            else:
-                summary.errors += 1
-                if outcome.status == "paused":
-                    summary.paused.append(feed.id)
+        # A fixed set of workers pulling from a queue (rather than a task per feed) keeps
+        # memory and scheduling flat however many feeds are due.
+        async def worker() -> None:
+            while not queue.empty():
+                feed = queue.get_nowait()
+                try:
+                    outcome = await self.poll_feed(feed, unchanged)
+                    if len(unchanged) >= UNCHANGED_BATCH:
+                        batch = unchanged[:]
+                        unchanged.clear()
+                        await self.store.record_unchanged(batch)
+                except Exception:  # storage trouble: count it, keep the other feeds going
+                    log.exception("feed %s: could not record the fetch", feed.id)
+                    outcome = PollOutcome(feed.id, "error", error="internal error")
+                if outcome.status == "new" and outcome.report:
+                    summary.fetched += 1
+                    summary.new_items += outcome.report.new
+                    summary.changed_items += outcome.report.changed
+                    summary.queued += outcome.report.queued
+                elif outcome.status == "unchanged":
+                    summary.unchanged += 1
+                else:
+                    summary.errors += 1
+                    if outcome.status == "paused":
+                        summary.paused.append(feed.id)
 
-        await asyncio.gather(*(one(f) for f in feeds))
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(len(feeds), self.config.max_concurrency))))
+        finally:
+            await self.store.record_unchanged(unchanged)
         return summary
 
     # -- delivery ------------------------------------------------------------------------

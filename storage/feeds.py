@@ -56,6 +56,9 @@ class Feed:
     failing_since: str | None
     consecutive_failures: int
     created_at: str
+    # Set by due_feeds: a subscription has not seen this feed yet (so fetch it in full).
+    # None: not looked up.
+    unprimed: bool | None = None
 
     @property
     def display_name(self) -> str:
@@ -65,6 +68,8 @@ class Feed:
     def from_row(cls, row: sqlite3.Row) -> Feed:
         d = dict(row)
         d["paused"] = bool(d["paused"])
+        if "unprimed" in d:
+            d["unprimed"] = bool(d["unprimed"])
         return cls(**d)
 
 
@@ -144,6 +149,15 @@ class StoredItem:
     published: str | None
     updated_at: str | None
     feed_name: str
+
+
+@dataclass(frozen=True)
+class UnchangedFetch:
+    feed_id: int
+    at: datetime
+    next_at: datetime
+    etag: str | None
+    last_modified: str | None
 
 
 @dataclass
@@ -304,7 +318,8 @@ class FeedStore:
     async def due_feeds(self, now: datetime, *, force: bool = False) -> list[Feed]:
         """Feeds to fetch now: not paused, with an active subscription, and due (or all, if forced)."""
         rows = await self.db.fetchall(
-            f"SELECT {_FEED_COLS} FROM feeds WHERE paused = 0"
+            f"SELECT {_FEED_COLS}, EXISTS (SELECT 1 FROM feed_subscriptions u WHERE u.feed_id = feeds.id"
+            " AND u.primed = 0 AND u.paused = 0) AS unprimed FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
             " AND (? OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
             (int(force), iso(now)),
@@ -330,14 +345,18 @@ class FeedStore:
 
     # -- fetch bookkeeping ---------------------------------------------------------------
 
-    async def record_unchanged(
-        self, feed_id: int, now: datetime, next_at: datetime, *, etag: str | None, last_modified: str | None
-    ) -> None:
-        await self.db.execute(
-            "UPDATE feeds SET etag = ?, last_modified = ?, next_fetch_at = ?, last_fetch_at = ?,"
-            " last_success_at = ?, last_error = NULL, failing_since = NULL, consecutive_failures = 0 WHERE id = ?",
-            (etag, last_modified, iso(next_at), iso(now), iso(now), feed_id),
-        )
+    async def record_unchanged(self, rows: Sequence[UnchangedFetch]) -> None:
+        """Bookkeeping for feeds that had nothing new, many in one transaction (a steady
+        cycle is mostly these). Losing a batch in a crash only means fetching again."""
+        if not rows:
+            return
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE feeds SET etag = ?, last_modified = ?, next_fetch_at = ?, last_fetch_at = ?,"
+                " last_success_at = ?, last_error = NULL, failing_since = NULL, consecutive_failures = 0"
+                " WHERE id = ?",
+                [(r.etag, r.last_modified, iso(r.next_at), iso(r.at), iso(r.at), r.feed_id) for r in rows],
+            )
 
     async def record_failure(self, feed_id: int, error: str, now: datetime, next_at: datetime) -> Feed | None:
         await self.db.execute(
