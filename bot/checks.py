@@ -9,7 +9,7 @@ from bot.config import Config
 
 # Modules with `check(config) -> tuple[list[str], list[str]]` (problems, warnings), e.g.
 # content validation that reports stale reviews.
-CHECK_MODULES: list[str] = []
+CHECK_MODULES: list[str] = ["feeds.checks"]
 
 CheckFn = Callable[[Config], tuple[list[str], list[str]]]
 

@@ -134,6 +134,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
         "platform": "console",
         "scope": "console",
         "channel": "general",
+        "latest": 3,
     },
     {
         "url": "https://www.gov.uk/government/organisations/department-for-education.atom",
@@ -151,6 +152,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
             "disability",
         ],
         "exclude": [],
+        "latest": 3,
     },
 ]
 

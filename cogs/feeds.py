@@ -142,6 +142,7 @@ class FeedsCog(Cog):
             "include": "post only items mentioning one of these (comma-separated)",
             "exclude": "never post items mentioning these (comma-separated)",
             "latest": f"also post the latest N matching items now (0-{MAX_LATEST})",
+            "interval": "minutes between fetches of this feed (2-1440; default from the config)",
         },
         examples=(
             "!feeds add https://www.specialneedsjungle.com/feed/",
@@ -149,11 +150,20 @@ class FeedsCog(Cog):
         ),
     )
     async def feeds_add(
-        self, ctx: CommandContext, url: str, *, include: str = "", exclude: str = "", latest: int = 0
+        self,
+        ctx: CommandContext,
+        url: str,
+        *,
+        include: str = "",
+        exclude: str = "",
+        latest: int = 0,
+        interval: int = 0,
     ) -> Reply:
         url = url.strip().strip("<>")
         if not 0 <= latest <= MAX_LATEST:
             raise UsageError(f"`latest` should be between 0 and {MAX_LATEST}.")
+        if interval and not 2 <= interval <= 1440:
+            raise UsageError("`interval` should be between 2 and 1440 minutes.")
         try:
             check_url(url, self.core.config.feeds.allow_private_addresses)
         except FetchError as e:
@@ -171,7 +181,14 @@ class FeedsCog(Cog):
         inc, exc = parse_keywords(include), parse_keywords(exclude)
         now = self.core.now()
         sub, _ = await store.subscribe(
-            url, channel, now, include=inc, exclude=exc, latest=latest, created_by=ctx.author.id
+            url,
+            channel,
+            now,
+            include=inc,
+            exclude=exc,
+            latest=latest,
+            interval_minutes=interval or None,
+            created_by=ctx.author.id,
         )
         feed = await store.feed(sub.feed_id)
         assert feed is not None
@@ -191,7 +208,8 @@ class FeedsCog(Cog):
         name = escape(_clip(parsed.title or url, 80))
         lines = [
             f"Subscribed {channel_label(channel)} to **{name}** (id `{sub.id}`).",
-            f"Recorded {len(parsed.items)} current item(s); {matching} pass the filters ({escape(flt.describe())}).",
+            f"Recorded {len(parsed.items)} current item(s); {matching} pass the filters"
+            f" ({escape(flt.describe())}) and would have been posted.",
         ]
         if sub.id in report.primed and latest:
             lines.append(f"Queued the latest {min(latest, matching)} to post now.")

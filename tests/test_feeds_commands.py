@@ -30,6 +30,7 @@ async def test_members_get_a_polite_refusal(harness: Harness, command: str) -> N
         ("!feeds add https://example.org/f latest=abc", "latest should be a whole number"),
         ("!feeds add https://example.org/f latest=99", "between 0 and 20"),
         ("!feeds add https://example.org/f colour=red", "I didn't expect"),
+        ("!feeds add https://example.org/f interval=1", "between 2 and 1440 minutes"),
         ("!feeds remove", "Missing id"),
         ("!feeds remove x", "should be a whole number"),
         ("!feeds remove 999", "no feed subscription 999 here"),
@@ -51,8 +52,8 @@ async def test_list_preview_pause_resume_remove(tmp_path: Path, feed_server: Fee
     h = await make(tmp_path)
     try:
         assert "No feeds yet" in await h.say_text("!feeds list", moderator=True)
-        text = await h.say_text(f"!feeds add {url} exclude=tribunal", moderator=True)
-        assert "(id 1)" in text and "exclude: tribunal" in text
+        text = await h.say_text(f"!feeds add {url} exclude=tribunal interval=30", moderator=True)
+        assert "(id 1)" in text and "exclude: tribunal" in text and "within about 30 minutes" in text
         assert "already has that feed" in await h.say_text(f"!feeds add {url}", moderator=True)
 
         listing = await h.say_text("!feeds list", moderator=True)

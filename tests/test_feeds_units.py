@@ -143,3 +143,27 @@ def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> Non
     empty = tmp_path / "c.toml"
     empty.write_text("[bot]\nprefix = '!'\n")
     assert load(empty, environ={}).feeds.subscriptions == []
+
+
+def test_sendbot_check_reports_unusable_feed_addresses(tmp_path: Path) -> None:
+    from bot.checks import run_checks
+    from bot.config import parse
+
+    cfg = parse(
+        {
+            "feeds": {
+                "subscriptions": [
+                    {"url": "http://127.0.0.1/feed", "channel": "general"},
+                    {"url": "https://e.org/feed", "channel": "general"},
+                    {"url": "https://e.org/feed", "channel": "general"},
+                    {"url": "https://e.org/feed", "platform": "discord", "scope": "1", "channel": "2"},
+                ]
+            }
+        },
+        environ={},
+    )
+    problems, warnings = run_checks(cfg)
+    assert any("feeds.subscriptions[0].url: refused" in p for p in problems)
+    assert any("feeds.subscriptions[2]: the same feed is subscribed twice" in p for p in problems)
+    assert any("feeds.subscriptions[3]: posts to Discord wait" in w for w in warnings)
+    assert run_checks(load(None, environ={})) == ([], [])
