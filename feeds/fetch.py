@@ -32,6 +32,10 @@ from yarl import URL
 log = logging.getLogger(__name__)
 
 _REDIRECTS = {301, 302, 303, 307, 308}
+# aiohttp 3.10 added a distinct DNS error; older versions report it as a connect error.
+_DNS_ERRORS: tuple[type[Exception], ...] = tuple(
+    t for t in (getattr(aiohttp, "ClientConnectorDNSError", None),) if isinstance(t, type)
+)
 _MAX_AGE_RE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})", re.I)
 MAX_SERVER_DELAY = 24 * 3600.0  # never let a header push the next fetch beyond a day
 
@@ -235,6 +239,8 @@ class Fetcher:
         except aiohttp.ClientConnectorError as e:
             if isinstance(e.os_error, BlockedAddress) or isinstance(e.__cause__, BlockedAddress):
                 return FetchResult("error", url, error="refused: the address is on a private or local network")
+            if isinstance(e, _DNS_ERRORS):
+                return FetchResult("error", url, error=f"could not look up the site's name ({e.host})")
             return FetchResult("error", url, error=f"could not connect ({_short(e.os_error or e)})")
         except aiohttp.ClientPayloadError:
             return FetchResult("error", url, error="the server sent a broken or truncated response")
