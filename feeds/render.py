@@ -21,6 +21,7 @@ ZWSP = "\u200b"
 _MENTION_RE = re.compile(r"@(everyone|here|channel)\b", re.I)
 _RAW_MENTION_RE = re.compile(r"<([@#!])")
 FEED_COLOUR = 0x2E7D32
+MAX_TITLE = 240
 
 
 def defang(text: str) -> str:
@@ -45,7 +46,8 @@ def render_item(
     updated: bool = False,
     ping_role: str | None = None,
 ) -> Reply:
-    title = defang(escape(item.title))
+    # Discord caps embed titles at 256 characters; every platform reads better short.
+    title = cut(defang(escape(item.title)), MAX_TITLE)
     if updated:
         title = f"Updated: {title}"
     summary = defang(cut(item.summary, summary_chars)) if item.summary else ""

@@ -481,10 +481,11 @@ class FeedStore:
                     continue  # a paused channel misses what arrives meanwhile, by design
                 if not sub.primed:
                     report.primed.append(sub.id)
-                    matching = [(i, it) for i, it in present if flt.accepts(it.title, it.summary or "")]
-                    if any(it.summary is None for _, it in matching):
+                    if any(it.summary is None for _, it in present):
                         # Unchanged items were not re-rendered: filter them on stored text.
                         matching = await self._filter_stored(tx, feed_id, present, flt)
+                    else:
+                        matching = [(i, it) for i, it in present if flt.accepts(it.title, it.summary or "")]
                     report.would_post += len(matching)
                     chosen = sorted(matching, key=lambda p: _order_key(p[1], p[0]), reverse=True)[: sub.latest]
                     to_post = sorted(chosen, key=lambda p: _order_key(p[1], p[0]))

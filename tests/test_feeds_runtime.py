@@ -122,3 +122,27 @@ async def test_cli_preview_refuses_private_address_by_default(tmp_path: Path) ->
     config.write_text("[bot]\nprefix = '!'\n")
     code, _, err = await _run_cli("feeds", "preview", "http://127.0.0.1:9/feed", "--config", str(config), cwd=tmp_path)
     assert code == 2 and "private or local" in err and "Traceback" not in err
+
+
+async def test_a_channel_added_later_sees_the_feed_afresh(tmp_path: Path, feed_server: FeedServer) -> None:
+    from tests.feedhelpers import cycle, titles
+    from tests.feedserver import Entry
+
+    entries = [*snj_entries(3), Entry("Hearing news", "https://e.org/t", guid="t1", summary="<p>At tribunal.</p>")]
+    url = feed_server.set("/snj", rss(entries))
+    general = {"url": url, "channel": "general"}
+    h = await make(tmp_path, subscriptions=[general])
+    await cycle(h)
+    assert titles(h) == []
+    await h.close()
+
+    news = {"url": url, "channel": "news", "latest": 1, "include": ["tribunal"]}
+    h = await make(tmp_path, subscriptions=[general, news])
+    try:
+        await cycle(h)  # 304 would hide the items: the new channel forces a full fetch
+        posts = h.messengers["console"].posts()
+        assert [(p.channel.channel_id if p.channel else "", t) for p, t in zip(posts, titles(h), strict=True)] == [
+            ("news", "Hearing news")
+        ]
+    finally:
+        await h.close()
