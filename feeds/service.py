@@ -232,12 +232,16 @@ class FeedService:
     async def deliver_due(self) -> DeliverySummary:
         """Send every due delivery whose platform has a messenger; the rest wait, kept."""
         summary = DeliverySummary()
+        attempted: set[int] = set()
         async with self._deliver_lock:
             while True:
-                batch = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys())
+                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys())
+                # Each delivery is tried at most once per call, whatever happens to it.
+                batch = [d for d in due if d.id not in attempted]
                 if not batch:
                     break
                 for d in batch:
+                    attempted.add(d.id)
                     result = await self._deliver_one(d)
                     setattr(summary, result, getattr(summary, result) + 1)
         return summary

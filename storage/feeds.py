@@ -335,7 +335,7 @@ class FeedStore:
 
     async def has_unprimed(self, feed_id: int) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM feed_subscriptions WHERE feed_id = ? AND primed = 0 LIMIT 1", (feed_id,)
+            "SELECT 1 FROM feed_subscriptions WHERE feed_id = ? AND primed = 0 AND paused = 0 LIMIT 1", (feed_id,)
         )
         return row is not None
 
