@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 50
 UNCHANGED_BATCH = 100
+DB_GATE = 2
 
 
 @dataclass
@@ -75,6 +76,10 @@ class FeedService:
         self._parser = Parser(parser_workers, parse_time_limit)
         self._fetcher: Fetcher | None = None
         self._deliver_lock = asyncio.Lock()
+        # The database is one connection behind a FIFO lock that commands share. Letting
+        # only a couple of feeds queue writes at a time keeps a command's read near the
+        # front of that queue, however many fetches are in flight.
+        self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
 
     @property
@@ -113,7 +118,10 @@ class FeedService:
         if fetched.outcome == "unchanged":
             return fetched, None, None
         assert fetched.body is not None
-        known = await self.store.known_hashes(feed.id) if feed else {}
+        known: dict[str, str] = {}
+        if feed is not None:
+            async with self._db_gate:
+                known = await self.store.known_hashes(feed.id)
         try:
             parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known)
         except ParseError as e:
@@ -139,25 +147,28 @@ class FeedService:
         if parsed is None:
             row = UnchangedFetch(feed.id, now, next_at, fetched.etag, fetched.last_modified)
             if unchanged is None:
-                await self.store.record_unchanged([row])
+                async with self._db_gate:
+                    await self.store.record_unchanged([row])
             else:
                 unchanged.append(row)
             return PollOutcome(feed.id, "unchanged")
-        report = await self.store.ingest(
-            feed.id,
-            parsed,
-            now,
-            next_at,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            body_hash=fetched.body_hash,
-        )
+        async with self._db_gate:
+            report = await self.store.ingest(
+                feed.id,
+                parsed,
+                now,
+                next_at,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                body_hash=fetched.body_hash,
+            )
         return PollOutcome(feed.id, "new", report)
 
     async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
         failures = feed.consecutive_failures + 1
         next_at = scheduler.after_failure(now, self.interval(feed), failures, retry_after=retry_after)
-        updated = await self.store.record_failure(feed.id, error, now, next_at)
+        async with self._db_gate:
+            updated = await self.store.record_failure(feed.id, error, now, next_at)
         log.info("feed %s failed (%d in a row): %s", feed.id, failures, error)
         since = from_iso(updated.failing_since) if updated else now
         if updated and scheduler.should_pause(now, since, self.config.pause_after_hours):
@@ -205,7 +216,8 @@ class FeedService:
                     if len(unchanged) >= UNCHANGED_BATCH:
                         batch = unchanged[:]
                         unchanged.clear()
-                        await self.store.record_unchanged(batch)
+                        async with self._db_gate:
+                            await self.store.record_unchanged(batch)
                 except Exception:  # storage trouble: count it, keep the other feeds going
                     log.exception("feed %s: could not record the fetch", feed.id)
                     outcome = PollOutcome(feed.id, "error", error="internal error")
