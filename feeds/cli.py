@@ -8,6 +8,7 @@ import sys
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.model import ChannelRef, Reply
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -76,16 +77,51 @@ def cmd_poll(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(_poll(config))
 
 
+class PrintingMessenger:
+    """The console's Messenger for `poll --once`: posts are printed, so a new user sees them.
+    (feeds/ may not import adapters; this is the few lines it needs.)"""
+
+    platform = "console"
+    can_edit = False  # a printed line can't change; an update prints once, marked
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+        from bot.markup import to_plain
+
+        lines = [to_plain(reply.text)] if reply.text else []
+        if reply.card:
+            card = reply.card
+            lines.append(to_plain(card.title))
+            lines += [f"  {line}" for line in to_plain(card.body).splitlines() if line.strip()]
+            if card.url:
+                lines.append(f"  {card.url}")
+            if card.footer:
+                lines.append(f"  {to_plain(card.footer)}")
+        print(f"[#{channel.channel_id}] " + "\n".join(lines), flush=True)
+        self._n += 1
+        return f"cli{self._n}"
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        await self.post(channel, reply)
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        pass
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        return await self.post(ChannelRef("console", scope_id, f"dm-{user_id}"), reply)
+
+
 async def _poll(config: Config) -> int:
-    from bot.adapters.console import ConsoleAdapter
     from bot.core import BotCore
     from cogs.feeds import FeedsCog
 
     core = await BotCore.create(config)
     try:
-        # The console adapter registers itself as the console's messenger, so deliveries to
-        # console channels are printed; other platforms' deliveries wait for `sendbot run`.
-        ConsoleAdapter(core)
+        # Deliveries to console channels are printed; other platforms' deliveries stay
+        # queued for `sendbot run`, where their adapters are connected.
+        core.register_messenger(PrintingMessenger())
         await core.start()
         cog = core.cogs.get("feeds")
         if not isinstance(cog, FeedsCog):

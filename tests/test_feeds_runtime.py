@@ -104,7 +104,8 @@ async def test_cli_poll_once_prints_posts_and_a_summary(tmp_path: Path, feed_ser
     )
     code, out, err = await _run_cli("feeds", "poll", "--once", "--config", str(config), cwd=tmp_path)
     assert code == 0, err
-    assert "[#general] ┌ SNJ story 2" in out and "[#general] ┌ SNJ story 3" in out
+    assert "[#general] SNJ story 2\n" in out and "[#general] SNJ story 3\n" in out
+    assert "  https://www.specialneedsjungle.com/story-3/\n" in out
     assert out.strip().splitlines()[-1].startswith("Polled 1 feed(s): 1 with news")
     assert "delivered 2 post(s)" in out
     code, out, err = await _run_cli("feeds", "poll", "--once", "--config", str(config), cwd=tmp_path)
