@@ -18,7 +18,7 @@ from bot.errors import UsageError, UserError
 from bot.markup import escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from feeds.fetch import FetchError, check_url
-from feeds.filters import KeywordFilter, parse_keywords
+from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
 from feeds.preview import match_count, preview_lines
 from feeds.render import when
 from feeds.scheduler import after_success
@@ -125,7 +125,7 @@ class FeedsCog(Cog):
         for s in subs:
             f = feeds[s.feed_id]
             state = " (paused)" if s.paused or f.paused else ""
-            flt = s.filter.describe()
+            flt = for_subscription(s).describe()
             extra = f"; {escape(flt)}" if s.include or s.exclude else ""
             lines.append(
                 f"`{s.id}` **{escape(_clip(f.display_name, 60))}**{state} → {channel_label(s.channel)}{extra}\n"
@@ -194,7 +194,9 @@ class FeedsCog(Cog):
         assert feed is not None
         report = await store.ingest(
             feed.id,
-            parsed,
+            parsed.title,
+            parsed.items,
+            subscription_accepts,
             now,
             after_success(now, self.service.interval(feed), max_age=fetched.max_age),
             etag=fetched.etag,
@@ -248,7 +250,7 @@ class FeedsCog(Cog):
         feed: Feed | None = None
         if target.lstrip("#").isdigit():
             sub, feed = await self._own(ctx, int(target.lstrip("#")))
-            flt = sub.filter
+            flt = for_subscription(sub)
             url = feed.url
         else:
             url = target

@@ -14,6 +14,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.feeds import Subscription
 
 
 def _is_acronym(keyword: str) -> bool:
@@ -65,3 +69,12 @@ class KeywordFilter:
         if self.exclude:
             parts.append("exclude: " + ", ".join(self.exclude))
         return "; ".join(parts) or "no filter"
+
+
+def for_subscription(sub: Subscription) -> KeywordFilter:
+    return KeywordFilter(sub.include, sub.exclude)
+
+
+def subscription_accepts(sub: Subscription, title: str, summary: str) -> bool:
+    """The `accepts` callback FeedStore.ingest uses."""
+    return for_subscription(sub).accepts(title, summary)

@@ -20,6 +20,7 @@ from bot.messenger import DeliveryError
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.fetch import Fetcher, FetchResult, FetchSettings
+from feeds.filters import subscription_accepts
 from feeds.parse import ParsedFeed, ParseError, Parser
 from feeds.render import render_item, render_notice, when
 from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
@@ -155,7 +156,9 @@ class FeedService:
         async with self._db_gate:
             report = await self.store.ingest(
                 feed.id,
-                parsed,
+                parsed.title,
+                parsed.items,
+                subscription_accepts,
                 now,
                 next_at,
                 etag=fetched.etag,

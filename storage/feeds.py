@@ -11,14 +11,39 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.model import ChannelRef
-from feeds.filters import KeywordFilter
-from feeds.parse import ParsedFeed, ParsedItem
 from storage.db import Database, Tx
+
+
+class ItemLike(Protocol):
+    """One parsed feed item as storage needs it (feeds.parse.ParsedItem is one). Storage
+    doesn't import the pipeline: the dependency points from feeds/ to storage/."""
+
+    @property
+    def item_key(self) -> str: ...
+    @property
+    def story_key(self) -> str: ...
+    @property
+    def raw_hash(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def link(self) -> str | None: ...
+    @property
+    def published(self) -> str | None: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def content_hash(self) -> str | None: ...
+
+
+# Does a subscription want an item with this title and summary? (feeds.filters decides.)
+Accepts = Callable[["Subscription", str, str], bool]
 
 
 def iso(dt: datetime) -> str:
@@ -85,10 +110,6 @@ class Subscription:
     primed: bool
     source: str
     paused: bool = False
-
-    @property
-    def filter(self) -> KeywordFilter:
-        return KeywordFilter(self.include, self.exclude)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:
@@ -179,7 +200,7 @@ _FEED_COLS = (
 )
 
 
-def _order_key(item: ParsedItem, index: int) -> tuple[str, int]:
+def _order_key(item: ItemLike, index: int) -> tuple[str, int]:
     # Newest first: by date when known; feeds list newest first, so document order breaks ties.
     return (item.published or "", -index)
 
@@ -399,7 +420,9 @@ class FeedStore:
     async def ingest(
         self,
         feed_id: int,
-        parsed: ParsedFeed,
+        feed_title: str,
+        items: Sequence[ItemLike],
+        accepts: Accepts,
         now: datetime,
         next_at: datetime,
         *,
@@ -408,7 +431,7 @@ class FeedStore:
         body_hash: str | None,
     ) -> IngestReport:
         """Record items and queue deliveries, all in one transaction with the feed's new state."""
-        report = IngestReport(seen=len(parsed.items))
+        report = IngestReport(seen=len(items))
         stamp = iso(now)
         async with self.db.transaction() as tx:
             existing = await tx.fetchall(
@@ -420,11 +443,11 @@ class FeedStore:
                 Subscription.from_row(r)
                 for r in await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
             ]
-            new_items: list[tuple[int, ParsedItem]] = []
+            new_items: list[tuple[int, ItemLike]] = []
             changed_ids: list[tuple[int, str]] = []  # (item id, story key)
-            present: list[tuple[int, ParsedItem]] = []  # every parsed item, deduplicated, with its index
+            present: list[tuple[int, ItemLike]] = []  # every parsed item, deduplicated, with its index
             seen_keys: set[str] = set()
-            for index, item in enumerate(parsed.items):
+            for index, item in enumerate(items):
                 if item.item_key in seen_keys or item.story_key in seen_keys:
                     continue
                 seen_keys.update((item.item_key, item.story_key))
@@ -476,22 +499,21 @@ class FeedStore:
 
             rows: list[tuple[object, ...]] = []
             for sub in subs:
-                flt = sub.filter
                 if sub.paused:
                     continue  # a paused channel misses what arrives meanwhile, by design
                 if not sub.primed:
                     report.primed.append(sub.id)
                     if any(it.summary is None for _, it in present):
                         # Unchanged items were not re-rendered: filter them on stored text.
-                        matching = await self._filter_stored(tx, feed_id, present, flt)
+                        matching = await self._filter_stored(tx, feed_id, present, sub, accepts)
                     else:
-                        matching = [(i, it) for i, it in present if flt.accepts(it.title, it.summary or "")]
+                        matching = [(i, it) for i, it in present if accepts(sub, it.title, it.summary or "")]
                     report.would_post += len(matching)
                     chosen = sorted(matching, key=lambda p: _order_key(p[1], p[0]), reverse=True)[: sub.latest]
                     to_post = sorted(chosen, key=lambda p: _order_key(p[1], p[0]))
                 else:
                     to_post = sorted(
-                        [(i, it) for i, it in new_items if flt.accepts(it.title, it.summary or "")],
+                        [(i, it) for i, it in new_items if accepts(sub, it.title, it.summary or "")],
                         key=lambda p: _order_key(p[1], p[0]),
                     )
                 for _, it in to_post:
@@ -517,7 +539,7 @@ class FeedStore:
                 "UPDATE feeds SET title = ?, etag = ?, last_modified = ?, body_hash = ?, next_fetch_at = ?,"
                 " last_fetch_at = ?, last_success_at = ?, last_error = NULL, failing_since = NULL,"
                 " consecutive_failures = 0 WHERE id = ?",
-                (parsed.title, etag, last_modified, body_hash, iso(next_at), stamp, stamp, feed_id),
+                (feed_title, etag, last_modified, body_hash, iso(next_at), stamp, stamp, feed_id),
             )
         return report
 
@@ -528,8 +550,8 @@ class FeedStore:
         return (sub.id, item_id, c.platform, c.scope_id, c.channel_id, story, kind, role, stamp, new_nonce(), stamp)
 
     async def _filter_stored(
-        self, tx: Tx, feed_id: int, present: list[tuple[int, ParsedItem]], flt: KeywordFilter
-    ) -> list[tuple[int, ParsedItem]]:
+        self, tx: Tx, feed_id: int, present: list[tuple[int, ItemLike]], sub: Subscription, accepts: Accepts
+    ) -> list[tuple[int, ItemLike]]:
         rows = await tx.fetchall("SELECT item_key, title, summary FROM feed_items WHERE feed_id = ?", (feed_id,))
         stored = {r["item_key"]: (r["title"], r["summary"]) for r in rows}
         out = []
@@ -537,7 +559,7 @@ class FeedStore:
             title, summary = (
                 (it.title, it.summary) if it.summary is not None else stored.get(it.item_key, (it.title, ""))
             )
-            if flt.accepts(title, summary or ""):
+            if accepts(sub, title, summary or ""):
                 out.append((i, it))
         return out
 
