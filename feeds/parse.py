@@ -147,6 +147,10 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Alarm()
 
 
+def _noop(seconds: float) -> None:
+    time.sleep(seconds)  # keeps each warm-up job busy long enough that every worker starts
+
+
 def _worker_init() -> None:
     # Parsing is background work: when the cores are busy, the bot's event loop (commands,
     # gateway heartbeats) should get the CPU first.
@@ -183,6 +187,13 @@ class Parser:
                 max_workers=self.workers, mp_context=ctx, initializer=_worker_init
             )
         return self._pool
+
+    async def warm(self) -> None:
+        """Start every worker now (each start costs the event loop a few milliseconds;
+        better at start-up than in the middle of a cycle)."""
+        loop = asyncio.get_running_loop()
+        pool = self._ensure_pool()
+        await asyncio.gather(*(loop.run_in_executor(pool, _noop, 0.05) for _ in range(self.workers)))
 
     def worker_pids(self) -> list[int]:
         pool = self._pool

@@ -311,6 +311,10 @@ class FeedService:
 
     async def run_forever(self) -> None:
         """Poll and deliver until cancelled; sleeps until the next thing is due or `wake` is set."""
+        try:
+            await self.parser.warm()
+        except Exception:
+            log.exception("could not start the feed parser processes; will try again when parsing")
         while True:
             try:
                 summary = await self.poll_due()
