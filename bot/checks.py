@@ -12,6 +12,7 @@ from bot.config import Config
 CHECK_MODULES: list[str] = [
     "cogs.content_check",
     "cogs.reports",
+    "feeds.checks",
     "bot.adapters.slack_checks",
     "bot.adapters.discord_checks",
 ]

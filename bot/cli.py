@@ -17,6 +17,7 @@ from bot.logsetup import setup_logging
 # parsers to `(args, config) -> int`.
 CLI_MODULES: list[str] = [
     "cogs.reports_cli",
+    "feeds.cli",
 ]
 
 

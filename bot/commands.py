@@ -149,6 +149,7 @@ class Token:
 
 
 _OPTION_RE = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.S)
+_OPTION_KEY_RE = re.compile(r"[A-Za-z][A-Za-z_-]*=")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -156,6 +157,7 @@ def tokenize(text: str) -> list[Token]:
 
     Chat apps turn straight quotes into curly ones, so both count. An unmatched quote is
     read literally rather than rejected: free text from parents often has a lone apostrophe.
+    An option's value may be quoted too: `include="high needs,EHC"`.
     """
     tokens: list[Token] = []
     i, n = 0, len(text)
@@ -174,8 +176,16 @@ def tokenize(text: str) -> list[Token]:
                 i = close + 1
                 continue
         while i < n and not text[i].isspace():
+            # key="two words": a quoted option value (the quote follows `key=` directly).
+            if text[i] in closers and _OPTION_KEY_RE.fullmatch(text[start:i]):
+                close = text.find(closers[text[i]], i + 1)
+                if close != -1 and (close + 1 == n or text[close + 1].isspace()):
+                    tokens.append(Token(text[start:i] + text[i + 1 : close], start, close + 1, False))
+                    i = close + 1
+                    break
             i += 1
-        tokens.append(Token(text[start:i], start, i, False))
+        else:
+            tokens.append(Token(text[start:i], start, i, False))
     return tokens
 
 

@@ -124,6 +124,39 @@ class FeedsSection(Section):
     subscriptions: list[SubscriptionConfig] = []
 
 
+# What `sendbot run` subscribes to when no config file is used at all, so that `make run`
+# shows feed posts in the console out of the box. Kept identical to config.example.toml
+# (a test checks); a config FILE without [[feeds.subscriptions]] subscribes to nothing.
+DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
+    {
+        "url": "https://www.specialneedsjungle.com/feed/",
+        "name": "Special Needs Jungle",
+        "platform": "console",
+        "scope": "console",
+        "channel": "general",
+        "latest": 3,
+    },
+    {
+        "url": "https://www.gov.uk/government/organisations/department-for-education.atom",
+        "name": "GOV.UK: Department for Education",
+        "platform": "console",
+        "scope": "console",
+        "channel": "general",
+        "include": [
+            "SEND",
+            "special educational",
+            "EHC",
+            "alternative provision",
+            "high needs",
+            "disabled",
+            "disability",
+        ],
+        "exclude": [],
+        "latest": 3,
+    },
+]
+
+
 class ModeratorChannel(Section):
     platform: Literal["console", "discord", "slack"]
     scope: str
@@ -221,7 +254,7 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:
     """Load and validate; raises ConfigError listing every problem."""
     if path is None:
-        return parse({}, environ, "defaults")
+        return parse({"feeds": {"subscriptions": DEFAULT_SUBSCRIPTIONS}}, environ, "defaults")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -7,4 +7,5 @@ COG_MODULES: list[str] = [
     "cogs.timeline",
     "cogs.changes",
     "cogs.reports",
+    "cogs.feeds",
 ]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.feedserver import FeedServer
 from tests.harness import Harness
 
 
@@ -15,3 +16,12 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         yield h
     finally:
         await h.close()
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    server = await FeedServer().start()
+    try:
+        yield server
+    finally:
+        await server.close()

@@ -1,0 +1,347 @@
+"""!feeds: moderators subscribe channels to news feeds; the pipeline posts new items.
+
+Every command acts on the subscriptions of the server (or Slack workspace) it is typed
+in, and ids are subscription ids, so one forum can never see or change another's. The
+background poller runs only under `sendbot run` (core.serving) with [feeds] enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.cog import Cog
+from bot.commands import Rest, command
+from bot.context import CommandContext
+from bot.core import BotCore
+from bot.errors import UsageError, UserError
+from bot.markup import escape
+from bot.model import Card, CardField, ChannelRef, Reply
+from feeds.fetch import FetchError, check_url
+from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
+from feeds.preview import match_count, preview_lines
+from feeds.render import when
+from feeds.scheduler import after_success
+from feeds.service import FeedService
+from storage.feeds import Feed, Subscription, from_iso
+
+log = logging.getLogger(__name__)
+
+MAX_LATEST = 20
+
+
+def channel_label(ref: ChannelRef) -> str:
+    """How to name a channel in a reply (a Discord channel mention never pings)."""
+    if ref.platform == "discord":
+        return f"<#{ref.channel_id}>"
+    return f"#{ref.channel_id}"
+
+
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class FeedsCog(Cog):
+    name = "feeds"
+    description = "News feeds (Special Needs Jungle, GOV.UK) posted to channels."
+
+    def __init__(self, core: BotCore) -> None:
+        super().__init__(core)
+        self.service = FeedService(core)
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        await self.sync_config_subscriptions()
+        if self.core.serving and self.core.config.feeds.enabled:
+            self._task = self.core.spawn(self.service.run_forever(), name="feeds-poller")
+
+    async def on_stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.service.close()
+
+    async def sync_config_subscriptions(self) -> None:
+        """Create or update [[feeds.subscriptions]]; drop config ones no longer listed."""
+        store = self.service.store
+        now = self.core.now()
+        wanted: set[int] = set()
+        for sc in self.core.config.feeds.subscriptions:
+            sub, _ = await store.subscribe(
+                sc.url,
+                ChannelRef(sc.platform, sc.scope, sc.channel),
+                now,
+                name=sc.name,
+                include=parse_keywords(sc.include),
+                exclude=parse_keywords(sc.exclude),
+                latest=sc.latest,
+                mention_role=sc.mention_role,
+                interval_minutes=sc.interval_minutes,
+                source="config",
+            )
+            wanted.add(sub.id)
+        for sub in await store.subscriptions():
+            if sub.source == "config" and sub.id not in wanted:
+                await store.remove_subscription(sub.id)
+
+    def _poke(self) -> None:
+        """Let the background loop act now (a new subscription, a resumed feed)."""
+        self.service.wake.set()
+
+    async def _own(self, ctx: CommandContext, sub_id: int) -> tuple[Subscription, Feed]:
+        sub = await self.service.store.subscription(sub_id)
+        place = ctx.place
+        if sub is None or (sub.channel.platform, sub.channel.scope_id) != (place.platform, place.scope_id):
+            raise UserError(f"There is no feed subscription {sub_id} here. `{ctx.prefix}feeds list` shows the ids.")
+        feed = await self.service.store.feed(sub.feed_id)
+        assert feed is not None
+        return sub, feed
+
+    # -- commands ------------------------------------------------------------------------
+
+    @command(
+        "feeds",
+        help="News feeds posted to channels. Subcommands: list, add, remove, preview, pause, resume, status.",
+        moderator_only=True,
+        examples=("!feeds list", "!feeds status"),
+    )
+    async def feeds(self, ctx: CommandContext, what: Rest = "") -> Reply:  # type: ignore[assignment]
+        p = ctx.prefix
+        names = ", ".join(f"`{p}{s.name}`" for s in self.core.dispatcher.subcommands("feeds"))
+        lead = f"I don't know `{p}feeds {_clip(what.split()[0], 20)}`. " if what.strip() else ""
+        return Reply(f"{lead}Feed commands: {names}. More: `{p}help feeds`.", ephemeral=True)
+
+    @command("feeds list", help="The feeds this server subscribes to, with their ids.", moderator_only=True)
+    async def feeds_list(self, ctx: CommandContext) -> Reply:
+        store = self.service.store
+        subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
+        if not subs:
+            return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
+        feeds = {f.id: f for f in await store.feeds()}
+        lines = []
+        for s in subs:
+            f = feeds[s.feed_id]
+            state = " (paused)" if s.paused or f.paused else ""
+            flt = for_subscription(s).describe()
+            extra = f"; {escape(flt)}" if s.include or s.exclude else ""
+            lines.append(
+                f"`{s.id}` **{escape(_clip(f.display_name, 60))}**{state} → {channel_label(s.channel)}{extra}\n"
+                f"    {escape(f.url)}"
+            )
+        return Reply(card=Card(title="Feed subscriptions", body="\n".join(lines)), ephemeral=True)
+
+    @command(
+        "feeds add",
+        help="Subscribe this channel to a feed. Posts nothing old unless you ask for the latest N.",
+        moderator_only=True,
+        args_help={
+            "url": "the feed's address (RSS or Atom)",
+            "include": "post only items mentioning one of these (comma-separated)",
+            "exclude": "never post items mentioning these (comma-separated)",
+            "latest": f"also post the latest N matching items now (0-{MAX_LATEST})",
+            "interval": "minutes between fetches of this feed (2-1440; default from the config)",
+        },
+        examples=(
+            "!feeds add https://www.specialneedsjungle.com/feed/",
+            "!feeds add https://www.gov.uk/government/organisations/department-for-education.atom include=SEND,EHC",
+        ),
+    )
+    async def feeds_add(
+        self,
+        ctx: CommandContext,
+        url: str,
+        *,
+        include: str = "",
+        exclude: str = "",
+        latest: int = 0,
+        interval: int = 0,
+    ) -> Reply:
+        url = url.strip().strip("<>")
+        if not 0 <= latest <= MAX_LATEST:
+            raise UsageError(f"`latest` should be between 0 and {MAX_LATEST}.")
+        if interval and not 2 <= interval <= 1440:
+            raise UsageError("`interval` should be between 2 and 1440 minutes.")
+        try:
+            check_url(url, self.core.config.feeds.allow_private_addresses)
+        except FetchError as e:
+            raise UsageError(f"That address won't do: {e.message}.") from None
+        store = self.service.store
+        channel = ctx.place.ref
+        known = await store.feed_by_url(url)
+        if known is not None:
+            for s in await store.subscriptions(feed_id=known.id):
+                if s.channel == channel:
+                    raise UserError(f"This channel already has that feed (id `{s.id}`).")
+        fetched, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
+        if error is not None or parsed is None:
+            raise UserError(f"I couldn't use that feed: {escape(error or 'no content')}. Nothing was added.")
+        inc, exc = parse_keywords(include), parse_keywords(exclude)
+        now = self.core.now()
+        sub, _ = await store.subscribe(
+            url,
+            channel,
+            now,
+            include=inc,
+            exclude=exc,
+            latest=latest,
+            interval_minutes=interval or None,
+            created_by=ctx.author.id,
+        )
+        feed = await store.feed(sub.feed_id)
+        assert feed is not None
+        report = await store.ingest(
+            feed.id,
+            parsed.title,
+            parsed.items,
+            subscription_accepts,
+            now,
+            after_success(now, self.service.interval(feed), max_age=fetched.max_age),
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            body_hash=fetched.body_hash,
+        )
+        await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.add", str(sub.id), url)
+        self._poke()
+        flt = KeywordFilter(inc, exc)
+        matching = match_count(parsed, flt)
+        name = escape(_clip(parsed.title or url, 80))
+        lines = [
+            f"Subscribed {channel_label(channel)} to **{name}** (id `{sub.id}`).",
+            f"Recorded {len(parsed.items)} current item(s); {matching} pass the filters"
+            f" ({escape(flt.describe())}) and would have been posted.",
+        ]
+        if sub.id in report.primed and latest:
+            lines.append(f"Queued the latest {min(latest, matching)} to post now.")
+        else:
+            lines.append(
+                f"None of those were posted (that would flood the channel); `latest=N` posts the newest N. "
+                f"New items will appear within about {self.service.interval(feed)} minutes."
+            )
+        if parsed.warning:
+            lines.append(f"Note: the feed is slightly malformed ({escape(_clip(parsed.warning, 80))}), but readable.")
+        return Reply("\n".join(lines))
+
+    @command(
+        "feeds remove",
+        help="Stop posting a feed here: `!feeds remove <id>` (ids from `!feeds list`).",
+        moderator_only=True,
+        aliases=("feeds delete",),
+    )
+    async def feeds_remove(self, ctx: CommandContext, id: int) -> Reply:
+        sub, feed = await self._own(ctx, id)
+        await self.service.store.remove_subscription(sub.id)
+        await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.remove", str(sub.id), feed.url)
+        note = ""
+        if sub.source == "config":
+            note = " It is also in the config file, so it comes back at the next start unless removed there."
+        return Reply(f"Removed **{escape(_clip(feed.display_name))}** from {channel_label(sub.channel)}.{note}")
+
+    @command(
+        "feeds preview",
+        help="Show a feed's latest items through the filters, posting nothing: `!feeds preview <url or id>`.",
+        moderator_only=True,
+        args_help={"target": "a feed address, or a subscription id from `!feeds list`"},
+    )
+    async def feeds_preview(self, ctx: CommandContext, target: str, *, include: str = "", exclude: str = "") -> Reply:
+        target = target.strip().strip("<>")
+        feed: Feed | None = None
+        if target.lstrip("#").isdigit():
+            sub, feed = await self._own(ctx, int(target.lstrip("#")))
+            flt = for_subscription(sub)
+            url = feed.url
+        else:
+            url = target
+            flt = KeywordFilter(parse_keywords(include), parse_keywords(exclude))
+            try:
+                check_url(url, self.core.config.feeds.allow_private_addresses)
+            except FetchError as e:
+                raise UsageError(f"That address won't do: {e.message}.") from None
+        _, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
+        if error is not None or parsed is None:
+            raise UserError(f"I couldn't read that feed: {escape(error or 'no content')}.")
+        lines = preview_lines(parsed, flt, self.core.tz)
+        body = "\n".join(lines) if lines else "The feed has no items."
+        footer = f"Filters: {flt.describe()}. Nothing was posted."
+        title = f"Preview: {escape(_clip(parsed.title or url, 80))}"
+        return Reply(card=Card(title=title, body=body, footer=escape(footer)), ephemeral=True)
+
+    @command("feeds pause", help="Stop posting a feed here for now: `!feeds pause <id>`.", moderator_only=True)
+    async def feeds_pause(self, ctx: CommandContext, id: int) -> Reply:
+        sub, feed = await self._own(ctx, id)
+        if sub.paused:
+            raise UserError(f"Feed `{id}` is already paused here. `{ctx.prefix}feeds resume {id}` turns it back on.")
+        await self.service.store.set_subscription_paused(sub.id, True)
+        await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.pause", str(sub.id), feed.url)
+        return Reply(
+            f"Paused **{escape(_clip(feed.display_name))}** in {channel_label(sub.channel)}. "
+            f"`{ctx.prefix}feeds resume {id}` turns it back on (items from the pause are not posted)."
+        )
+
+    @command(
+        "feeds resume",
+        help="Turn a paused feed back on (also one the bot paused after errors): `!feeds resume <id>`.",
+        moderator_only=True,
+    )
+    async def feeds_resume(self, ctx: CommandContext, id: int) -> Reply:
+        sub, feed = await self._own(ctx, id)
+        if not sub.paused and not feed.paused:
+            raise UserError(f"Feed `{id}` is not paused.")
+        store = self.service.store
+        if sub.paused:
+            await store.set_subscription_paused(sub.id, False)
+        if feed.paused:
+            await store.resume(feed.id, self.core.now())
+        await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.resume", str(sub.id), feed.url)
+        self._poke()
+        return Reply(f"Resumed **{escape(_clip(feed.display_name))}** in {channel_label(sub.channel)}.")
+
+    @command(
+        "feeds status",
+        help="Per feed: last success, last error, next fetch, items posted.",
+        moderator_only=True,
+    )
+    async def feeds_status(self, ctx: CommandContext) -> Reply:
+        store = self.service.store
+        subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
+        if not subs:
+            return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
+        feeds = {f.id: f for f in await store.feeds()}
+        counts = await store.subscription_counts()
+        tz = self.core.tz
+        fields = []
+        for s in subs:
+            f = feeds[s.feed_id]
+            c = counts.get(s.id, {})
+            if f.paused:
+                state = f"⏸ paused by the bot: {escape(f.paused_reason or 'repeated failures')}"
+                state += f" (`{ctx.prefix}feeds resume {s.id}`)"
+            elif s.paused:
+                state = f"⏸ paused by a moderator (`{ctx.prefix}feeds resume {s.id}`)"
+            elif f.failing_since:
+                state = f"⚠️ failing since {when(from_iso(f.failing_since), tz)} ({f.consecutive_failures} in a row)"
+            else:
+                state = "✅ working" if f.last_success_at else "waiting for the first fetch"
+            error = "none"
+            if f.last_error:
+                error = f"{escape(f.last_error)} ({when(from_iso(f.last_error_at), tz)})"
+            if f.paused or s.paused:
+                upcoming = "—"
+            else:
+                upcoming = when(from_iso(f.next_fetch_at), tz) if f.next_fetch_at else "soon"
+            lines = [
+                state,
+                f"Last success: {when(from_iso(f.last_success_at), tz)}",
+                f"Last error: {error}",
+                f"Next fetch: {upcoming}",
+                f"Posted: {c.get('sent', 0)}; waiting: {c.get('pending', 0)}; failed: {c.get('failed', 0)}",
+            ]
+            name = f"`{s.id}` {escape(_clip(f.display_name, 60))} → {channel_label(s.channel)}"
+            fields.append(CardField(name, "\n".join(lines)))
+        return Reply(card=Card(title="Feed status", fields=tuple(fields)), ephemeral=True)
+
+
+def setup(core: BotCore) -> Cog:
+    return FeedsCog(core)

@@ -1,0 +1,140 @@
+"""`sendbot feeds preview <url>` and `sendbot feeds poll --once`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.model import ChannelRef, Reply
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    # --config goes on the leaf parsers only: argparse lets a subparser's default overwrite
+    # a value its parent already parsed.
+    p = subparsers.add_parser("feeds", help="news feeds: preview a feed, or run one poll cycle")
+    sub = p.add_subparsers(dest="feeds_command", metavar="ACTION")
+    pv = sub.add_parser("preview", parents=[common], help="show a feed's latest items through filters (posts nothing)")
+    pv.add_argument("url")
+    pv.add_argument("--include", default="", help="comma-separated keywords an item must mention")
+    pv.add_argument("--exclude", default="", help="comma-separated keywords an item must not mention")
+    pv.add_argument("--items", type=int, default=10, help="how many items to show (default 10)")
+    pv.set_defaults(func=cmd_preview)
+    pl = sub.add_parser("poll", parents=[common], help="fetch every active feed once and deliver to the console")
+    pl.add_argument("--once", action="store_true", required=True, help="one cycle, then a one-line summary")
+    pl.set_defaults(func=cmd_poll)
+    p.set_defaults(func=lambda args, config: _usage(p))
+
+
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return 2
+
+
+def cmd_preview(args: argparse.Namespace, config: Config) -> int:
+    return asyncio.run(_preview(args, config))
+
+
+async def _preview(args: argparse.Namespace, config: Config) -> int:
+    # Imported here so that `sendbot --help` and other commands don't load aiohttp.
+    from bot.markup import to_plain
+    from feeds.fetch import Fetcher, FetchError, FetchSettings, check_url
+    from feeds.filters import KeywordFilter, parse_keywords
+    from feeds.parse import ParseError, Parser
+    from feeds.preview import match_count, preview_lines
+
+    try:
+        check_url(args.url, config.feeds.allow_private_addresses)
+    except FetchError as e:
+        print(f"sendbot feeds preview: {e.message}", file=sys.stderr)
+        return 2
+    fetcher = Fetcher(FetchSettings.from_config(config.feeds))
+    parser = Parser(workers=1)
+    try:
+        fetched = await fetcher.fetch(args.url)
+        if not fetched.ok or fetched.body is None:
+            print(f"sendbot feeds preview: {fetched.error}", file=sys.stderr)
+            return 1
+        try:
+            parsed = await parser.parse(fetched.body, fetched.final_url or args.url)
+        except ParseError as e:
+            print(f"sendbot feeds preview: {e}", file=sys.stderr)
+            return 1
+    finally:
+        await fetcher.close()
+        await parser.close()
+    flt = KeywordFilter(parse_keywords(args.include), parse_keywords(args.exclude))
+    print(f"{parsed.title} ({len(parsed.items)} items, {match_count(parsed, flt)} pass filters: {flt.describe()})")
+    for line in preview_lines(parsed, flt, ZoneInfo(config.bot.timezone), limit=max(1, args.items)):
+        print(to_plain(line))
+    print("Nothing was posted.")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace, config: Config) -> int:
+    return asyncio.run(_poll(config))
+
+
+class PrintingMessenger:
+    """The console's Messenger for `poll --once`: posts are printed, so a new user sees them.
+    (feeds/ may not import adapters; this is the few lines it needs.)"""
+
+    platform = "console"
+    can_edit = False  # a printed line can't change; an update prints once, marked
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+        from bot.markup import to_plain
+
+        lines = [to_plain(reply.text)] if reply.text else []
+        if reply.card:
+            card = reply.card
+            lines.append(to_plain(card.title))
+            lines += [f"  {line}" for line in to_plain(card.body).splitlines() if line.strip()]
+            if card.url:
+                lines.append(f"  {card.url}")
+            if card.footer:
+                lines.append(f"  {to_plain(card.footer)}")
+        print(f"[#{channel.channel_id}] " + "\n".join(lines), flush=True)
+        self._n += 1
+        return f"cli{self._n}"
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        await self.post(channel, reply)
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        pass
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        return await self.post(ChannelRef("console", scope_id, f"dm-{user_id}"), reply)
+
+
+async def _poll(config: Config) -> int:
+    from bot.core import BotCore
+    from cogs.feeds import FeedsCog
+
+    core = await BotCore.create(config)
+    try:
+        # Deliveries to console channels are printed; other platforms' deliveries stay
+        # queued for `sendbot run`, where their adapters are connected.
+        core.register_messenger(PrintingMessenger())
+        await core.start()
+        cog = core.cogs.get("feeds")
+        if not isinstance(cog, FeedsCog):
+            print("sendbot feeds poll: the feeds cog is not loaded", file=sys.stderr)
+            return 1
+        summary = await cog.service.poll_due(force=True)
+        delivered = await cog.service.deliver_due()
+    finally:
+        await core.stop()
+    print(
+        f"Polled {summary.line()}; delivered {delivered.sent} post(s) to the console"
+        + (f", {delivered.retrying} to retry" if delivered.retrying else "")
+        + (f", {delivered.failed} failed" if delivered.failed else "")
+        + "."
+    )
+    return 1 if summary.feeds and summary.errors == summary.feeds else 0

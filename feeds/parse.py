@@ -1,0 +1,240 @@
+"""Parse feed bytes with feedparser in worker processes, with a time limit per feed.
+
+Parsing a 70 KB feed and converting its HTML costs tens of milliseconds of pure Python:
+in the event loop that would stall commands and gateway heartbeats, and threads would
+fight over the GIL. A small process pool uses both cores. Each worker arms an interval
+timer, so a pathological feed raises in the worker; if a worker is stuck in C code the
+pool is killed and rebuilt, so one feed never blocks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import concurrent.futures
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import os
+import re
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from feeds.markdown import cut, html_to_markup, plain_to_markup
+from feeds.normalise import clean_link, content_hash, item_key, story_key
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS = 200  # per fetch: a feed with thousands of entries is cut to its first 200
+MAX_SUMMARY = 4000  # characters kept in storage; posts cut further to [feeds] summary_chars
+MAX_TITLE = 300
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+class ParseError(Exception):
+    """The body is not a usable feed; the message is shown to moderators."""
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    item_key: str
+    story_key: str
+    raw_hash: str
+    title: str  # plain text (escape before use in markup)
+    link: str | None
+    published: str | None  # ISO 8601 UTC
+    # None when the raw text matched what storage already has (not re-rendered).
+    summary: str | None
+    content_hash: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    items: list[ParsedItem] = field(default_factory=list)
+    warning: str | None = None  # feedparser's "bozo" complaint, when it still found items
+
+
+def _plain_title(value: str) -> str:
+    if "<" in value:
+        value = _TAG_RE.sub(" ", value)
+    return " ".join(value.split())[:MAX_TITLE] or "(untitled)"
+
+
+def _iso(struct: Any) -> str | None:
+    if not struct:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(struct), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, TypeError, OSError):
+        return None
+
+
+def _raw_hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()[:32]
+
+
+def _summary_source(entry: Any) -> tuple[str, bool]:
+    """(text, is_html) from the entry's summary, else its content."""
+    detail = entry.get("summary_detail") or {}
+    text = entry.get("summary") or ""
+    if not text and entry.get("content"):
+        detail = entry["content"][0]
+        text = detail.get("value") or ""
+    kind = (detail.get("type") or "text/html").lower()
+    return text, ("html" in kind or "xml" in kind)
+
+
+def parse_bytes(body: bytes, base_url: str, known: dict[str, str] | None = None) -> ParsedFeed:
+    """Parse in the current process. `known` maps item keys to raw hashes already stored,
+    so unchanged items skip the costly HTML conversion."""
+    known = known or {}
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers={})
+    version = parsed.get("version") or ""
+    entries = parsed.get("entries") or []
+    bozo = parsed.get("bozo_exception")
+    if not version and not entries:
+        if bozo is not None:
+            raise ParseError(f"not a feed ({type(bozo).__name__}: {str(bozo)[:120]})")
+        raise ParseError("not a feed (no RSS or Atom found; is this a web page?)")
+    title = _plain_title(parsed.get("feed", {}).get("title") or "")
+    items: list[ParsedItem] = []
+    for entry in entries[:MAX_ITEMS]:
+        raw_title = entry.get("title") or ""
+        item_title = _plain_title(raw_title)
+        link = clean_link(entry.get("link"))
+        published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
+        raw_summary, is_html = _summary_source(entry)
+        rh = _raw_hash(raw_title, raw_summary)
+        key = item_key(entry.get("id"), link, item_title, published)
+        if known.get(key) == rh:
+            summary = chash = None
+        else:
+            converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
+            summary = cut(converted, MAX_SUMMARY)
+            chash = content_hash(item_title, summary)
+        items.append(
+            ParsedItem(
+                item_key=key,
+                story_key=story_key(link, item_title, published),
+                raw_hash=rh,
+                title=item_title,
+                link=link,
+                published=published,
+                summary=summary,
+                content_hash=chash,
+            )
+        )
+    warning = f"{type(bozo).__name__}: {str(bozo)[:120]}" if bozo is not None else None
+    return ParsedFeed(title=title, items=items, warning=warning)
+
+
+class _Alarm(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _Alarm()
+
+
+def _noop(seconds: float) -> None:
+    time.sleep(seconds)  # keeps each warm-up job busy long enough that every worker starts
+
+
+def _worker_init() -> None:
+    # Parsing is background work: when the cores are busy, the bot's event loop (commands,
+    # gateway heartbeats) should get the CPU first.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    # Workers ignore Ctrl-C; the parent decides when they stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _parse_in_worker(body: bytes, base_url: str, known: dict[str, str], limit: float) -> ParsedFeed:
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return parse_bytes(body, base_url, known)
+    except _Alarm:
+        raise ParseError(f"parsing took longer than {limit:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+class Parser:
+    """Owns the process pool. Create once; `close()` at shutdown."""
+
+    def __init__(self, workers: int | None = None, time_limit: float = 10.0) -> None:
+        self.workers = workers or min(2, multiprocessing.cpu_count() or 1)
+        self.time_limit = time_limit
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: a fork of this (threaded) process could inherit held locks.
+            ctx = multiprocessing.get_context("forkserver")
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_worker_init
+            )
+        return self._pool
+
+    async def warm(self) -> None:
+        """Start every worker now (each start costs the event loop a few milliseconds;
+        better at start-up than in the middle of a cycle)."""
+        loop = asyncio.get_running_loop()
+        pool = self._ensure_pool()
+        await asyncio.gather(*(loop.run_in_executor(pool, _noop, 0.05) for _ in range(self.workers)))
+
+    def worker_pids(self) -> list[int]:
+        pool = self._pool
+        procs = getattr(pool, "_processes", None) or {}
+        return list(procs)
+
+    async def parse(self, body: bytes, base_url: str, known: dict[str, str] | None = None) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        pool = self._ensure_pool()
+        started = time.monotonic()
+        try:
+            future = loop.run_in_executor(pool, _parse_in_worker, body, base_url, dict(known or {}), self.time_limit)
+            # The worker's own timer fires first; this outer limit is for a worker stuck in C.
+            return await asyncio.wait_for(future, self.time_limit + 5)
+        except TimeoutError:
+            log.warning("parser stuck after %.1f s; restarting the worker pool", time.monotonic() - started)
+            self._kill_pool()
+            raise ParseError(f"parsing took longer than {self.time_limit:g} s") from None
+        except concurrent.futures.process.BrokenProcessPool:
+            self._kill_pool()
+            raise ParseError("the parser crashed on this feed") from None
+        except (ParseError, RecursionError, MemoryError) as e:
+            if isinstance(e, ParseError):
+                raise
+            raise ParseError(f"the parser gave up ({type(e).__name__})") from None
+        except Exception as e:
+            # Anything feedparser raises is this feed's problem, not the bot's.
+            raise ParseError(f"unreadable feed ({type(e).__name__})") from None
+
+    def _kill_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: pool.shutdown(wait=True, cancel_futures=True)
+            )

@@ -1,0 +1,60 @@
+"""When to fetch next: interval with jitter, server hints, exponential backoff, pause.
+
+Pure functions, so the schedule is tested without clocks or sockets.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+MAX_BACKOFF = timedelta(hours=6)
+JITTER = 0.1  # up to 10% of the interval, so feeds added together drift apart
+
+
+def after_success(
+    now: datetime,
+    interval_minutes: int,
+    *,
+    max_age: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime:
+    """The next fetch: the interval plus jitter, or later if the server's max-age says so."""
+    rng = rng or random
+    base = timedelta(minutes=interval_minutes)
+    delay = base + base * rng.uniform(0, JITTER)
+    if max_age is not None:
+        delay = max(delay, timedelta(seconds=max_age))
+    return now + delay
+
+
+def after_failure(
+    now: datetime,
+    interval_minutes: int,
+    failures: int,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime:
+    """Exponential backoff from the interval (failures counts this one), capped at 6 hours;
+    a Retry-After from the server is a floor."""
+    rng = rng or random
+    base = timedelta(minutes=interval_minutes)
+    delay = min(base * (2 ** max(0, min(failures - 1, 16))), MAX_BACKOFF)
+    delay += delay * rng.uniform(0, JITTER)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return now + delay
+
+
+def should_pause(now: datetime, failing_since: datetime | None, pause_after_hours: float) -> bool:
+    return failing_since is not None and now - failing_since >= timedelta(hours=pause_after_hours)
+
+
+def delivery_backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Retry a failed send after 30 s, doubling to at most an hour; the platform's
+    retry_after is a floor."""
+    delay = timedelta(seconds=min(30 * 2 ** min(attempts, 10), 3600))
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay

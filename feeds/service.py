@@ -1,0 +1,342 @@
+"""The feeds pipeline put together: fetch -> parse -> ingest (outbox) -> deliver.
+
+One FeedService per running bot. It owns the HTTP session and the parser pool, both made
+lazily inside the running loop, and is used by the cog (commands and the background
+loop), by the CLI (`sendbot feeds poll --once`) and by the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.markup import escape
+from bot.messenger import DeliveryError
+from bot.model import ChannelRef
+from feeds import scheduler
+from feeds.fetch import Fetcher, FetchResult, FetchSettings
+from feeds.filters import subscription_accepts
+from feeds.parse import ParsedFeed, ParseError, Parser
+from feeds.render import render_item, render_notice, when
+from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
+
+if TYPE_CHECKING:
+    from bot.core import BotCore
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERY_ATTEMPTS = 50
+UNCHANGED_BATCH = 100
+DB_GATE = 2
+
+
+@dataclass
+class PollOutcome:
+    feed_id: int
+    status: str  # new | unchanged | error | paused
+    report: IngestReport | None = None
+    error: str | None = None
+
+
+@dataclass
+class CycleSummary:
+    feeds: int = 0
+    fetched: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    new_items: int = 0
+    changed_items: int = 0
+    queued: int = 0
+    paused: list[int] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.feeds} feed(s): {self.fetched} with news, {self.unchanged} unchanged, {self.errors} failed;"
+            f" {self.new_items} new item(s), {self.changed_items} changed, {self.queued} queued to post"
+            + (f"; paused: {', '.join(map(str, self.paused))}" if self.paused else "")
+        )
+
+
+@dataclass
+class DeliverySummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+class FeedService:
+    def __init__(self, core: BotCore, *, parser_workers: int | None = None, parse_time_limit: float = 10.0) -> None:
+        self.core = core
+        self.config = core.config.feeds
+        self.store = FeedStore(core.db)
+        self._parser = Parser(parser_workers, parse_time_limit)
+        self._fetcher: Fetcher | None = None
+        self._deliver_lock = asyncio.Lock()
+        # The database is one connection behind a FIFO lock that commands share. Letting
+        # only a couple of feeds queue writes at a time keeps a command's read near the
+        # front of that queue, however many fetches are in flight.
+        self._db_gate = asyncio.Semaphore(DB_GATE)
+        self.wake = asyncio.Event()
+
+    @property
+    def parser(self) -> Parser:
+        return self._parser
+
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = Fetcher(FetchSettings.from_config(self.config), clock=self.core.now)
+        return self._fetcher
+
+    async def close(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.close()
+            self._fetcher = None
+        await self._parser.close()
+
+    def interval(self, feed: Feed) -> int:
+        return feed.interval_minutes or self.config.interval_minutes
+
+    # -- one feed ------------------------------------------------------------------------
+
+    async def fetch_and_parse(
+        self, url: str, *, feed: Feed | None = None, conditional: bool = True
+    ) -> tuple[FetchResult, ParsedFeed | None, str | None]:
+        """(fetch result, parsed feed or None, error text or None). Never raises for feed faults."""
+        fetched = await self.fetcher.fetch(
+            url,
+            etag=feed.etag if feed and conditional else None,
+            last_modified=feed.last_modified if feed and conditional else None,
+            last_hash=feed.body_hash if feed and conditional else None,
+        )
+        if not fetched.ok:
+            return fetched, None, fetched.error
+        if fetched.outcome == "unchanged":
+            return fetched, None, None
+        assert fetched.body is not None
+        known: dict[str, str] = {}
+        if feed is not None:
+            async with self._db_gate:
+                known = await self.store.known_hashes(feed.id)
+        try:
+            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known)
+        except ParseError as e:
+            return fetched, None, str(e)
+        return fetched, parsed, None
+
+    async def poll_feed(self, feed: Feed, unchanged: list[UnchangedFetch] | None = None) -> PollOutcome:
+        """Fetch, parse and record one feed. With `unchanged`, "nothing new" bookkeeping is
+        appended there for the caller to write in one batch."""
+        # A channel seeing this feed for the first time needs every item, so skip the
+        # conditional request and the "same bytes" shortcut.
+        full = feed.unprimed if feed.unprimed is not None else await self.store.has_unprimed(feed.id)
+        try:
+            fetched, parsed, error = await self.fetch_and_parse(feed.url, feed=feed, conditional=not full)
+        except Exception as e:  # a bug, not the feed's fault: record it, keep the loop alive
+            log.exception("feed %s: unexpected error", feed.id)
+            fetched, parsed, error = FetchResult("error", feed.url), None, f"internal error ({type(e).__name__})"
+        now = self.core.now()
+        interval = self.interval(feed)
+        if error is not None:
+            return await self._failed(feed, error, now, fetched.retry_after)
+        next_at = scheduler.after_success(now, interval, max_age=fetched.max_age)
+        if parsed is None:
+            row = UnchangedFetch(feed.id, now, next_at, fetched.etag, fetched.last_modified)
+            if unchanged is None:
+                async with self._db_gate:
+                    await self.store.record_unchanged([row])
+            else:
+                unchanged.append(row)
+            return PollOutcome(feed.id, "unchanged")
+        async with self._db_gate:
+            report = await self.store.ingest(
+                feed.id,
+                parsed.title,
+                parsed.items,
+                subscription_accepts,
+                now,
+                next_at,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                body_hash=fetched.body_hash,
+            )
+        return PollOutcome(feed.id, "new", report)
+
+    async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
+        failures = feed.consecutive_failures + 1
+        next_at = scheduler.after_failure(now, self.interval(feed), failures, retry_after=retry_after)
+        async with self._db_gate:
+            updated = await self.store.record_failure(feed.id, error, now, next_at)
+        log.info("feed %s failed (%d in a row): %s", feed.id, failures, error)
+        since = from_iso(updated.failing_since) if updated else now
+        if updated and scheduler.should_pause(now, since, self.config.pause_after_hours):
+            await self._pause_with_notice(updated, error, since or now, now)
+            return PollOutcome(feed.id, "paused", error=error)
+        return PollOutcome(feed.id, "error", error=error)
+
+    async def _pause_with_notice(self, feed: Feed, error: str, since: datetime, now: datetime) -> None:
+        subs = await self.store.subscriptions(feed_id=feed.id)
+        channels: dict[ChannelRef, int] = {}
+        for s in subs:
+            channels.setdefault(s.channel, s.id)
+        p = self.core.prefix
+        notices = []
+        for channel, sub_id in channels.items():
+            text = (
+                f"⚠️ Feed updates from **{escape(feed.display_name)}** are paused: every fetch has failed"
+                f" since {when(since, self.core.tz)} (last error: {escape(error)})."
+                f" A moderator can turn them back on with `{p}feeds resume {sub_id}`."
+            )
+            notices.append((channel, text))
+        await self.store.pause(feed.id, f"failing since {since:%Y-%m-%d %H:%M} UTC: {error}", now, notices)
+        log.warning("feed %s paused after failing since %s: %s", feed.id, since, error)
+
+    # -- a cycle -------------------------------------------------------------------------
+
+    async def poll_due(self, *, force: bool = False, only: Callable[[Feed], bool] | None = None) -> CycleSummary:
+        """Fetch every feed that is due (every active feed, if forced), a bounded number at a time."""
+        feeds = await self.store.due_feeds(self.core.now(), force=force)
+        if only is not None:
+            feeds = [f for f in feeds if only(f)]
+        summary = CycleSummary(feeds=len(feeds))
+        unchanged: list[UnchangedFetch] = []
+        queue: asyncio.Queue[Feed] = asyncio.Queue()
+        for f in feeds:
+            queue.put_nowait(f)
+
+        # A fixed set of workers pulling from a queue (rather than a task per feed) keeps
+        # memory and scheduling flat however many feeds are due.
+        async def worker() -> None:
+            while not queue.empty():
+                feed = queue.get_nowait()
+                try:
+                    outcome = await self.poll_feed(feed, unchanged)
+                    if len(unchanged) >= UNCHANGED_BATCH:
+                        batch = unchanged[:]
+                        unchanged.clear()
+                        async with self._db_gate:
+                            await self.store.record_unchanged(batch)
+                except Exception:  # storage trouble: count it, keep the other feeds going
+                    log.exception("feed %s: could not record the fetch", feed.id)
+                    outcome = PollOutcome(feed.id, "error", error="internal error")
+                if outcome.status == "new" and outcome.report:
+                    summary.fetched += 1
+                    summary.new_items += outcome.report.new
+                    summary.changed_items += outcome.report.changed
+                    summary.queued += outcome.report.queued
+                elif outcome.status == "unchanged":
+                    summary.unchanged += 1
+                else:
+                    summary.errors += 1
+                    if outcome.status == "paused":
+                        summary.paused.append(feed.id)
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(len(feeds), self.config.max_concurrency))))
+        finally:
+            await self.store.record_unchanged(unchanged)
+        return summary
+
+    # -- delivery ------------------------------------------------------------------------
+
+    async def deliver_due(self) -> DeliverySummary:
+        """Send every due delivery whose platform has a messenger; the rest wait, kept."""
+        summary = DeliverySummary()
+        attempted: set[int] = set()
+        async with self._deliver_lock:
+            while True:
+                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys())
+                # Each delivery is tried at most once per call, whatever happens to it.
+                batch = [d for d in due if d.id not in attempted]
+                if not batch:
+                    break
+                for d in batch:
+                    attempted.add(d.id)
+                    result = await self._deliver_one(d)
+                    setattr(summary, result, getattr(summary, result) + 1)
+        return summary
+
+    async def _deliver_one(self, d: Delivery) -> str:
+        messenger = self.core.messengers.get(d.channel.platform)
+        if messenger is None:
+            return "retrying"
+        now = self.core.now()
+        try:
+            if d.kind == "notice":
+                reply = render_notice(d.body or "")
+                message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+            else:
+                item = await self.store.item(d.item_id) if d.item_id is not None else None
+                if item is None:
+                    await self.store.mark_failed(d.id, "the item no longer exists")
+                    return "failed"
+                if d.kind == "update":
+                    original = await self.store.original_message(d)
+                    if original and getattr(messenger, "can_edit", False):
+                        reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars)
+                        await messenger.edit(d.channel, original, reply)
+                        message_id = original
+                    else:
+                        reply = render_item(
+                            item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True
+                        )
+                        message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+                else:
+                    reply = render_item(
+                        item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
+                    )
+                    message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+        except DeliveryError as e:
+            if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
+                await self.store.mark_failed(d.id, str(e))
+                log.warning("delivery %s to %s failed for good: %s", d.id, d.channel, e)
+                return "failed"
+            await self.store.mark_retry(d.id, str(e), now + scheduler.delivery_backoff(d.attempts, e.retry_after))
+            return "retrying"
+        except Exception as e:
+            log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.channel.platform)
+            await self.store.mark_retry(
+                d.id, f"unexpected error ({type(e).__name__})", now + scheduler.delivery_backoff(d.attempts)
+            )
+            return "retrying"
+        await self.store.mark_sent(d.id, message_id, self.core.now())
+        return "sent"
+
+    # -- the background loop -------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        """Poll and deliver until cancelled; sleeps until the next thing is due or `wake` is set."""
+        try:
+            await self.parser.warm()
+        except Exception:
+            log.exception("could not start the feed parser processes; will try again when parsing")
+        while True:
+            try:
+                summary = await self.poll_due()
+                if summary.feeds:
+                    log.info("feeds cycle: %s", summary.line())
+                await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("feeds cycle failed; trying again in a minute")
+            delay = await self._seconds_until_next()
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+
+    async def _seconds_until_next(self) -> float:
+        now = self.core.now()
+        candidates = [now + timedelta(seconds=60)]
+        for t in (
+            await self.store.next_fetch_time(),
+            await self.store.next_delivery_time(self.core.messengers.keys()),
+        ):
+            if t is not None:
+                candidates.append(t)
+        return max(0.5, (min(candidates) - now).total_seconds())
