@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import signal
+import sys
 from typing import Any, Protocol, TextIO
 
 from bot.adapters.console import ConsoleAdapter
@@ -46,9 +47,12 @@ def build_adapter(name: str, core: BotCore) -> Any:
 
 async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
     core = await BotCore.create(config)
-    core.serving = True
     runners: list[Any] = []
     platforms = selected_platforms(config)
+    # Background work (feed polling, report retention) runs for a real deployment or an
+    # interactive console. A scripted console (stdin not a terminal) answers its lines and
+    # exits, so it starts none: `printf '!help\n' | sendbot run` never touches the network.
+    core.serving = bool(platforms) or (stdin or sys.stdin).isatty()
     if platforms:
         for name in platforms:
             runners.append(build_adapter(name, core))

@@ -56,6 +56,7 @@ class FeedsCog(Cog):
         await self.sync_config_subscriptions()
         if self.core.serving and self.core.config.feeds.enabled:
             self._task = self.core.spawn(self.service.run_forever(), name="feeds-poller")
+            log.info("feed poller started")
 
     async def on_stop(self) -> None:
         if self._task is not None:
