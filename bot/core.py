@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 class BotCore:
     def __init__(self, config: Config, db: Database, *, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
-        # True only under `sendbot run`: cogs start background loops (feed polling, report
-        # retention) only then, so `sendbot ask` and tests never poll the network by surprise.
+        # Set by `sendbot run` (platform adapters, or an interactive console): cogs start
+        # background loops (feed polling, report retention) only then, so `sendbot ask`, a
+        # scripted console and tests never poll the network by surprise.
         self.serving = False
         self.db = db
         self.audit = AuditLog(db)
