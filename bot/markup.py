@@ -46,14 +46,26 @@ def _restore(text: str) -> str:
     return re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group(0)) - _PUA), text)
 
 
-def to_plain(text: str) -> str:
-    """For the console and notification fallbacks: links become "label (url)"."""
-    text = _protect(text)
-    text = _LINK_RE.sub(lambda m: m.group(2) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+def _plain_inline(text: str) -> str:
     text = _BOLD_RE.sub(r"\1", text)
     text = _ITALIC_RE.sub(r"\1", text)
-    text = text.replace("`", "")
-    return _restore(text)
+    return _restore(text.replace("`", ""))
+
+
+def to_plain(text: str) -> str:
+    """For the console and notification fallbacks: links become "label (url)". The URL is
+    restored and left alone: formatting patterns never run over it."""
+    text = _protect(text)
+    out: list[str] = []
+    pos = 0
+    for m in _LINK_RE.finditer(text):
+        out.append(_plain_inline(text[pos : m.start()]))
+        url = _restore(m.group(2))
+        label = _plain_inline(m.group(1))
+        out.append(url if label == url else f"{label} ({url})")
+        pos = m.end()
+    out.append(_plain_inline(text[pos:]))
+    return "".join(out)
 
 
 def _slack_escape(text: str) -> str:
@@ -69,10 +81,19 @@ def to_slack_mrkdwn(text: str) -> str:
     for m in _LINK_RE.finditer(text):
         out.append(_slack_inline(text[pos : m.start()]))
         label = _slack_escape(_restore(m.group(1))).replace("|", "∣")
-        out.append(f"<{m.group(2)}|{label}>")
+        out.append(f"<{_slack_url(_restore(m.group(2)))}|{label}>")
         pos = m.end()
     out.append(_slack_inline(text[pos:]))
     return "".join(out)
+
+
+_SLACK_URL_UNSAFE = re.compile(r"[<>|\\\s]")
+
+
+def _slack_url(url: str) -> str:
+    """A URL inside Slack's <url|label>: characters that would end the link early or let the
+    rest be read as markup (<, >, |) are percent-encoded, as are backslash and whitespace."""
+    return _SLACK_URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8")), url)
 
 
 def _slack_inline(text: str) -> str:

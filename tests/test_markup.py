@@ -22,3 +22,9 @@ def test_slack_mrkdwn_escapes_control_sequences() -> None:
 def test_escaped_angle_brackets_stay_escaped_for_slack() -> None:
     assert to_slack_mrkdwn(escape("a > b <!here>")) == "a &gt; b &lt;!here&gt;"
     assert to_plain(escape("**x** > y")) == "**x** > y"
+
+
+def test_plain_text_restores_link_urls_and_leaves_them_unformatted() -> None:
+    assert to_plain(r"[a](https://x/\)y)") == "a (https://x/)y)"
+    assert to_plain("[c](https://x/**y**z) **b**") == "c (https://x/**y**z) b"
+    assert to_slack_mrkdwn(r"[a](https://x/\)><!channel><)") == "<https://x/)%3E%3C!channel%3E%3C|a>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,33 @@ def test_manifest_matches_what_the_adapter_handles() -> None:
     assert events == {"message.channels", "message.groups", "message.im", "message.mpim"}
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def _render_within(reply: Reply, seconds: float = 10.0) -> sb.SlackMessage:
+    """Render in a daemon thread so that an endless loop fails the test instead of hanging it."""
+    result: list[sb.SlackMessage] = []
+    worker = threading.Thread(target=lambda: result.append(sb.render(reply)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, "render() did not finish: split_text made no progress"
+    return result[0]
+
+
+def test_a_link_longer_than_a_text_block_does_not_hang_and_keeps_its_label() -> None:
+    body = "see [the report](https://example.org/" + "a" * 3100 + ") after"
+    msg = _render_within(Reply(card=Card(title="t", body=body)))
+    texts = [b["text"]["text"] for b in msg.blocks if b["type"] == "section"]
+    assert all(len(t) <= sb.MAX_TEXT for t in texts)
+    assert "the report" in " ".join(texts) and "after" in texts[-1]
+    assert not any("<" in t for t in texts)  # no half link left behind
+    # A long link after text that fills most of a block, and a line of nothing but a bare "<".
+    _render_within(Reply(text="x" * 2990 + " [r](https://example.org/" + "b" * 5000 + ")"))
+    assert all(len(c) <= 10 for c in sb.split_text("<" + "a" * 50, 10))
+
+
+def test_backslash_paren_in_a_link_url_cannot_let_raw_text_out() -> None:
+    out = sb.mrkdwn(r"[a](https://x/\)><!channel><)")
+    assert not PINGS.search(out.replace("<https://x/", ""))
+    assert out == "<https://x/)%3E%3C!channel%3E%3C|a>"
+    assert sb.mrkdwn(r"[a](https://x/a\\b)") == "<https://x/a%5Cb|a>"  # no private-use character
+    assert not re.search("[\ue000-\uf8ff]", sb.mrkdwn(r"[a](https://x/\[\]\*\_)"))

@@ -60,25 +60,9 @@ def mention_for(ping_role: str | None) -> str | None:
     return f"<!subteam^{m.group(1)}>" if m else None
 
 
-# A neutral-markup link, as bot.markup matches it. Escaped text never matches: escaping
-# puts a backslash between "]" and "(".
-_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
-
-
-def _safe_link_urls(text: str) -> str:
-    """Percent-encode <, > and | in link URLs: in Slack's <url|label> they would end the
-    link early and let the rest be read as markup, e.g. a feed URL carrying <!channel>."""
-
-    def fix(m: re.Match[str]) -> str:
-        url = m.group(2).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-        return f"[{m.group(1)}]({url})"
-
-    return _LINK_RE.sub(fix, text)
-
-
 def mrkdwn(text: str) -> str:
     """Neutral markup to Slack mrkdwn with &, < and > escaped (so nothing in it can ping)."""
-    return to_slack_mrkdwn(_safe_link_urls(text))
+    return to_slack_mrkdwn(text)
 
 
 def plain(text: str) -> str:
@@ -106,6 +90,9 @@ def _clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
+_SLACK_LINK_AT_START = re.compile(r"<[^|>]*\|([^>]*)>")
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split converted mrkdwn into chunks of at most `limit`, at line breaks where possible."""
     chunks: list[str] = []
@@ -116,6 +103,14 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
                 chunks.append(current)
                 current = ""
             head = _clip(line, limit)
+            if len(head) <= 1:
+                # Nothing fits before the cut: a single link (or escape) is longer than the
+                # limit. Keep a link's label and drop its URL; otherwise cut hard.
+                link = _SLACK_LINK_AT_START.match(line)
+                if link:
+                    line = link.group(1) + line[link.end() :]
+                    continue
+                head = line[: limit - 1] + "…"
             chunks.append(head)
             line = line[len(head) - 1 :]  # the "…" replaced one character
         candidate = f"{current}\n{line}" if current else line
