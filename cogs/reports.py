@@ -45,6 +45,8 @@ NO_TEXT = Rest("")
 PAGE_SIZE = 10
 MY_REPORTS_SHOWN = 20
 NOTE_LIMIT = 1000
+# Notes and closing text added after a report's text was deleted would outlive the deletion.
+_ERASED_NO_TEXT = "Report #{id}'s text has been deleted, so it can't take a note or closing text any more."
 MAINTENANCE_INTERVAL = 3600.0  # seconds between retention runs (and announcement retries)
 ANNOUNCE_MAX_ATTEMPTS = 5
 ANNOUNCE_RETRY_AFTER = timedelta(minutes=2)
@@ -445,9 +447,11 @@ class ReportsCog(Cog):
         if len(note) > NOTE_LIMIT:
             raise UserError(f"Notes can be up to {NOTE_LIMIT} characters; that one is {len(note)}.")
         report = await self._get(ctx, id)
+        if report.erased:
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id))
         red = redact(note)
         async with self.core.db.transaction() as tx:
-            await self.repo.add_note(
+            note_id = await self.repo.add_note(
                 report.id,
                 at=self.core.now(),
                 moderator_id=ctx.author.id,
@@ -455,7 +459,10 @@ class ReportsCog(Cog):
                 text=red.text,
                 tx=tx,
             )
-            await self._audit(ctx, "report.note", report.id, tx=tx)
+            if note_id:
+                await self._audit(ctx, "report.note", report.id, tx=tx)
+        if not note_id:  # erased meanwhile
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id))
         return self._reply(ctx, f"Added a note to report #{report.id}.")
 
     async def _close(
@@ -465,6 +472,9 @@ class ReportsCog(Cog):
         if len(why) > NOTE_LIMIT:
             raise UserError(f"That can be up to {NOTE_LIMIT} characters; it is {len(why)}.")
         report = await self._get(ctx, report_id)
+        if report.erased and why:
+            how = f"`{self.core.prefix}reports {'resolve' if status == 'resolved' else 'dismiss'} {report.id}`"
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id) + f" Close it without one: {how}.")
         action = "resolve" if status == "resolved" else "dismiss"
         async with self.core.db.transaction() as tx:
             closed = await self.repo.close(
@@ -473,6 +483,9 @@ class ReportsCog(Cog):
             if closed:
                 await self._audit(ctx, f"report.{action}", report.id, tx=tx)
         if not closed:
+            current = await self.repo.get(report.id)
+            if current is not None and current.status == "open":  # erased meanwhile
+                raise UserError(_ERASED_NO_TEXT.format(id=report.id))
             raise UserError(f"Report #{report.id} is already {report.status}.")
         days = self.settings.retention_days
         return self._reply(ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.")

@@ -320,20 +320,26 @@ class ReportsRepo:
     async def add_note(
         self, report_id: int, *, at: datetime, moderator_id: str, moderator_name: str, text: str, tx: Tx | None = None
     ) -> int:
+        """The note's id; 0 (nothing stored) if the report's text has been erased: a note
+        added afterwards would outlive the erasure."""
         async with self._tx(tx) as t:
             cur = await t.execute(
-                "INSERT INTO report_notes(report_id, at, moderator_id, moderator_name, text) VALUES (?, ?, ?, ?, ?)",
-                (report_id, iso(at), moderator_id, moderator_name, text),
+                "INSERT INTO report_notes(report_id, at, moderator_id, moderator_name, text)"
+                " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM reports WHERE id = ? AND erased IS NULL)",
+                (report_id, iso(at), moderator_id, moderator_name, text, report_id),
             )
-            return int(cur.lastrowid or 0)
+            return int(cur.lastrowid or 0) if cur.rowcount > 0 else 0
 
     async def close(
         self, report_id: int, status: Status, *, at: datetime, resolution: str | None, tx: Tx | None = None
     ) -> bool:
-        """Resolve or dismiss an open report; False if it was not open."""
+        """Resolve or dismiss an open report; False if it was not open, or if a resolution
+        was given and the report's text has been erased (it would outlive the erasure)."""
+        only_unerased = " AND erased IS NULL" if resolution is not None else ""
         async with self._tx(tx) as t:
             cur = await t.execute(
-                "UPDATE reports SET status = ?, closed_at = ?, resolution = ? WHERE id = ? AND status = 'open'",
+                "UPDATE reports SET status = ?, closed_at = ?, resolution = ? WHERE id = ? AND status = 'open'"
+                + only_unerased,
                 (status, iso(at), resolution, report_id),
             )
             return cur.rowcount > 0
@@ -364,6 +370,18 @@ class ReportsRepo:
             cur = await t.execute(f"DELETE FROM report_notes WHERE report_id IN ({marks})", chunk)
             notes += cur.rowcount
             await t.execute(f"UPDATE reports SET {_ERASE_SET} WHERE id IN ({marks})", [reason, iso(at), *chunk])
+        # Reports erased before may have gained a note or a resolution since (older data,
+        # or a race with a moderator): those go too, whatever the erased flag says.
+        cur = await t.execute(
+            "DELETE FROM report_notes WHERE report_id IN"
+            f" (SELECT id FROM reports WHERE {where} AND erased IS NOT NULL)",
+            params,
+        )
+        notes += cur.rowcount
+        await t.execute(
+            f"UPDATE reports SET resolution = NULL WHERE {where} AND erased IS NOT NULL AND resolution IS NOT NULL",
+            params,
+        )
         return EraseCounts(len(ids), notes, posted)
 
     async def erase_reporter(

@@ -86,3 +86,34 @@ def test_check_warns_without_moderator_channels_and_rejects_duplicates() -> None
     dup = {"platform": "slack", "scope": "T1", "channel": "C1"}
     problems, warnings = check(parse({"reports": {"moderator_channels": [dup, dup]}}, environ={}))
     assert problems == ["reports.moderator_channels: slack scope T1 is listed twice"] and warnings == []
+
+
+async def test_notes_and_closing_text_are_refused_after_erasure_and_retention_clears_them(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, reports={"retention_days": 30})
+    try:
+        await h.say("!report the school said x", user_id="p1")
+        await h.say("!report another claim", user_id="p2")
+        await cog(h).drain()
+        await h.say("!forgetme confirm", user_id="p1")
+        refused = await h.outcome("!reports note 1 spoke to Jane Smith, mum of Tom", **MOD)
+        assert refused.status == "user_error" and "deleted" in refused.replies[0].text
+        refused = await h.outcome("!reports resolve 1 Jane Smith called back", **MOD)
+        assert refused.status == "user_error" and "deleted" in refused.replies[0].text
+        assert "is resolved" in await h.say_text("!reports resolve 1", **MOD)  # closing without text is fine
+
+        # Data that got in anyway (older versions, or a race) goes at the next erasure.
+        await h.core.db.execute("UPDATE reports SET resolution = 'Jane Smith called back' WHERE id = 1")
+        await h.core.db.execute(
+            "INSERT INTO report_notes(report_id, at, moderator_id, moderator_name, text)"
+            " VALUES (1, '2026-01-01T00:00:00Z', 'm1', 'Mod Maya', 'spoke to Jane Smith')"
+        )
+        repo = cog(h).repo
+        assert await repo.add_note(1, at=h.clock(), moderator_id="m1", moderator_name="M", text="t") == 0
+        h.clock.advance(days=400)
+        counts = await cog(h).apply_retention()
+        assert counts.reports == 0 and counts.notes == 1  # #1 was already erased; its late note went
+        rows = await h.core.db.fetchall("SELECT resolution FROM reports WHERE id = 1")
+        assert rows[0]["resolution"] is None
+        assert await h.core.db.fetchall("SELECT * FROM report_notes") == []
+    finally:
+        await h.close()
