@@ -6,6 +6,7 @@ sees the same hint for the same mistake everywhere and never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -49,6 +50,40 @@ def as_replies(result: Any) -> list[Reply]:
     for item in result:
         out.append(Reply(text=item) if isinstance(item, str) else item)
     return out
+
+
+def clean_input(value: Any) -> Any:
+    """Input with every string made encodable as UTF-8.
+
+    Discord and Slack send JSON, where an escape such as "\\ud800" decodes to a lone
+    surrogate; such a string cannot be written to SQLite, a log or a socket. Every entry point
+    below passes its input through here once, so no cog has to care. Strings inside
+    dataclasses (Incoming, Actor, Place, ReportedMessage), dicts, lists and tuples are
+    cleaned too; anything else is returned as it is."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            cleaned = value.encode("utf-8", "replace").decode("utf-8")
+            return cleaned if type(value) is str else type(value)(cleaned)
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if not f.init:
+                continue
+            old = getattr(value, f.name)
+            new = clean_input(old)
+            if new is not old:
+                changes[f.name] = new
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, dict):
+        items = {k: clean_input(v) for k, v in value.items()}
+        return items if any(items[k] is not value[k] for k in value) else value
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        seq = [clean_input(v) for v in value]
+        return type(value)(seq) if any(a is not b for a, b in zip(seq, value, strict=True)) else value
+    return value
 
 
 class Dispatcher:
@@ -108,6 +143,7 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> Outcome | None:
         """Handle a typed message. None means it was not addressed to the bot."""
+        incoming = clean_input(incoming)
         text = incoming.text.strip()
         if not self.is_command(text):
             return None
@@ -121,10 +157,12 @@ class Dispatcher:
 
     async def invoke(self, spec: CommandSpec, incoming: Incoming, raw_args: dict[str, Any]) -> Outcome:
         """Run a command whose arguments came typed (slash command options)."""
+        incoming, raw_args = clean_input(incoming), clean_input(raw_args)
         return await self._run(spec, incoming, lambda: spec.convert(raw_args))
 
     async def perform(self, action: str, incoming: Incoming, **kwargs: Any) -> Outcome:
         """Run a registered action with the same error handling as commands."""
+        incoming, kwargs = clean_input(incoming), clean_input(kwargs)
         callback = self._actions.get(action)
         if callback is None:
             return Outcome([Reply("That isn't available on this bot.", ephemeral=True)], status="unknown")

@@ -499,3 +499,26 @@ async def test_correction_refuses_a_topic_without_sources(tmp_path: Path) -> Non
         assert console_posts(h, "general") == []
     finally:
         await h.close()
+
+
+async def test_lone_surrogates_from_platform_json_are_cleaned_where_input_enters(h: Harness) -> None:
+    # JSON "\ud800" from Discord or Slack decodes to a lone surrogate, which SQLite can't store.
+    out = await h.outcome("!report the school said \ud800 no", user_id="s1", name="Sam \udfff")
+    assert out.status == "ok", out.replies
+    spec = h.core.dispatcher.get("report")
+    assert spec is not None
+    slash = h.incoming("/report", user_id="s2", surface="slash")
+    typed = await h.core.dispatcher.invoke(spec, slash, {"text": "x \udc80"})
+    assert typed.status == "ok", typed.replies
+    message = ReportedMessage(
+        text="EHCPs end \ud83d soon",
+        author=Actor("console", "A\ud800", "Jo \udfff"),
+        place=Place("console", "console", "general", "general"),
+        message_id="M\ud800",
+    )
+    acted = await h.core.dispatcher.perform("report_message", h.incoming("", user_id="s3"), message=message)
+    assert acted.status == "ok", acted.replies
+    await cog(h).drain()
+    rows = await h.core.db.fetchall("SELECT text, message_author_name FROM reports ORDER BY id")
+    assert [r["text"] for r in rows] == ["the school said ? no", "x ?", "EHCPs end ? soon"]
+    assert rows[2]["message_author_name"] == "Jo ?"
