@@ -44,9 +44,30 @@ class BlockedAddress(OSError):
     """The target is on a network the bot must not reach (SSRF guard)."""
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # well-known prefix: the last 32 bits are IPv4
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # local-use translation (RFC 8215)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and leads to: IPv4-mapped, 6to4 or NAT64."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        inner = embedded_ipv4(ip)
+        if inner is not None and not address_allowed(inner):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return not (
         ip.is_loopback
         or ip.is_private
@@ -171,17 +192,19 @@ def check_url(url: str, allow_private: bool, allowed: AddressPolicy = address_al
     names are checked by the resolver at connect time)."""
     try:
         parsed = URL(url)
-    except (ValueError, TypeError):
+        # yarl decodes the host (IDNA) lazily: read it here, where a bad one is caught.
+        scheme, host = parsed.scheme, parsed.host
+    except (ValueError, TypeError):  # UnicodeError is a ValueError
         raise FetchError("not a valid web address") from None
-    if parsed.scheme not in ("http", "https"):
+    if scheme not in ("http", "https"):
         raise FetchError("only http and https addresses are allowed")
-    if not parsed.host:
+    if not host:
         raise FetchError("the address has no host name")
     if not allow_private:
-        ip = literal_ip(parsed.host)
+        ip = literal_ip(host)
         if ip is not None and not allowed(ip):
             raise FetchError("refused: the address is on a private or local network")
-        if parsed.host.rstrip(".").lower() == "localhost" or parsed.host.lower().endswith(".localhost"):
+        if host.rstrip(".").lower() == "localhost" or host.lower().endswith(".localhost"):
             raise FetchError("refused: the address is on a private or local network")
     return parsed
 

@@ -38,6 +38,8 @@ async def test_members_get_a_polite_refusal(harness: Harness, command: str) -> N
         ("!feeds resume 999", "no feed subscription 999 here"),
         ("!feeds preview 999", "no feed subscription 999 here"),
         ("!feeds preview javascript:alert(1)", "only http and https"),
+        ("!feeds add http://xn--/", "not a valid web address"),
+        ("!feeds preview http://xn--/", "not a valid web address"),
         ("!feeds frobnicate", "I don't know !feeds frobnicate"),
     ],
 )

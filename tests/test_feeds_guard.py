@@ -17,13 +17,16 @@ from tests.harness import Harness
 @pytest.mark.parametrize(
     "ip",
     ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-     "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::"],
+     "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::",
+     # IPv4 inside IPv6: 6to4 and NAT64 lead to the embedded address (Python 3.11 already
+     # counts all of 64:ff9b::/96 as reserved; the embedded check holds whatever it says)
+     "2002:7f00:1::", "2002:a9fe:a9fe::", "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::808:808"],
 )  # fmt: skip
 def test_refused_addresses(ip: str) -> None:
     assert not address_allowed(ipaddress.ip_address(ip))
 
 
-@pytest.mark.parametrize("ip", ["8.8.8.8", "151.101.0.144", "2a04:4e42::144"])
+@pytest.mark.parametrize("ip", ["8.8.8.8", "151.101.0.144", "2a04:4e42::144", "2002:808:808::"])
 def test_public_addresses_allowed(ip: str) -> None:
     assert address_allowed(ipaddress.ip_address(ip))
 
@@ -38,6 +41,8 @@ def test_public_addresses_allowed(ip: str) -> None:
         ("http://[::1]/feed", "private or local"),
         ("http://169.254.169.254/latest/meta-data", "private or local"),
         ("http:///nohost", "no host"),
+        ("http://[2002:7f00:1::]/feed", "private or local"),
+        ("http://xn--/", "not a valid web address"),
     ],
 )
 def test_check_url_refuses(url: str, message: str) -> None:
