@@ -98,6 +98,12 @@ class Feed:
         return cls(**d)
 
 
+# feed_subscriptions.primed: 0 = never fetched for this channel (first sight posts up to
+# `latest`), 1 = seen, 2 = resumed after a pause (the next fetch marks everything seen).
+PRIMED = 1
+RESUMING = 2
+
+
 @dataclass(frozen=True)
 class Subscription:
     id: int
@@ -110,6 +116,7 @@ class Subscription:
     primed: bool
     source: str
     paused: bool = False
+    resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:
@@ -121,9 +128,10 @@ class Subscription:
             exclude=tuple(json.loads(row["exclude_json"])),
             latest=row["latest"],
             mention_role=row["mention_role"],
-            primed=bool(row["primed"]),
+            primed=row["primed"] == PRIMED,
             source=row["source"],
             paused=bool(row["paused"]),
+            resuming=row["primed"] == RESUMING,
         )
 
 
@@ -190,6 +198,7 @@ class IngestReport:
     changed: int = 0
     queued: int = 0  # deliveries created (posts and updates)
     primed: list[int] = field(default_factory=list)  # subscriptions seeing the feed first
+    resumed: list[int] = field(default_factory=list)  # subscriptions seeing it again after a pause
     would_post: int = 0  # items that passed a first-sight subscription's filters
 
 
@@ -340,7 +349,7 @@ class FeedStore:
         """Feeds to fetch now: not paused, with an active subscription, and due (or all, if forced)."""
         rows = await self.db.fetchall(
             f"SELECT {_FEED_COLS}, EXISTS (SELECT 1 FROM feed_subscriptions u WHERE u.feed_id = feeds.id"
-            " AND u.primed = 0 AND u.paused = 0) AS unprimed FROM feeds WHERE paused = 0"
+            " AND u.primed != 1 AND u.paused = 0) AS unprimed FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
             " AND (? OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
             (int(force), iso(now)),
@@ -356,7 +365,7 @@ class FeedStore:
 
     async def has_unprimed(self, feed_id: int) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM feed_subscriptions WHERE feed_id = ? AND primed = 0 AND paused = 0 LIMIT 1", (feed_id,)
+            "SELECT 1 FROM feed_subscriptions WHERE feed_id = ? AND primed != 1 AND paused = 0 LIMIT 1", (feed_id,)
         )
         return row is not None
 
@@ -401,10 +410,13 @@ class FeedStore:
             )
 
     async def set_subscription_paused(self, sub_id: int, paused: bool) -> None:
-        # Resuming makes the channel see the feed afresh: what arrived while it was paused
-        # is recorded, not flooded into the channel.
+        """While paused, the channel's queued deliveries wait (due_deliveries skips them).
+        Resuming makes the channel see the feed afresh: the next fetch records everything
+        there, including what arrived during the pause, and posts none of it (`latest` is
+        for first sight only). A channel that never saw the feed keeps its first sight."""
         await self.db.execute(
-            "UPDATE feed_subscriptions SET paused = ?, primed = CASE WHEN ? THEN primed ELSE 0 END WHERE id = ?",
+            "UPDATE feed_subscriptions SET paused = ?,"
+            " primed = CASE WHEN ? OR primed = 0 THEN primed ELSE 2 END WHERE id = ?",
             (int(paused), int(paused), sub_id),
         )
 
@@ -501,6 +513,9 @@ class FeedStore:
             for sub in subs:
                 if sub.paused:
                     continue  # a paused channel misses what arrives meanwhile, by design
+                if sub.resuming:
+                    report.resumed.append(sub.id)  # what is there now came during the pause
+                    continue
                 if not sub.primed:
                     report.primed.append(sub.id)
                     if any(it.summary is None for _, it in present):
@@ -530,10 +545,10 @@ class FeedStore:
                 )
                 after = await tx.fetchone("SELECT total_changes()")
                 report.queued = int(after[0] - before[0]) if before and after else len(rows)
-            if report.primed:
+            if report.primed or report.resumed:
+                seen = [*report.primed, *report.resumed]
                 await tx.execute(
-                    f"UPDATE feed_subscriptions SET primed = 1 WHERE id IN ({','.join('?' * len(report.primed))})",
-                    report.primed,
+                    f"UPDATE feed_subscriptions SET primed = 1 WHERE id IN ({','.join('?' * len(seen))})", seen
                 )
             await tx.execute(
                 "UPDATE feeds SET title = ?, etag = ?, last_modified = ?, body_hash = ?, next_fetch_at = ?,"
@@ -587,9 +602,11 @@ class FeedStore:
         plats = sorted(set(platforms))
         if not plats:
             return []
+        # A paused channel's deliveries wait for it to be resumed.
         rows = await self.db.fetchall(
-            "SELECT * FROM feed_deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
-            f" AND platform IN ({','.join('?' * len(plats))}) ORDER BY id LIMIT ?",
+            "SELECT d.* FROM feed_deliveries d LEFT JOIN feed_subscriptions s ON s.id = d.subscription_id"
+            " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND COALESCE(s.paused, 0) = 0"
+            f" AND d.platform IN ({','.join('?' * len(plats))}) ORDER BY d.id LIMIT ?",
             (iso(now), *plats, limit),
         )
         return [Delivery.from_row(r) for r in rows]
@@ -599,8 +616,10 @@ class FeedStore:
         if not plats:
             return None
         row = await self.db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM feed_deliveries WHERE status = 'pending'"
-            f" AND platform IN ({','.join('?' * len(plats))})",
+            "SELECT MIN(d.next_attempt_at) FROM feed_deliveries d"
+            " LEFT JOIN feed_subscriptions s ON s.id = d.subscription_id"
+            " WHERE d.status = 'pending' AND COALESCE(s.paused, 0) = 0"
+            f" AND d.platform IN ({','.join('?' * len(plats))})",
             plats,
         )
         return from_iso(row[0]) if row and row[0] else None

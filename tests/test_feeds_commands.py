@@ -123,3 +123,34 @@ async def test_help_lists_the_feed_subcommands(harness: Harness) -> None:
     text = await harness.say_text("!help feeds", moderator=True)
     for sub in ("add", "remove", "preview", "pause", "resume", "status", "list"):
         assert f"!feeds {sub}" in text
+
+
+async def test_pause_holds_queued_posts_and_resume_posts_nothing_from_the_pause(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(3)))
+    h = await make(tmp_path)
+    try:
+        await h.say_text(f"!feeds add {url} latest=1", moderator=True)
+        await service(h).poll_due(force=True)
+        await service(h).deliver_due()
+        assert titles(h) == ["SNJ story 3"]  # first sight: the latest one
+        feed_server.set("/snj", rss(snj_entries(4)))
+        await service(h).poll_due(force=True)  # story 4 is queued...
+        assert "Paused" in await h.say_text("!feeds pause 1", moderator=True)
+        await service(h).deliver_due()
+        assert titles(h) == ["SNJ story 3"]  # ...and waits while the channel is paused
+        assert await service(h).store.next_delivery_time(["console"]) is None
+
+        feed_server.set("/snj", rss(snj_entries(6)))  # stories 5 and 6 appear during the pause
+        assert "Resumed" in await h.say_text("!feeds resume 1", moderator=True)
+        await service(h).poll_due(force=True)
+        await service(h).deliver_due()
+        # Story 4 was queued before the pause; `latest=1` does not bring back story 6.
+        assert titles(h) == ["SNJ story 3", "SNJ story 4"]
+        feed_server.set("/snj", rss(snj_entries(7)))
+        await service(h).poll_due(force=True)
+        await service(h).deliver_due()
+        assert titles(h) == ["SNJ story 3", "SNJ story 4", "SNJ story 7"]
+    finally:
+        await h.close()
