@@ -299,10 +299,16 @@ class FeedService:
             await self.store.mark_retry(d.id, str(e), now + scheduler.delivery_backoff(d.attempts, e.retry_after))
             return "retrying"
         except Exception as e:
+            # A bug in a messenger is retried like a failed send, within the same cap.
+            error = f"unexpected error ({type(e).__name__})"
+            if d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
+                log.exception(
+                    "delivery %s: unexpected error from the %s messenger; failed for good", d.id, d.channel.platform
+                )
+                await self.store.mark_failed(d.id, error)
+                return "failed"
             log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.channel.platform)
-            await self.store.mark_retry(
-                d.id, f"unexpected error ({type(e).__name__})", now + scheduler.delivery_backoff(d.attempts)
-            )
+            await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
             return "retrying"
         await self.store.mark_sent(d.id, message_id, self.core.now())
         return "sent"

@@ -20,7 +20,6 @@ from bot.config import Config, parse
 from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.markup import to_plain
-from bot.messenger import DeliveryError
 from bot.model import Actor, ChannelRef, Incoming, Place, Reply
 
 
@@ -39,7 +38,7 @@ class RecordingMessenger:
     platform: str
     can_edit: bool = True
     sent: list[Sent] = field(default_factory=list)
-    fail_next: list[DeliveryError] = field(default_factory=list)
+    fail_next: list[Exception] = field(default_factory=list)  # raised by the next sends
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def _next(self) -> str:

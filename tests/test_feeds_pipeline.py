@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.messenger import DeliveryError
+from feeds.service import MAX_DELIVERY_ATTEMPTS
 from tests.feedhelpers import cycle, make, service, titles
 from tests.feedserver import Entry, FeedServer, atom, rss, snj_entries
 
@@ -342,5 +346,29 @@ async def test_items_without_link_or_date(tmp_path: Path, feed_server: FeedServe
         assert all(p.reply and p.reply.card and p.reply.card.url is None for p in h.messengers["console"].posts())
         await cycle(h)
         assert len(titles(h)) == 2
+    finally:
+        await h.close()
+
+
+async def test_unexpected_messenger_errors_are_retried_within_the_cap(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(1)))
+    h = await make(tmp_path)
+    try:
+        await h.say(f"!feeds add {url} latest=1", moderator=True)
+        h.messengers["console"].fail_next.extend(RuntimeError("bug") for _ in range(MAX_DELIVERY_ATTEMPTS + 5))
+        results = []
+        with caplog.at_level(logging.ERROR, logger="feeds.service"):
+            for _ in range(MAX_DELIVERY_ATTEMPTS + 5):
+                summary = await service(h).deliver_due()
+                results.append((summary.retrying, summary.failed))
+                h.clock.advance(hours=2)  # past any backoff
+        assert results[: MAX_DELIVERY_ATTEMPTS - 1] == [(1, 0)] * (MAX_DELIVERY_ATTEMPTS - 1)
+        assert results[MAX_DELIVERY_ATTEMPTS - 1] == (0, 1)
+        assert set(results[MAX_DELIVERY_ATTEMPTS:]) == {(0, 0)}  # given up: no longer tried
+        assert "failed for good" in caplog.text and all(r.exc_info for r in caplog.records)
+        assert "failed: 1" in await h.say_text("!feeds status", moderator=True)
+        assert titles(h) == []
     finally:
         await h.close()
