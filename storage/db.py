@@ -145,7 +145,14 @@ class Database:
                 await self._conn.execute("ROLLBACK")
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (e.g. a deferred foreign key) can leave the transaction
+                    # open on the shared connection; every later BEGIN would then fail.
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid (or rowcount for updates)."""

@@ -88,3 +88,24 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert entries[0].actor_name == "Mod" and len(entries[0].detail) == 500
     finally:
         await db.close()
+
+
+async def test_a_failed_commit_rolls_back_and_the_connection_stays_usable(tmp_path: Path) -> None:
+    migration = Migration(
+        1,
+        "deferred",
+        "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+        " CREATE TABLE child(id INTEGER PRIMARY KEY,"
+        " parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    db = await Database.open(tmp_path / "t.sqlite3", migrations=[migration])
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO child(parent_id) VALUES (99)")  # checked only at COMMIT
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO parent(id) VALUES (1)")
+            await tx.execute("INSERT INTO child(parent_id) VALUES (1)")
+        assert [tuple(r) for r in await db.fetchall("SELECT id, parent_id FROM child")] == [(1, 1)]
+    finally:
+        await db.close()
