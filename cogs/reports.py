@@ -205,7 +205,12 @@ class ReportsCog(Cog):
             log.exception("report #%d: announcement failed unexpectedly; will retry", report.id)
             await self.repo.set_announce(report.id, "failed")
         else:
-            await self.repo.set_announce(report.id, "sent", message_id)
+            if not await self.repo.record_announced(report.id, message_id):
+                # Erased (!forgetme, a purge) while the notice was on its way: take it down.
+                log.info("report #%d: erased while announced; removing the notice", report.id)
+                if message_id:
+                    notice = (report.id, report.platform, report.scope_id, message_id)
+                    await self._retract(EraseCounts(0, 0, (notice,)))
 
     # -- parents ---------------------------------------------------------------------
 

@@ -295,6 +295,23 @@ class ReportsRepo:
             (status, message_id, status, report_id),
         )
 
+    async def record_announced(self, report_id: int, message_id: str | None) -> bool:
+        """Record the posted notice's id, unless the report was erased while it was being
+        posted: then nothing is kept and the caller removes the notice (False)."""
+        async with self.db.transaction() as t:
+            cur = await t.execute(
+                "UPDATE reports SET announce_status = 'sent', announce_message_id = ?,"
+                " announce_attempts = announce_attempts + 1 WHERE id = ? AND erased IS NULL",
+                (message_id, report_id),
+            )
+            if cur.rowcount > 0:
+                return True
+            await t.execute(
+                "UPDATE reports SET announce_status = 'sent', announce_attempts = announce_attempts + 1 WHERE id = ?",
+                (report_id,),
+            )
+            return False
+
     async def unannounced(self, *, created_before: datetime, max_attempts: int, limit: int = 50) -> list[Report]:
         """Reports whose announcement failed or never ran (the bot stopped mid-way)."""
         rows = await self.db.fetchall(

@@ -522,3 +522,24 @@ async def test_lone_surrogates_from_platform_json_are_cleaned_where_input_enters
     rows = await h.core.db.fetchall("SELECT text, message_author_name FROM reports ORDER BY id")
     assert [r["text"] for r in rows] == ["the school said ? no", "x ?", "EHCPs end ? soon"]
     assert rows[2]["message_author_name"] == "Jo ?"
+
+
+async def test_a_report_forgotten_while_its_notice_is_posted_loses_the_notice(h: Harness) -> None:
+    messenger = h.messengers["console"]
+    original = messenger.post
+    forgot: list[str] = []
+
+    async def post_then_forget(channel, reply, *, nonce=None):  # type: ignore[no-untyped-def]
+        message_id = await original(channel, reply, nonce=nonce)
+        if not forgot:  # the member runs !forgetme while the notice is on its way
+            forgot.append(await h.say_text("!forgetme confirm", user_id="u1", direct=True, channel="dm-u1"))
+        return message_id
+
+    messenger.post = post_then_forget  # type: ignore[method-assign]
+    await h.say("!report the school said x", user_id="u1")
+    await cog(h).drain()
+    [notice] = [s for s in messenger.sent if s.kind == "post"]
+    assert forgot and [s.message_id for s in messenger.sent if s.kind == "delete"] == [notice.message_id]
+    report = await cog(h).repo.get(1)
+    assert report is not None and report.erased == "forgotten" and report.announce_message_id is None
+    assert report.announce_status == "sent"  # not retried either

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from pathlib import Path
@@ -273,3 +274,14 @@ async def test_a_redelivered_event_runs_its_command_once(tmp_path: Path) -> None
         await r.adapter._on_message(dict(body["event"]), body, context)  # Slack's retry
         assert len(r.fake.of("chat.postEphemeral")) == 1
         assert len(r.probe.seen) == 1
+
+
+async def test_a_failed_user_lookup_is_logged_without_the_user_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(tmp_path, "http") as r:
+        with caplog.at_level(logging.WARNING, logger="bot.adapters.slack_people"):
+            await event(r, "!whisper", user_id="U0NOBODY42")
+            await r.fake.wait_for("chat.postEphemeral")
+        assert "users.info failed: user_not_found" in caplog.text
+        assert "U0NOBODY42" not in caplog.text

@@ -80,10 +80,11 @@ class SlackPeople:
         try:
             resp = await self.client.users_info(user=user_id)
             info = resp.get("user") or None
+        # The user id stays out of the log: the lookup may be for someone making a report.
         except SlackApiError as e:
-            log.warning("slack: users.info failed for %s: %s", user_id, error_code(e))
+            log.warning("slack: users.info failed: %s", error_code(e))
         except Exception as e:  # network trouble: treat as unknown, retry next time
-            log.warning("slack: users.info failed for %s: %s", user_id, type(e).__name__)
+            log.warning("slack: users.info failed: %s", type(e).__name__)
             return None
         now = self._clock()
         if len(self._users) >= _MAX_CACHED:
