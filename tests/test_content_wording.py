@@ -1,0 +1,45 @@
+"""Wording the content review (2026-11) corrected, pinned so a later edit cannot quietly bring
+the old, wrong or overclaiming text back. Each test names the fact in shared/send-facts.md it
+keeps the content to."""
+
+import re
+from collections.abc import Iterator
+
+from cogs.content_model import Content, load_content
+
+
+def texts(content: Content) -> Iterator[tuple[str, str]]:
+    """(where, text) for every piece of content text a parent can see."""
+    for t in content.topics:
+        yield t.id, t.body
+    for s in content.timeline.values():
+        yield s.id, s.body
+        for n in s.notes:
+            yield s.id, n
+        for st in s.steps:
+            yield f"{s.id}.{st.id}", f"{st.label} {st.note}"
+    for i in content.reform.items:
+        yield i.id, i.body
+
+
+def sentences(text: str) -> list[str]:
+    text = re.sub(r"\s+", " ", text.replace("**", ""))
+    return [s for s in re.split(r"(?<=[.;:!?])\s+(?=[A-Z*-])|\n", text) if s.strip()]
+
+
+def test_the_exceptions_to_the_6_16_20_weeks_are_not_presented_as_a_complete_list() -> None:
+    # send-facts: a fourth exception (absence from the area) is UNVERIFIED, so the bot lists
+    # the verified ones as examples ("they include"), never as the only ones.
+    content = load_content()
+    note = next(n for n in content.timeline["assessment"].notes if "5(4)" in n)
+    assert note.startswith(
+        "The 6, 16 and 20 week limits do not apply in the situations listed in regs 5(4), 10(4) and 13(3) "
+        "(Code para 9.42). They include: "
+    )
+    topic = content.topic("assessment-timescales")
+    assert topic is not None and "They include" in topic.body
+    for where, text in texts(content):
+        for sentence in sentences(text):
+            if "5(4)" in sentence:
+                assert "only" not in sentence.lower(), (where, sentence)
+        assert "absence" not in text.lower(), where
