@@ -43,3 +43,29 @@ def test_the_exceptions_to_the_6_16_20_weeks_are_not_presented_as_a_complete_lis
             if "5(4)" in sentence:
                 assert "only" not in sentence.lower(), (where, sentence)
         assert "absence" not in text.lower(), where
+
+
+REFUSAL = (
+    "A refusal must explain your appeal rights, the time limits, mediation and disagreement resolution (reg 5(3))."
+)
+
+
+def test_a_refusal_to_assess_lists_everything_reg_5_3_requires() -> None:
+    # send-facts: reg 5(3) requires appeal rights, time limits, mediation and disagreement resolution.
+    content = load_content()
+    topic = content.topic("assessment-timescales")
+    assert topic is not None and REFUSAL in topic.body
+    step = next(s for s in content.timeline["assessment"].steps if s.id == "decision-to-assess")
+    assert step.note == REFUSAL
+    for where, text in texts(content):
+        if "5(3)" in text:
+            assert "disagreement resolution" in text, where
+
+
+def test_the_legal_test_is_stated_as_section_36_8_says_not_as_an_inference() -> None:
+    topic = load_content().topic("ehc-needs-assessment")
+    assert topic is not None
+    expected = "The legal test (s.36(8)) does not include a waiting time or a set amount of SEN support first."
+    assert expected in topic.body
+    assert "says nothing about" not in topic.body
+    assert "number of terms" not in topic.body
