@@ -29,6 +29,9 @@ REFORM_FILE = "reform.toml"
 # An entry whose `reviewed` date is older than this is reported by `sendbot check`.
 REVIEW_MONTHS = 12
 
+# `!changes` shows the reform status's sources as "The law that applies now": only legislation.
+LAW_HOST = "www.legislation.gov.uk"
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1)]
 
@@ -238,6 +241,12 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
     problems += _duplicates("timeline section id", [s.id for s in sections])
     if reform:
         problems += _duplicates("reform item id", [i.id for i in reform.items])
+        problems += [
+            f"{REFORM_FILE}: status source {s.label!r} is shown as the law that applies now, "
+            f"so it must be on {LAW_HOST} (put proposals and consultations on their item instead)"
+            for s in reform.status.sources
+            if urlsplit(s.url).netloc != LAW_HOST
+        ]
     for s in sections:
         problems += _duplicates(f"step id in timeline section {s.id!r}", [st.id for st in s.steps])
     if problems or reform is None:

@@ -163,3 +163,17 @@ def test_primary_sources_come_first() -> None:
         hosts = [urlsplit(s.url).netloc for s in sources]
         if any(h in primary for h in hosts):
             assert hosts[0] in primary, f"{entry_id}: put the legislation or Code of Practice source first"
+
+
+def test_a_non_legislation_source_on_the_reform_status_is_rejected(tmp_path: Path) -> None:
+    # !changes shows the status sources as "The law that applies now": a consultation is not law.
+    d = copy_content(tmp_path)
+    edit(
+        d / "reform.toml",
+        '[[items]]\nid = "improvement-plan-2023"',
+        '[[status.sources]]\nlabel = "A consultation"\nurl = "https://www.gov.uk/government/consultations/x"\n\n'
+        '[[items]]\nid = "improvement-plan-2023"',
+    )
+    with pytest.raises(ContentError) as info:
+        load_content(d)
+    assert any("'A consultation'" in p and "www.legislation.gov.uk" in p for p in info.value.problems)
