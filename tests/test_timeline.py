@@ -1,12 +1,14 @@
 """!timeline through the real dispatcher, with the harness's fixed clock (Fri 27 Nov 2026).
 Expected dates are worked out by hand in each test."""
 
+import dataclasses
 from datetime import date
 
 import pytest
 from icalendar import Calendar
 
 from bot.model import Reply
+from cogs.timeline import TimelineCog
 from tests.harness import Harness, reply_text
 
 
@@ -172,3 +174,41 @@ async def test_bad_input_gets_a_clear_one_line_message(harness: Harness, command
     assert not outcome.replies[0].files
     assert "@everyone" not in text
     assert len(text) < 600
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!timeline",
+        "!timeline assessment 5/1/2026",
+        "!timeline review 12/3/2026",
+        "!timeline amendments 5/1/2026",
+        "!timeline appeal 31/12/2026",
+        "!timeline transfer 2027",
+        "!timeline tribunal-order 1/6/2026",
+    ],
+)
+async def test_every_timeline_answer_shows_when_its_content_was_reviewed(harness: Harness, command: str) -> None:
+    reply = one(await harness.say(command))
+    assert reply.card is not None
+    fields = {f.name: f.value for f in reply.card.fields}
+    # Every section in timeline.toml was last reviewed on Fri 27 November 2026.
+    assert fields["Reviewed"] == "Friday 27 November 2026"
+    assert {s.reviewed for s in harness.core.cogs["timeline"].content.timeline.values()} == {  # type: ignore[attr-defined]
+        date(2026, 11, 27)
+    }
+
+
+async def test_the_reviewed_date_is_the_sections_own(harness: Harness) -> None:
+    cog = harness.core.cogs["timeline"]
+    assert isinstance(cog, TimelineCog)
+    content = cog.content
+    timeline = {k: s.model_copy(update={"reviewed": date(2026, 1, 2)}) for k, s in content.timeline.items()}
+    edited = TimelineCog(harness.core, dataclasses.replace(content, timeline=timeline))
+    fields = {f.name: f.value for f in edited.overview_card("!").fields}
+    assert fields["Reviewed"] == "Friday 2 January 2026"
+    today = date(2026, 11, 27)
+    deadlines, given = edited._appeal("31/12/2026", today)
+    reply = edited._dated_reply("appeal", deadlines, given, today)
+    assert reply.card is not None
+    assert {f.name: f.value for f in reply.card.fields}["Reviewed"] == "Friday 2 January 2026"
