@@ -212,3 +212,12 @@ async def test_the_reviewed_date_is_the_sections_own(harness: Harness) -> None:
     reply = edited._dated_reply("appeal", deadlines, given, today)
     assert reply.card is not None
     assert {f.name: f.value for f in reply.card.fields}["Reviewed"] == "Friday 2 January 2026"
+
+
+async def test_appeal_moved_into_august_by_the_weekend_rule_says_it_is_the_safe_date(harness: Harness) -> None:
+    # 31 May 2027 + 2 months = Sat 31 Jul 2027 -> Mon 2 Aug 2027 (rule 12(2)), in August.
+    reply = one(await harness.say("!timeline appeal 31/5/2027"))
+    text = reply_text(reply)
+    assert "Mon 2 Aug 2027" in text
+    assert "This is the safe date to aim for; get advice if you need the later date rule 12(3) may allow." in text
+    assert ics_dates(reply) == [date(2027, 8, 2)]
