@@ -30,6 +30,12 @@ def ics_dates(reply: Reply) -> list[date]:
     return sorted(e.decoded("dtstart") for e in events)
 
 
+def ics_summaries(reply: Reply) -> list[str]:
+    cal = Calendar.from_ical(reply.files[0].content)
+    events = sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    return [str(e.get("summary")) for e in events]
+
+
 async def test_timeline_alone_shows_the_assessment_steps(harness: Harness) -> None:
     reply = one(await harness.say("!timeline"))
     text = reply_text(reply)
@@ -83,6 +89,19 @@ async def test_amendment_dates(harness: Harness) -> None:
     assert "Mon 19 Jan 2026" in text and "reg 22(2)" in text
     assert "Mon 2 Mar 2026" in text and "reg 22(3)" in text
     assert ics_dates(reply) == [date(2026, 1, 19), date(2026, 3, 2)]
+    # The calendar entry says what the date is, not a sentence cut short.
+    assert ics_summaries(reply) == [
+        "SEND deadline: Last day of your 15 days to respond (at least)",
+        "SEND deadline: Final amended plan issued",
+    ]
+
+
+async def test_no_calendar_summary_is_a_sentence_cut_short(harness: Harness) -> None:
+    # Each summary is a step's label without a final " by": what is left must stand alone.
+    for kind in ("assessment", "review", "amendments", "appeal", "tribunal-order"):
+        for summary in ics_summaries(one(await harness.say(f"!timeline {kind} 5/1/2026"))):
+            last = summary.split()[-1].lower()
+            assert last not in {"until", "by", "on", "before", "to", "run", "least"}, summary
 
 
 async def test_appeal_from_31_december(harness: Harness) -> None:
