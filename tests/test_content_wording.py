@@ -23,8 +23,12 @@ def texts(content: Content) -> Iterator[tuple[str, str]]:
 
 
 def sentences(text: str) -> list[str]:
-    text = re.sub(r"\s+", " ", text.replace("**", ""))
-    return [s for s in re.split(r"(?<=[.;:!?])\s+(?=[A-Z*-])|\n", text) if s.strip()]
+    """Sentences and list items; a clause after ";" or ":" counts on its own."""
+    text = re.sub(r"\s+", " ", text.replace("**", "").replace("\n", " | "))
+    return [s for s in re.split(r"(?<=[.!?;:])\s+(?=\S)| \| ", text) if s.strip()]
+
+
+MAX_SENTENCE_WORDS = 32  # docs/content.md: "sentences under about 30 words"
 
 
 def test_the_exceptions_to_the_6_16_20_weeks_are_not_presented_as_a_complete_list() -> None:
@@ -69,3 +73,39 @@ def test_the_legal_test_is_stated_as_section_36_8_says_not_as_an_inference() -> 
     assert expected in topic.body
     assert "says nothing about" not in topic.body
     assert "number of terms" not in topic.body
+
+
+def test_no_sentence_is_too_long_to_read_easily() -> None:
+    # The review found 38- and 39-word sentences (annual reviews, best endeavours).
+    for where, text in texts(load_content()):
+        for sentence in sentences(text):
+            assert len(sentence.split()) <= MAX_SENTENCE_WORDS, (where, len(sentence.split()), sentence)
+
+
+def test_plain_english_rewrites() -> None:
+    content = load_content()
+    reviews = content.topic("annual-reviews")
+    assert reviews is not None
+    assert (
+        "- If the LA wants to change the plan, it must send you the proposed changes and the evidence. "
+        "You get at least **15 days** to reply or ask for a school (reg 22(2)).\n"
+        "- The final plan is due within **8 weeks** of the LA sending the changes (reg 22(3)). "
+        "That is no more than **12 weeks** after the meeting (R (L) v Devon CC [2022] EWHC 493 (Admin))."
+    ) in reviews.body
+    endeavours = content.topic("best-endeavours")
+    assert endeavours is not None
+    assert endeavours.body.strip().startswith(
+        "The duty is on mainstream schools, maintained nurseries, 16-19 academies, alternative provision "
+        "academies, further education colleges and pupil referral units (Children and Families Act 2014, s.66). "
+        "They **must use their best endeavours** to secure the special educational provision a pupil's SEN calls for."
+    )
+
+
+def test_timeline_notes_are_short() -> None:
+    content = load_content()
+    appeal = content.timeline["appeal"]
+    # The month-end rule is explained in the answer's own steps when it applies
+    # ("there is no 31 February 2027, so the last day of February"), so it is not repeated.
+    assert not any("calendar months" in n for n in appeal.notes)
+    assert sum(len(n.split()) for n in appeal.notes) <= 110
+    assert sum(len(n.split()) for n in content.timeline["assessment"].notes) <= 115

@@ -111,6 +111,7 @@ async def test_appeal_from_31_december(harness: Harness) -> None:
     assert "Mon 1 Mar 2027" in text
     assert "2 calendar months after Thu 31 Dec 2026" in text
     assert "Sun 28 Feb 2027" in text and "next working day" in text
+    assert "there is no 31 February 2027, so the last day of February" in text  # the month-end rule, when it applies
     assert "Tribunal Procedure Rules 2008" in text
     assert ics_dates(reply) == [date(2027, 3, 1)]
 
