@@ -30,7 +30,8 @@ def build_calendar(kind: str, title: str, deadlines: Sequence[Deadline], stamp: 
     cal.add("x-wr-calname", f"SEND: {title}")
     for d in deadlines:
         # Labels read "Final EHC plan issued by" before a date; a calendar entry is the date.
-        what = d.label.removesuffix(" by").removesuffix(" at least until")
+        # Only " by" is dropped: a label must still make sense without it (see timeline.toml).
+        what = d.label.removesuffix(" by")
         event = Event()
         event.add("uid", _uid(kind, d))
         event.add("dtstamp", stamp)

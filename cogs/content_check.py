@@ -21,4 +21,8 @@ def check(config: Config, *, today: date | None = None) -> tuple[list[str], list
         f"more than {REVIEW_MONTHS} months ago: check it against its sources and update `reviewed`"
         for file, entry_id, reviewed in content.stale(today)
     ]
+    warnings += [
+        f"content: {file} topic {entry_id!r} cites only secondary sources (secondary_only): {reason}"
+        for file, entry_id, reason in content.secondary_only()
+    ]
     return [], warnings

@@ -29,6 +29,13 @@ REFORM_FILE = "reform.toml"
 # An entry whose `reviewed` date is older than this is reported by `sendbot check`.
 REVIEW_MONTHS = 12
 
+# `!changes` shows the reform status's sources as "The law that applies now": only legislation.
+LAW_HOST = "www.legislation.gov.uk"
+# Primary sources: the law itself and the government's own pages (guidance, Code of Practice).
+# Every entry's first source must be one of these, unless a topic says, with a reason, that it
+# can only cite a secondary source for now (`secondary_only`); `sendbot check` lists those.
+PRIMARY_HOSTS = frozenset({LAW_HOST, "www.gov.uk"})
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1)]
 
@@ -65,6 +72,10 @@ class Source(_Model):
         return check_url(v)
 
 
+def is_primary(source: Source) -> bool:
+    return urlsplit(source.url).netloc in PRIMARY_HOSTS
+
+
 class Topic(_Model):
     """One rights answer. `body` is neutral markup (see bot.markup)."""
 
@@ -75,6 +86,17 @@ class Topic(_Model):
     sources: Annotated[list[Source], Field(min_length=1)]
     keywords: list[Text] = []
     reviewed: date
+    # No primary source can be cited yet (say why): allowed, but reported by `sendbot check`.
+    secondary_only: bool = False
+    secondary_reason: str = ""
+
+    @model_validator(mode="after")
+    def _secondary(self) -> Topic:
+        if self.secondary_only and not self.secondary_reason.strip():
+            raise ValueError("secondary_only = true needs a secondary_reason saying why no primary source is cited")
+        if self.secondary_reason.strip() and not self.secondary_only:
+            raise ValueError("secondary_reason is set but secondary_only is not true")
+        return self
 
 
 class Group(_Model):
@@ -152,6 +174,10 @@ class Content:
     def stale(self, today: date, months: int = REVIEW_MONTHS) -> list[tuple[str, str, date]]:
         cutoff = today - relativedelta(months=months)
         return [e for e in self.reviewed_entries() if e[2] < cutoff]
+
+    def secondary_only(self) -> list[tuple[str, str, str]]:
+        """(file, id, reason) for every topic that cites no primary source yet."""
+        return [(RIGHTS_FILE, t.id, t.secondary_reason.strip()) for t in self.topics if t.secondary_only]
 
 
 def content_dir(config: Config) -> Path:
@@ -238,8 +264,19 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
     problems += _duplicates("timeline section id", [s.id for s in sections])
     if reform:
         problems += _duplicates("reform item id", [i.id for i in reform.items])
+        problems += [
+            f"{REFORM_FILE}: status source {s.label!r} is shown as the law that applies now, "
+            f"so it must be on {LAW_HOST} (put proposals and consultations on their item instead)"
+            for s in reform.status.sources
+            if urlsplit(s.url).netloc != LAW_HOST
+        ]
     for s in sections:
         problems += _duplicates(f"step id in timeline section {s.id!r}", [st.id for st in s.steps])
+    problems += [p for t in topics if (p := _primary_first(RIGHTS_FILE, "topic", t.id, t.sources, t.secondary_only))]
+    problems += [p for s in sections if (p := _primary_first(TIMELINE_FILE, "section", s.id, s.sources))]
+    if reform:
+        items = [(reform.status.id, reform.status.sources), *((i.id, i.sources) for i in reform.items)]
+        problems += [p for ident, srcs in items if (p := _primary_first(REFORM_FILE, "entry", ident, srcs))]
     if problems or reform is None:
         raise ContentError(problems or [f"{REFORM_FILE}: missing"])
     return Content(
@@ -248,6 +285,22 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
         timeline={s.id: s for s in sections},
         reform=reform,
     )
+
+
+def _primary_first(file: str, kind: str, ident: str, sources: list[Source], secondary_only: bool = False) -> str:
+    """The rule `sendbot check` enforces: legislation or GOV.UK first, or an explicit, reasoned
+    `secondary_only` (a topic with no primary source). Returns the problem, or ""."""
+    where = f"{file}: {kind} {ident!r}"
+    if secondary_only:
+        if any(is_primary(s) for s in sources):
+            return f"{where}: secondary_only is set but it cites a primary source: put that first and remove the flag"
+        return ""
+    if not is_primary(sources[0]):
+        if any(is_primary(s) for s in sources):
+            return f"{where}: put the legislation or GOV.UK source first"
+        hint = " (or, for a topic, set secondary_only = true with a secondary_reason)" if kind == "topic" else ""
+        return f"{where}: has no legislation.gov.uk or GOV.UK source{hint}"
+    return ""
 
 
 def _duplicates(what: str, ids: list[str]) -> list[str]:

@@ -14,7 +14,8 @@ subdivision "ENG": England and Wales share the same bank holidays).
 
 The Christmas and August rule is applied to the date the time limit itself ends, and the
 next-working-day rule only otherwise: when the two could interact (a limit ending on a
-weekend just before 25 December) this gives the earlier, safer date.
+weekend just before 25 December, or on Sat 31 July) this gives the earlier, safer date, and
+the explanation says so (SAFE_DATE_NOTE).
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def add_months(start: date, months: int) -> tuple[date, str]:
     return due, how
 
 
+# Added when the next-working-day rule (12(2)) lands in August or 25 December-1 January.
+SAFE_DATE_NOTE = "This is the safe date to aim for; get advice if you need the later date rule 12(3) may allow."
+
+
 @dataclass(frozen=True)
 class AppealDeadline:
     due: date
@@ -141,6 +146,10 @@ def appeal_deadline(decision: date, certificate: date | None = None) -> AppealDe
             f"{format_date(end)} is {why_not_working(end)}, so the deadline moves to the next working day: "
             f"{format_date(due)} (rule 12(2))."
         )
+        if due.month == 8 or _in_christmas_window(due):
+            # Rule 12(2) has carried the limit into August or 25 Dec-1 Jan: whether rule 12(3)
+            # then moves it again is not settled here, so give the earlier date and say so.
+            steps.append(SAFE_DATE_NOTE)
     return AppealDeadline(due=due, steps=tuple(steps), raw_end=end)
 
 

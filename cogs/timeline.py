@@ -20,7 +20,7 @@ from bot.errors import UsageError
 from bot.model import Card, CardField, Reply
 from cogs.calendar_file import calendar_attachment
 from cogs.content_model import Content, TimelineSection, load_for, load_or_exit
-from cogs.dates import DateError, format_date, parse_date
+from cogs.dates import DateError, format_date, format_long, parse_date
 from cogs.deadlines import Deadline, appeal_deadline, offset, transfer_dates
 from cogs.help import SIGNPOST
 from cogs.rights import sources_text
@@ -196,6 +196,7 @@ class TimelineCog(Cog):
             )
         fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
         fields.append(CardField("Sources", sources_text(section.sources)))
+        fields.append(CardField("Reviewed", format_long(section.reviewed), inline=True))
         fields.append(CardField("Calendar", "The dates are attached as a calendar file (.ics) for your phone."))
         card = Card(
             title=f"Timeline: {section.title}",
@@ -223,6 +224,7 @@ class TimelineCog(Cog):
         fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
         fields.append(CardField("Your own dates", "\n".join(usage)))
         fields.append(CardField("Sources", sources_text(section.sources)))
+        fields.append(CardField("Reviewed", format_long(section.reviewed), inline=True))
         return Card(
             title="Timeline: EHC needs assessment",
             body=body,

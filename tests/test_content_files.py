@@ -150,16 +150,95 @@ def test_check_reports_stale_entries_as_warnings_and_bad_content_as_problems(tmp
     config = parse({"content": {"directory": str(d)}}, environ={})
     problems, warnings = check(config, today=date(2026, 11, 27))
     assert problems == []
-    assert len(warnings) == 1 and "reform-status" in warnings[0] and "2024-01-01" in warnings[0]
-    assert check(parse({}, environ={}), today=date(2026, 11, 27)) == ([], [])
+    stale = [w for w in warnings if "last reviewed" in w]
+    assert len(stale) == 1 and "reform-status" in stale[0] and "2024-01-01" in stale[0]
+    problems, warnings = check(parse({}, environ={}), today=date(2026, 11, 27))
+    assert problems == [] and not [w for w in warnings if "last reviewed" in w]
     (d / "rights.toml").unlink()
     problems, _ = check(config, today=date(2026, 11, 27))
     assert problems and "rights.toml: file not found" in problems[0]
 
 
 def test_primary_sources_come_first() -> None:
+    # Every entry cites legislation or GOV.UK first, unless a topic explicitly says (with a
+    # reason) that it can only cite a secondary source for now.
     primary = {"www.legislation.gov.uk", "www.gov.uk"}
-    for entry_id, sources in all_sources(load_content()):
+    content = load_content()
+    for entry_id, sources in all_sources(content):
         hosts = [urlsplit(s.url).netloc for s in sources]
-        if any(h in primary for h in hosts):
+        topic = content.topic(entry_id)
+        if topic is not None and topic.secondary_only:
+            assert not any(h in primary for h in hosts), entry_id
+            assert topic.secondary_reason.strip()
+        else:
             assert hosts[0] in primary, f"{entry_id}: put the legislation or Code of Practice source first"
+
+
+def test_secondary_only_topics_are_labelled_and_reported_by_check() -> None:
+    # The exclusions topic cites the DfE guidance in its text, but send-facts gives no address for
+    # it: its only source (IPSEA) is labelled as secondary, and `sendbot check` says so every run.
+    content = load_content()
+    assert [(f, i) for f, i, _ in content.secondary_only()] == [("rights.toml", "exclusions")]
+    topic = content.topic("exclusions")
+    assert topic is not None
+    assert all("secondary source" in s.label for s in topic.sources)
+    problems, warnings = check(parse({}, environ={}), today=date(2026, 11, 27))
+    assert problems == []
+    [warning] = [w for w in warnings if "secondary" in w]
+    assert "'exclusions'" in warning and "cites only secondary sources" in warning and "GOV.UK address" in warning
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # A topic with only a secondary source and no flag is a problem, not silently passed.
+        (
+            "secondary_only = true\nsecondary_reason = ",
+            "# secondary_reason = ",
+            "has no legislation.gov.uk or GOV.UK source (or, for a topic, set",
+        ),
+        # The flag needs a reason.
+        ('secondary_reason = "the DfE', 'secondary_reason = "" # "the DfE', "needs a secondary_reason"),
+        # A primary source after a secondary one must come first.
+        (
+            'url = "https://www.ipsea.org.uk/informal-exclusions"\n',
+            'url = "https://www.ipsea.org.uk/informal-exclusions"\n\n[[topic.sources]]\nlabel = "DfE"\n'
+            'url = "https://www.gov.uk/x"\n',
+            "secondary_only is set but it cites a primary source",
+        ),
+    ],
+)
+def test_the_primary_first_rule_is_enforced_by_the_loader(tmp_path: Path, old: str, new: str, message: str) -> None:
+    d = copy_content(tmp_path)
+    edit(d / "rights.toml", old, new)
+    with pytest.raises(ContentError) as info:
+        load_content(d)
+    assert any("exclusions" in p and message in p for p in info.value.problems), info.value.problems
+
+
+def test_a_primary_source_after_a_secondary_one_is_rejected(tmp_path: Path) -> None:
+    d = copy_content(tmp_path)
+    text = (d / "rights.toml").read_text()
+    start = text.index('[[topic.sources]]\nlabel = "Equality Act 2010"\n')
+    end = text.index("[[topic.sources]]", start + 5)
+    block = text[start:end]
+    (d / "rights.toml").write_text(text[:start] + text[end:].rstrip("\n") + "\n\n" + block)  # move it last
+    with pytest.raises(ContentError) as info:
+        load_content(d)
+    assert "rights.toml: topic 'disability-discrimination': put the legislation or GOV.UK source first" in (
+        info.value.problems
+    )
+
+
+def test_a_non_legislation_source_on_the_reform_status_is_rejected(tmp_path: Path) -> None:
+    # !changes shows the status sources as "The law that applies now": a consultation is not law.
+    d = copy_content(tmp_path)
+    edit(
+        d / "reform.toml",
+        '[[items]]\nid = "improvement-plan-2023"',
+        '[[status.sources]]\nlabel = "A consultation"\nurl = "https://www.gov.uk/government/consultations/x"\n\n'
+        '[[items]]\nid = "improvement-plan-2023"',
+    )
+    with pytest.raises(ContentError) as info:
+        load_content(d)
+    assert any("'A consultation'" in p and "www.legislation.gov.uk" in p for p in info.value.problems)

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from cogs.deadlines import (
+    SAFE_DATE_NOTE,
     add_months,
     appeal_deadline,
     is_working_day,
@@ -111,7 +112,35 @@ def test_appeal_august_rule(decision: date, expected: date) -> None:
 
 def test_appeal_ending_31_july_is_not_moved_into_september() -> None:
     # 31 May 2027 + 2 months = Sat 31 Jul 2027 -> next working day Mon 2 Aug 2027 (rule 12(2)).
-    assert appeal_deadline(date(2027, 5, 31)).due == date(2027, 8, 2)
+    result = appeal_deadline(date(2027, 5, 31))
+    assert result.due == date(2027, 8, 2)
+    # Mon 2 Aug is in August: the answer says it is the safe date and rule 12(3) may allow later.
+    assert result.steps[-1] == SAFE_DATE_NOTE
+    assert SAFE_DATE_NOTE == (
+        "This is the safe date to aim for; get advice if you need the later date rule 12(3) may allow."
+    )
+
+
+def test_appeal_moved_by_the_weekend_rule_into_christmas_gets_the_safe_date_note() -> None:
+    # 23 Oct 2028 + 2 months = Sat 23 Dec 2028; Mon 25 and Tue 26 Dec are bank holidays,
+    # so rule 12(2) gives Wed 27 Dec 2028, inside 25 Dec-1 Jan.
+    result = appeal_deadline(date(2028, 10, 23))
+    assert result.raw_end == date(2028, 12, 23)
+    assert result.due == date(2028, 12, 27)
+    assert result.steps[-1] == SAFE_DATE_NOTE
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        date(2026, 12, 31),  # Sun 28 Feb 2027 -> Mon 1 Mar 2027: rule 12(2), outside the windows
+        date(2026, 6, 15),  # 15 Aug 2026 -> Tue 1 Sep 2026: rule 12(3) itself
+        date(2026, 10, 25),  # Fri 25 Dec 2026 -> Mon 4 Jan 2027: rule 12(3) itself
+        date(2026, 3, 15),  # Fri 15 May 2026: unchanged
+    ],
+)
+def test_no_safe_date_note_otherwise(decision: date) -> None:
+    assert SAFE_DATE_NOTE not in appeal_deadline(decision).steps
 
 
 def test_mediation_certificate_later_than_the_decision_gives_one_month_from_it() -> None:

@@ -1,12 +1,14 @@
 """!timeline through the real dispatcher, with the harness's fixed clock (Fri 27 Nov 2026).
 Expected dates are worked out by hand in each test."""
 
+import dataclasses
 from datetime import date
 
 import pytest
 from icalendar import Calendar
 
 from bot.model import Reply
+from cogs.timeline import TimelineCog
 from tests.harness import Harness, reply_text
 
 
@@ -26,6 +28,12 @@ def ics_dates(reply: Reply) -> list[date]:
     assert not any(str(e.get("summary")).endswith(" by") for e in events)
     assert all(e.walk("VALARM") for e in events)
     return sorted(e.decoded("dtstart") for e in events)
+
+
+def ics_summaries(reply: Reply) -> list[str]:
+    cal = Calendar.from_ical(reply.files[0].content)
+    events = sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    return [str(e.get("summary")) for e in events]
 
 
 async def test_timeline_alone_shows_the_assessment_steps(harness: Harness) -> None:
@@ -81,6 +89,19 @@ async def test_amendment_dates(harness: Harness) -> None:
     assert "Mon 19 Jan 2026" in text and "reg 22(2)" in text
     assert "Mon 2 Mar 2026" in text and "reg 22(3)" in text
     assert ics_dates(reply) == [date(2026, 1, 19), date(2026, 3, 2)]
+    # The calendar entry says what the date is, not a sentence cut short.
+    assert ics_summaries(reply) == [
+        "SEND deadline: Last day of your 15 days to respond (at least)",
+        "SEND deadline: Final amended plan issued",
+    ]
+
+
+async def test_no_calendar_summary_is_a_sentence_cut_short(harness: Harness) -> None:
+    # Each summary is a step's label without a final " by": what is left must stand alone.
+    for kind in ("assessment", "review", "amendments", "appeal", "tribunal-order"):
+        for summary in ics_summaries(one(await harness.say(f"!timeline {kind} 5/1/2026"))):
+            last = summary.split()[-1].lower()
+            assert last not in {"until", "by", "on", "before", "to", "run", "least"}, summary
 
 
 async def test_appeal_from_31_december(harness: Harness) -> None:
@@ -90,6 +111,7 @@ async def test_appeal_from_31_december(harness: Harness) -> None:
     assert "Mon 1 Mar 2027" in text
     assert "2 calendar months after Thu 31 Dec 2026" in text
     assert "Sun 28 Feb 2027" in text and "next working day" in text
+    assert "there is no 31 February 2027, so the last day of February" in text  # the month-end rule, when it applies
     assert "Tribunal Procedure Rules 2008" in text
     assert ics_dates(reply) == [date(2027, 3, 1)]
 
@@ -172,3 +194,50 @@ async def test_bad_input_gets_a_clear_one_line_message(harness: Harness, command
     assert not outcome.replies[0].files
     assert "@everyone" not in text
     assert len(text) < 600
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!timeline",
+        "!timeline assessment 5/1/2026",
+        "!timeline review 12/3/2026",
+        "!timeline amendments 5/1/2026",
+        "!timeline appeal 31/12/2026",
+        "!timeline transfer 2027",
+        "!timeline tribunal-order 1/6/2026",
+    ],
+)
+async def test_every_timeline_answer_shows_when_its_content_was_reviewed(harness: Harness, command: str) -> None:
+    reply = one(await harness.say(command))
+    assert reply.card is not None
+    fields = {f.name: f.value for f in reply.card.fields}
+    # Every section in timeline.toml was last reviewed on Fri 27 November 2026.
+    assert fields["Reviewed"] == "Friday 27 November 2026"
+    assert {s.reviewed for s in harness.core.cogs["timeline"].content.timeline.values()} == {  # type: ignore[attr-defined]
+        date(2026, 11, 27)
+    }
+
+
+async def test_the_reviewed_date_is_the_sections_own(harness: Harness) -> None:
+    cog = harness.core.cogs["timeline"]
+    assert isinstance(cog, TimelineCog)
+    content = cog.content
+    timeline = {k: s.model_copy(update={"reviewed": date(2026, 1, 2)}) for k, s in content.timeline.items()}
+    edited = TimelineCog(harness.core, dataclasses.replace(content, timeline=timeline))
+    fields = {f.name: f.value for f in edited.overview_card("!").fields}
+    assert fields["Reviewed"] == "Friday 2 January 2026"
+    today = date(2026, 11, 27)
+    deadlines, given = edited._appeal("31/12/2026", today)
+    reply = edited._dated_reply("appeal", deadlines, given, today)
+    assert reply.card is not None
+    assert {f.name: f.value for f in reply.card.fields}["Reviewed"] == "Friday 2 January 2026"
+
+
+async def test_appeal_moved_into_august_by_the_weekend_rule_says_it_is_the_safe_date(harness: Harness) -> None:
+    # 31 May 2027 + 2 months = Sat 31 Jul 2027 -> Mon 2 Aug 2027 (rule 12(2)), in August.
+    reply = one(await harness.say("!timeline appeal 31/5/2027"))
+    text = reply_text(reply)
+    assert "Mon 2 Aug 2027" in text
+    assert "This is the safe date to aim for; get advice if you need the later date rule 12(3) may allow." in text
+    assert ics_dates(reply) == [date(2027, 8, 2)]
