@@ -273,6 +273,23 @@ async def test_slow_private_answer_replaces_the_private_deferral(env: DiscordEnv
     assert_no_pings(env)
 
 
+async def test_a_deferred_answer_that_fails_to_send_still_tells_the_user(env: DiscordEnv, caplog: Any) -> None:
+    """Once deferred, the "thinking..." message must not be left spinning if the answer
+    cannot be sent: the user gets a private note with a log reference."""
+    fake = env.fake
+    env.adapter.defer_after = 0.05
+    env.probe.slow_is_private = True
+    fake.fail_next("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original", 400, {"code": 50035, "message": "bad"})
+    with caplog.at_level(logging.ERROR):
+        await fake.push("INTERACTION_CREATE", slash(fake, "slow"))
+        await fake.wait_for_call("POST", CALLBACK)
+        env.probe.release_slow.set()
+        note = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/[^/]+")
+    assert "something went wrong (ref" in note.json["content"]
+    assert note.json["flags"] & EPHEMERAL
+    assert_no_pings(env)
+
+
 # -- the context menu --------------------------------------------------------------------
 
 

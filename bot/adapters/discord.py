@@ -495,11 +495,15 @@ class DiscordAdapter:
             ref = secrets.token_hex(3)
             log.error("slash command failed ref=%s: %s", ref, type(error).__name__, exc_info=error)
             text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-        if not interaction.response.is_done():
-            with contextlib.suppress(discord.HTTPException):
+        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+            if not interaction.response.is_done():
                 await interaction.response.send_message(
                     text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
                 )
+            else:
+                # Already deferred or partly answered: without a followup the user would be
+                # left with "thinking..." or half an answer and no word of what happened.
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     # -- Messenger -------------------------------------------------------------------
 
