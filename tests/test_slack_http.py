@@ -285,3 +285,52 @@ async def test_a_failed_user_lookup_is_logged_without_the_user_id(
             await r.fake.wait_for("chat.postEphemeral")
         assert "users.info failed: user_not_found" in caplog.text
         assert "U0NOBODY42" not in caplog.text
+
+
+@pytest.mark.parametrize("surface", ["slash", "message", "shortcut"])
+async def test_an_unexpected_error_in_a_handler_still_answers_with_a_reference(
+    tmp_path: Path, surface: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failure outside the dispatcher (here a user lookup that blows up) is logged with a
+    reference and the person is told privately, rather than left with silence; the adapter
+    goes on serving."""
+    async with running(tmp_path, "http") as r:
+        real_actor = r.adapter.people.actor
+        calls = 0
+
+        async def broken_once(*args: object, **kw: object) -> object:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("kaboom")
+            return await real_actor(*args, **kw)  # type: ignore[arg-type]
+
+        r.adapter.people.actor = broken_once  # type: ignore[method-assign]
+        with caplog.at_level(logging.ERROR):
+            if surface == "slash":
+                await slash(r, "/sendbot", "help", response_url=r.fake.response_url())
+                (note,) = await r.fake.wait_for("response_url")
+                assert note.args["response_type"] == "ephemeral"
+                text = note.args["text"]
+            elif surface == "message":
+                await event(r, "!help")
+                (note,) = await r.fake.wait_for("chat.postEphemeral")
+                assert note.args["user"] == MEMBER
+                text = note.args["text"]
+            else:
+                body = interactive_body(
+                    message_shortcut(
+                        reporter_id=MEMBER, author_id=ADMIN, text="bad info", response_url=r.fake.response_url()
+                    )
+                )
+                await send(r, body, FORM)
+                (note,) = await r.fake.wait_for("response_url")
+                text = note.args["text"]
+        ref = re.search(r"ref `([0-9a-f]{6})`", text)
+        assert ref, text
+        assert "kaboom" not in text
+        assert f"ref={ref.group(1)}" in caplog.text
+        assert not r.fake.of("chat.postMessage")
+        # Still serving.
+        await slash(r, "/sendbot", "whisper")
+        await r.fake.wait_for("chat.postEphemeral", count=2 if surface == "message" else 1)

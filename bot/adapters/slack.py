@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -277,7 +278,9 @@ class SlackAdapter:
             if outcome is not None:
                 await self._deliver(outcome, incoming, thread_ts=event.get("thread_ts"))
         except Exception:
-            log.exception("slack: failed to handle a message command in %s", event.get("channel"))
+            note = _failure_note(f"a message command in {event.get('channel')}")
+            with contextlib.suppress(Exception):
+                await self._ephemeral(str(event.get("channel")), str(event["user"]), note, event.get("thread_ts"), None)
 
     def _is_repeat(self, event: dict[str, Any]) -> bool:
         key = (str(event.get("channel")), str(event.get("ts")))
@@ -300,7 +303,7 @@ class SlackAdapter:
                 outcome = Outcome([Reply(hint, ephemeral=True)], status="unknown")
             await self._deliver(outcome, incoming, respond=respond)
         except Exception:
-            log.exception("slack: failed to handle %s", command.get("command"))
+            await self._tell_failure(respond, _failure_note(str(command.get("command"))))
 
     async def _slash_incoming(self, command: dict[str, Any]) -> Incoming:
         prefix = self.core.prefix
@@ -352,7 +355,14 @@ class SlackAdapter:
             outcome = await self.core.dispatcher.perform("report_message", incoming, message=reported)
             await self._deliver(outcome, incoming, respond=respond)
         except Exception:
-            log.exception("slack: failed to handle the report shortcut")
+            await self._tell_failure(respond, _failure_note("the report shortcut"))
+
+    @staticmethod
+    async def _tell_failure(respond: Callable[..., Awaitable[Any]], note: Reply) -> None:
+        """Best effort: the person hears that it failed (privately) instead of silence."""
+        msg = render(note)
+        with contextlib.suppress(Exception):
+            await respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         if not channel or not ts:
@@ -516,6 +526,15 @@ class SlackAdapter:
             except (ClientError, TimeoutError) as e:
                 raise DeliveryError(f"could not reach Slack ({type(e).__name__})", permanent=False) from None
         raise DeliveryError("Slack kept rate limiting this channel", permanent=False, retry_after=last_wait)
+
+
+def _failure_note(what: str) -> Reply:
+    """Log the exception being handled with a short reference, and the private note that
+    gives the person that reference (never the error itself)."""
+    ref = secrets.token_hex(3)
+    log.exception("slack: failed to handle %s ref=%s", what, ref)
+    text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
+    return Reply(text, ephemeral=True)
 
 
 def build(core: BotCore) -> SlackAdapter:
