@@ -165,6 +165,22 @@ async def test_unexpected_error_shows_a_reference_not_a_traceback(env: DiscordEn
     assert "kaboom" not in call.json["content"] and "Traceback" not in call.json["content"]
 
 
+async def test_a_gateway_reconnect_resumes_the_session_and_keeps_answering(env: DiscordEnv) -> None:
+    """Discord moves sessions (op 7) routinely: the adapter resumes rather than logging in
+    again, does not re-register its slash commands, and answers commands afterwards."""
+    fake = env.fake
+    syncs = len(fake.find_calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"))
+    await fake.request_reconnect()
+    resumed = await fake.wait_resumed()
+    assert resumed["session_id"] == "session-1" and resumed["token"] == "test-token"
+    await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.member_user))
+    call = await fake.wait_for_call("POST", MESSAGES)
+    assert "via=prefix" in call.json["content"]
+    assert len(fake.identifies) == 1
+    assert len(fake.find_calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")) == syncs
+    assert not env.task.done()
+
+
 # -- slash commands ----------------------------------------------------------------------
 
 

@@ -82,6 +82,7 @@ class FakeDiscord:
         self.grant_message_content = grant_message_content
         self.calls: list[Call] = []
         self.identifies: list[dict[str, Any]] = []
+        self.resumes: list[dict[str, Any]] = []
         self.heartbeats = 0
         self._ready_count = 0
         self.messages: dict[int, dict[str, Any]] = {}
@@ -283,7 +284,19 @@ class FakeDiscord:
         """Send a dispatch event to every connected gateway session."""
         assert self._sockets, "no gateway session is connected"
         for ws in self._sockets:
-            await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+            if not ws.closed:
+                await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def request_reconnect(self) -> None:
+        """Op 7 RECONNECT, as Discord sends when it moves a session: the client should
+        reconnect and RESUME the same session rather than identify again."""
+        assert self._sockets, "no gateway session is connected"
+        for ws in list(self._sockets):
+            await ws.send_str(json.dumps({"op": 7, "d": None}))
+
+    async def wait_resumed(self, count: int = 1) -> dict[str, Any]:
+        await self.wait_until(lambda: len(self.resumes) >= count and any(not ws.closed for ws in self._sockets))
+        return self.resumes[count - 1]
 
     # -- gateway ---------------------------------------------------------------------
 
@@ -356,6 +369,10 @@ class FakeDiscord:
                     await ws.send_str(json.dumps({"op": 11}))
                 elif op == 2:
                     await self._identify(ws, payload["d"])
+                elif op == 6:
+                    # RESUME: Discord replays what was missed (nothing here), then RESUMED.
+                    self.resumes.append(payload["d"])
+                    await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": next(self._seq), "d": {}}))
                 await self._notify()
         finally:
             self._sockets.remove(ws)
