@@ -111,3 +111,18 @@ async def test_message_event_is_acked_before_the_cog_runs(tmp_path: Path) -> Non
         r.probe.release.set()
         (post,) = await r.fake.wait_for("chat.postMessage")
         assert post.args["text"] == "done waiting"
+
+
+async def test_a_refreshed_socket_reconnects_and_keeps_serving(tmp_path: Path) -> None:
+    """Slack closes Socket Mode connections routinely; the adapter opens a new one (with the
+    app token) and goes on answering, without running anything twice."""
+    async with running(tmp_path, "socket") as r:
+        await r.fake.push("slash_commands", slash_command("/sendbot", "whisper", user_id=MEMBER))
+        await r.fake.wait_for("chat.postEphemeral")
+        await r.fake.refresh_socket()
+        opens = r.fake.of("apps.connections.open")
+        assert len(opens) >= 2 and all(c.token == r.fake.app_token for c in opens)
+        ack = await r.fake.push("events_api", message_event("!whisper", user_id=MEMBER))
+        assert ack["envelope_id"]
+        await r.fake.wait_for("chat.postEphemeral", count=2)
+        assert len(r.fake.of("chat.postEphemeral")) == 2

@@ -140,6 +140,19 @@ class SlackFake:
     async def wait_connected(self, within: float = 5.0) -> None:
         await asyncio.wait_for(self._ws_ready.wait(), within)
 
+    async def refresh_socket(self, within: float = 5.0) -> None:
+        """Do what Slack does every few hours: send `disconnect` (refresh_requested), close
+        the WebSocket, and expect the client to open a fresh connection."""
+        await self.wait_connected(within)
+        assert self._ws is not None
+        old, before = self._ws, self.socket_connections
+        await old.send_str(json.dumps({"type": "disconnect", "reason": "refresh_requested"}))
+        await old.close()
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: self.socket_connections > before and self._ws is not old), within
+            )
+
     async def push(self, envelope_type: str, payload: dict[str, Any], within: float = 5.0) -> dict[str, Any]:
         """Send a Socket Mode envelope and return the app's ack for it."""
         await self.wait_connected(within)
@@ -273,6 +286,8 @@ class SlackFake:
         await ws.prepare(request)
         self.socket_connections += 1
         self._ws = ws
+        async with self._changed:
+            self._changed.notify_all()
         await ws.send_str(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}))
         self._ws_ready.set()
         async for msg in ws:
