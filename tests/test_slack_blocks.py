@@ -200,3 +200,17 @@ def test_backslash_paren_in_a_link_url_cannot_let_raw_text_out() -> None:
     assert out == "<https://x/)%3E%3C!channel%3E%3C|a>"
     assert sb.mrkdwn(r"[a](https://x/a\\b)") == "<https://x/a%5Cb|a>"  # no private-use character
     assert not re.search("[\ue000-\uf8ff]", sb.mrkdwn(r"[a](https://x/\[\]\*\_)"))
+
+
+def test_a_reply_too_long_for_one_message_is_split_not_cut() -> None:
+    lines = [f"line {i:03d} " + "x" * 200 for i in range(900)]
+    msgs = sb.render_all(Reply(text="\n".join(lines)))
+    assert len(msgs) > 1
+    for msg in msgs:
+        assert 0 < len(msg.blocks) <= sb.MAX_BLOCKS
+        assert msg.text and len(msg.text) <= sb.MAX_FALLBACK
+    shown = "\n".join(b["text"]["text"] for m in msgs for b in m.blocks)
+    assert all(line in shown for line in lines)
+    assert "shortened" not in shown
+    # A reply that fits is the same single message render() gives.
+    assert sb.render_all(Reply(text="short")) == [sb.render(Reply(text="short"))]

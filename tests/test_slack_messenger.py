@@ -136,3 +136,13 @@ async def test_delete_own_post_and_refusal_for_others(tmp_path: Path) -> None:
         with pytest.raises(DeliveryError) as caught:
             await r.adapter.delete(FEEDS, "1790000000.999999")
         assert caught.value.permanent
+
+
+async def test_a_very_long_post_goes_out_as_several_messages(tmp_path: Path) -> None:
+    lines = [f"line {i:03d} " + "x" * 200 for i in range(900)]
+    async with running(tmp_path, "http") as r:
+        ts = await r.core.post(FEEDS, Reply("\n".join(lines)), nonce="long-1")
+        posts = r.fake.of("chat.postMessage")
+        assert len(posts) > 1 and ts == "1790000000.000001"  # the first message is the post
+        shown = "\n".join(b["text"]["text"] for p in posts for b in p.json_arg("blocks"))
+        assert all(line in shown for line in lines)

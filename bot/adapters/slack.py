@@ -34,7 +34,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import LINK_ACTION_ID, SlackMessage, render
+from bot.adapters.slack_blocks import LINK_ACTION_ID, render, render_all
 from bot.adapters.slack_pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack_people import PLATFORM, SlackPeople, error_code
 from bot.adapters.slack_text import from_slack_text
@@ -412,8 +412,8 @@ class SlackAdapter:
         except DeliveryError as e:
             if respond is None or not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
                 raise
-            msg = render(reply)
-            await respond(text=msg.text, blocks=msg.blocks or None, response_type="in_channel")
+            for msg in render_all(reply):
+                await respond(text=msg.text, blocks=msg.blocks or None, response_type="in_channel")
 
     async def _ephemeral(
         self,
@@ -423,22 +423,24 @@ class SlackAdapter:
         thread_ts: str | None,
         respond: Callable[..., Awaitable[Any]] | None,
     ) -> None:
-        msg = render(reply)
-        if not msg.empty:
+        msgs = [m for m in render_all(reply) if not m.empty]
+        if msgs:
             try:
-                await self._call(
-                    channel,
-                    lambda: self.client.chat_postEphemeral(
-                        channel=channel, user=user, text=msg.text, blocks=msg.blocks or None, thread_ts=thread_ts
-                    ),
-                    paced=False,
-                )
+                for msg in msgs:
+                    await self._call(
+                        channel,
+                        lambda msg=msg: self.client.chat_postEphemeral(
+                            channel=channel, user=user, text=msg.text, blocks=msg.blocks or None, thread_ts=thread_ts
+                        ),
+                        paced=False,
+                    )
             except DeliveryError as e:
                 if not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
                     raise
                 # Not in that channel: the slash command's response_url, else a direct message.
                 if respond is not None:
-                    await respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
+                    for msg in msgs:
+                        await respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
                 else:
                     await self.send_direct(self.team_id or "", user, Reply(reply.text, reply.card))
         if reply.files:
@@ -474,12 +476,15 @@ class SlackAdapter:
         return str((resp.get("channel") or {}).get("id", ""))
 
     async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
-        msg: SlackMessage = render(reply)
         ts = ""
-        if not msg.empty:
+        # A reply too long for one message goes out as several; the first is "the" post
+        # (the one a feed later updates).
+        for msg in render_all(reply):
+            if msg.empty:
+                continue
             resp = await self._call(
                 channel,
-                lambda: self.client.chat_postMessage(
+                lambda msg=msg: self.client.chat_postMessage(
                     channel=channel,
                     text=msg.text,
                     blocks=msg.blocks or None,
@@ -489,7 +494,7 @@ class SlackAdapter:
                     unfurl_media=False,
                 ),
             )
-            ts = str(resp.get("ts") or "")
+            ts = ts or str(resp.get("ts") or "")
         if reply.files:
             file_ts = await self._upload(channel, reply, thread_ts=thread_ts)
             ts = ts or file_ts

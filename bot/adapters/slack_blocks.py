@@ -193,9 +193,7 @@ def fallback_text(reply: Reply, mention: str | None = None) -> str:
     return text
 
 
-def render(reply: Reply) -> SlackMessage:
-    """The message for a Reply. Files are not included: the adapter uploads them."""
-    mention = mention_for(reply.ping_role)
+def _all_blocks(reply: Reply, mention: str | None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if mention:
         blocks.append({"type": "section", "text": _mrkdwn_obj(mention)})
@@ -203,6 +201,36 @@ def render(reply: Reply) -> SlackMessage:
         blocks += _sections(reply.text)
     if reply.card:
         blocks += card_blocks(reply.card)
+    return blocks
+
+
+def _continuation_text(blocks: list[dict[str, Any]]) -> str:
+    """Fallback text for a follow-on message: its first text, already escaped mrkdwn."""
+    for block in blocks:
+        text = (block.get("text") or {}).get("text") if block.get("type") != "header" else None
+        if text:
+            return _clip(text, MAX_FALLBACK)
+    return "(continued)"
+
+
+def render_all(reply: Reply) -> list[SlackMessage]:
+    """The messages for a Reply: one when it fits (as render()), otherwise consecutive
+    messages of at most MAX_BLOCKS blocks each, so nothing is cut. Only the first carries
+    the mention. Files are not included: the adapter uploads them."""
+    mention = mention_for(reply.ping_role)
+    blocks = _all_blocks(reply, mention)
+    if len(blocks) <= MAX_BLOCKS:
+        return [render(reply)]
+    chunks = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    first = SlackMessage(text=fallback_text(reply, mention) or "(message)", blocks=chunks[0])
+    return [first] + [SlackMessage(text=_continuation_text(c), blocks=c) for c in chunks[1:]]
+
+
+def render(reply: Reply) -> SlackMessage:
+    """The message for a Reply, as one message (what chat.update can replace): anything
+    past Slack's 50 blocks is cut with a note. Files are not included."""
+    mention = mention_for(reply.ping_role)
+    blocks = _all_blocks(reply, mention)
     if len(blocks) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - 1]
         blocks.append({"type": "context", "elements": [_mrkdwn_obj("(shortened: too long for one Slack message)")]})
