@@ -334,3 +334,28 @@ async def test_an_unexpected_error_in_a_handler_still_answers_with_a_reference(
         # Still serving.
         await slash(r, "/sendbot", "whisper")
         await r.fake.wait_for("chat.postEphemeral", count=2 if surface == "message" else 1)
+
+
+async def test_a_configured_http_path_is_served_and_the_default_is_not(tmp_path: Path) -> None:
+    async with running(tmp_path, "http", http_path="/hooks/slack") as r:
+        body = form_body(slash_command("/sendbot", "whisper", user_id=MEMBER))
+        base = f"http://127.0.0.1:{r.adapter.http_port}"
+        headers = {"Content-Type": FORM, **sign(SECRET, body)}
+        async with aiohttp.ClientSession() as s:
+            async with s.post(base + "/slack/events", data=body.encode(), headers=headers) as resp:
+                assert resp.status == 404
+            async with s.post(base + "/hooks/slack", data=body.encode(), headers=headers) as resp:
+                assert resp.status == 200
+        await r.fake.wait_for("chat.postEphemeral")
+
+
+async def test_a_file_asked_for_in_a_thread_is_uploaded_into_that_thread(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        await event(r, "!calendar", thread_ts="1790000000.000500")
+        (post,) = await r.fake.wait_for("chat.postMessage")
+        (done,) = await r.fake.wait_for("files.completeUploadExternal")
+        assert post.args["thread_ts"] == "1790000000.000500" and post.args["text"] == "Your dates"
+        assert done.args["channel_id"] == "C0GENERAL"
+        assert done.args["thread_ts"] == "1790000000.000500"
+        (upload,) = r.fake.of("upload")
+        assert upload.args["content"] == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
