@@ -22,6 +22,7 @@ from tests.fakes.discord_fake import (
     GUILD_ID,
     MEMBER_ID,
     MOD_ID,
+    THREAD_ID,
     FakeDiscord,
 )
 
@@ -179,6 +180,22 @@ async def test_a_gateway_reconnect_resumes_the_session_and_keeps_answering(env: 
     assert len(fake.identifies) == 1
     assert len(fake.find_calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")) == syncs
     assert not env.task.done()
+
+
+async def test_a_command_in_a_thread_is_answered_in_that_thread(env: DiscordEnv) -> None:
+    """Threads are where forum conversations happen: the answer goes to the thread (as a
+    reply), moderator rights come from the parent channel, and nothing pings."""
+    fake = env.fake
+    msg = fake.message_payload("!whereami", author=fake.member_user, channel_id=THREAD_ID)
+    await fake.push("MESSAGE_CREATE", msg)
+    call = await fake.wait_for_call("POST", rf"/channels/{THREAD_ID}/messages")
+    assert f"channel={THREAD_ID}" in call.json["content"] and "mod=False" in call.json["content"]
+    assert str(call.json["message_reference"]["message_id"]) == msg["id"]
+    await fake.push("MESSAGE_CREATE", fake.message_payload("!purge", author=fake.mod_user, channel_id=THREAD_ID))
+    call = await fake.wait_for_call("POST", rf"/channels/{THREAD_ID}/messages", count=2)
+    assert call.json["content"] == "purged"
+    assert fake.find_calls("POST", MESSAGES) == []
+    assert_no_pings(env)
 
 
 # -- slash commands ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ BOT_ID = APP_ID
 GUILD_ID = 100000000000000001
 CHANNEL_ID = 200000000000000001
 OTHER_CHANNEL_ID = 200000000000000002
+THREAD_ID = 200000000000000003  # a public thread in #general
 MOD_ROLE_ID = 300000000000000001  # "Moderators": has Manage Messages
 HELPER_ROLE_ID = 300000000000000002  # "Forum helpers": no permissions (config names it)
 ALERT_ROLE_ID = 300000000000000003  # "Feed alerts": a role a feed may ping
@@ -115,6 +116,27 @@ class FakeDiscord:
                 "nsfw": False,
                 "parent_id": None,
             }
+
+        # Threads arrive in GUILD_CREATE's "threads", not "channels".
+        self.threads: dict[int, dict[str, Any]] = {
+            THREAD_ID: {
+                "id": str(THREAD_ID),
+                "type": 11,
+                "name": "help with an annual review",
+                "guild_id": str(GUILD_ID),
+                "parent_id": str(CHANNEL_ID),
+                "owner_id": str(MEMBER_ID),
+                "message_count": 1,
+                "member_count": 1,
+                "rate_limit_per_user": 0,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": TIMESTAMP,
+                    "locked": False,
+                },
+            }
+        }
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -333,7 +355,7 @@ class FakeDiscord:
             "member_count": 4,
             "members": [{**self.member_payload(self.bot_user), "user": self.bot_user}],
             "channels": list(self.channels.values()),
-            "threads": [],
+            "threads": list(self.threads.values()),
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -489,7 +511,7 @@ class FakeDiscord:
             if method != "POST":
                 return unknown
             cid = int(m.group(1))
-            if cid not in self.channels:
+            if cid not in self.channels and cid not in self.threads:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             nonce = body.get("nonce")
             if nonce is not None and body.get("enforce_nonce") and (cid, str(nonce)) in self._nonces:
@@ -550,7 +572,7 @@ class FakeDiscord:
         return {"content": body.get("content") or "", "embeds": body.get("embeds") or [], "attachments": attachments}
 
     def _store(self, cid: int, body: dict[str, Any], files: list[tuple[str, bytes]]) -> dict[str, Any]:
-        guild = self.channels.get(cid, {}).get("type") == 0
+        guild = self.channels.get(cid, {}).get("type") == 0 or cid in self.threads
         msg = self.message_payload("", author=self.bot_user, channel_id=cid, guild=guild)
         msg.update(self._message_fields(body, files))
         if body.get("nonce") is not None:
