@@ -359,3 +359,17 @@ async def test_a_file_asked_for_in_a_thread_is_uploaded_into_that_thread(tmp_pat
         assert done.args["thread_ts"] == "1790000000.000500"
         (upload,) = r.fake.of("upload")
         assert upload.args["content"] == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+@pytest.mark.parametrize("who,method", [(ADMIN, "users.info"), (GROUP_MOD, "usergroups.users.list")])
+async def test_a_rate_limited_moderator_lookup_is_not_remembered(tmp_path: Path, who: str, method: str) -> None:
+    """A 429 (or a Slack outage) while checking who someone is refuses that one command, as
+    it must, but is not cached: the moderator's next command is checked afresh."""
+    async with running(tmp_path, "http") as r:
+        r.fake.script(method, status=429, body={"ok": False, "error": "ratelimited"}, Retry_After="1")
+        await event(r, "!purge", user_id=who, ts="1790000000.000101")
+        (refusal,) = await r.fake.wait_for("chat.postEphemeral")
+        assert "for the forum's moderators" in refusal.args["text"]
+        await event(r, "!purge", user_id=who, ts="1790000000.000102")
+        (post,) = await r.fake.wait_for("chat.postMessage")
+        assert post.args["text"] == "purged"

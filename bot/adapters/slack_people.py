@@ -33,6 +33,13 @@ def error_code(e: SlackApiError) -> str:
     return f"http_{getattr(e.response, 'status_code', 'error')}"
 
 
+def _passing(e: SlackApiError) -> bool:
+    """A failure that says nothing about the person (a 429, Slack's own 5xx): not cached,
+    or a moderator would be refused for the whole cache lifetime after one busy moment."""
+    status = getattr(e.response, "status_code", 200)
+    return status == 429 or status >= 500 or error_code(e) in {"ratelimited", "internal_error", "fatal_error"}
+
+
 class SlackPeople:
     def __init__(
         self,
@@ -83,6 +90,8 @@ class SlackPeople:
         # The user id stays out of the log: the lookup may be for someone making a report.
         except SlackApiError as e:
             log.warning("slack: users.info failed: %s", error_code(e))
+            if _passing(e):
+                return None  # rate limited or Slack's trouble: ask again next time
         except Exception as e:  # network trouble: treat as unknown, retry next time
             log.warning("slack: users.info failed: %s", type(e).__name__)
             return None
@@ -103,6 +112,8 @@ class SlackPeople:
                     members = frozenset(resp.get("users") or [])
                 except SlackApiError as e:
                     log.warning("slack: usergroups.users.list failed: %s", error_code(e))
+                    if _passing(e):
+                        return False
                     members = frozenset()
                 except Exception as e:
                     log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
