@@ -198,6 +198,38 @@ async def test_a_command_in_a_thread_is_answered_in_that_thread(env: DiscordEnv)
     assert_no_pings(env)
 
 
+async def test_an_error_outside_the_dispatcher_still_answers_a_prefix_command(
+    env: DiscordEnv, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure in the adapter itself (here the renderer) is logged with a reference and the
+    person gets that reference, not silence; the next command is answered as usual."""
+    import bot.adapters.discord as adapter_module
+
+    real_render = adapter_module.render
+    calls = 0
+
+    def broken_once(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("kaboom")
+        return real_render(*args, **kw)
+
+    monkeypatch.setattr(adapter_module, "render", broken_once)
+    fake = env.fake
+    with caplog.at_level(logging.ERROR):
+        await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.member_user))
+        call = await fake.wait_for_call("POST", MESSAGES)
+    text = call.json["content"]
+    assert "something went wrong (ref" in text and "kaboom" not in text
+    ref = text.split("ref `")[1][:6]
+    assert f"ref={ref}" in caplog.text
+    await fake.push("MESSAGE_CREATE", fake.message_payload("!whereami", author=fake.member_user))
+    call = await fake.wait_for_call("POST", MESSAGES, count=2)
+    assert "via=prefix" in call.json["content"]
+    assert_no_pings(env)
+
+
 # -- slash commands ----------------------------------------------------------------------
 
 

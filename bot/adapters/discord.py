@@ -374,6 +374,14 @@ class DiscordAdapter:
             await self._answer_message(message, outcome)
         except discord.HTTPException as e:
             log.warning("could not answer !%s in channel %s: HTTP %s", outcome.command, message.channel.id, e.status)
+        except Exception:
+            # A failure in the adapter itself (the dispatcher handled the cog's own): log it
+            # with a reference and give the person that reference rather than silence.
+            ref = secrets.token_hex(3)
+            log.exception("could not answer !%s in channel %s ref=%s", outcome.command, message.channel.id, ref)
+            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
+            with contextlib.suppress(Exception):
+                await message.channel.send(text, allowed_mentions=discord.AllowedMentions.none())
 
     async def _answer_message(self, message: discord.Message, outcome: Outcome) -> None:
         deleted = False
