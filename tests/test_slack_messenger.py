@@ -146,3 +146,19 @@ async def test_a_very_long_post_goes_out_as_several_messages(tmp_path: Path) -> 
         assert len(posts) > 1 and ts == "1790000000.000001"  # the first message is the post
         shown = "\n".join(b["text"]["text"] for p in posts for b in p.json_arg("blocks"))
         assert all(line in shown for line in lines)
+
+
+async def test_a_retried_feed_post_whose_first_answer_was_lost_is_not_posted_twice(tmp_path: Path) -> None:
+    """Slack posted, but the answer never arrived (a 5xx from a gateway): the delivery is
+    retried with the same nonce, and the adapter finds its own post instead of a second one."""
+    async with running(tmp_path, "http") as r:
+        r.fake.lose_next_response("chat.postMessage")
+        with pytest.raises(DeliveryError) as lost:
+            await r.core.post(FEEDS, feed_item(), nonce="delivery-7")
+        assert not lost.value.permanent
+        ts = await r.core.post(FEEDS, feed_item(), nonce="delivery-7")
+        assert len(r.fake.history["C0FEEDS01"]) == 1
+        assert ts == r.fake.history["C0FEEDS01"][0]["ts"]
+        # A different delivery is a new post.
+        await r.core.post(FEEDS, feed_item("Another"), nonce="delivery-8")
+        assert len(r.fake.history["C0FEEDS01"]) == 2

@@ -79,6 +79,11 @@ _PERMANENT_ERRORS = {
 _NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "user_not_in_channel"}
 MAX_RATE_LIMIT_RETRIES = 5
 _SEEN_MESSAGES = 1000
+# Feed posts carry their delivery nonce as message metadata, so that a retry after a lost
+# answer can find the post Slack already made (Slack has no idempotency key).
+DELIVERY_EVENT = "sendbot_delivery"
+_HISTORY_LOOKBACK = 50
+_UNSURE_DELIVERIES = 1000
 
 
 class SlackDeliveryError(DeliveryError):
@@ -181,6 +186,8 @@ class SlackAdapter:
         # Slack redelivers an event it thinks went unacknowledged (a slow network, a
         # reconnect); remembering recent messages keeps a command from running twice.
         self._seen_messages: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # Deliveries whose post failed in a way that may still have posted (a 5xx, a timeout).
+        self._unsure: OrderedDict[str, None] = OrderedDict()
         self._register_listeners()
         core.register_messenger(self)
 
@@ -451,8 +458,45 @@ class SlackAdapter:
     # -- Messenger -------------------------------------------------------------------
 
     async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
-        # Slack has no idempotency key for chat.postMessage; `nonce` is not used.
-        return await self._post(channel.channel_id, reply)
+        """Post by channel id. With a nonce, the first message carries it as metadata; if an
+        earlier try with that nonce failed without a clear answer, the channel's recent
+        history is checked first so a post Slack did make is returned, not made again."""
+        if nonce and nonce in self._unsure:
+            found = await self._find_delivery(channel.channel_id, nonce)
+            if found:
+                self._unsure.pop(nonce, None)
+                return found
+        metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"nonce": nonce}} if nonce else None
+        try:
+            ts = await self._post(channel.channel_id, reply, metadata=metadata)
+        except DeliveryError as e:
+            if nonce and not e.permanent:
+                self._unsure[nonce] = None
+                while len(self._unsure) > _UNSURE_DELIVERIES:
+                    self._unsure.popitem(last=False)
+            raise
+        if nonce:
+            self._unsure.pop(nonce, None)
+        return ts
+
+    async def _find_delivery(self, channel: str, nonce: str) -> str | None:
+        try:
+            resp = await self._call(
+                channel,
+                lambda: self.client.conversations_history(
+                    channel=channel, limit=_HISTORY_LOOKBACK, include_all_metadata=True
+                ),
+                paced=False,
+            )
+        except DeliveryError as e:
+            log.info("slack: could not check %s for an earlier post of a delivery: %s", channel, e)
+            return None
+        for message in resp.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == DELIVERY_EVENT and (meta.get("event_payload") or {}).get("nonce") == nonce:
+                log.info("slack: delivery already posted in %s; not posting it again", channel)
+                return str(message.get("ts") or "") or None
+        return None
 
     async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
         msg = render(reply)
@@ -475,7 +519,9 @@ class SlackAdapter:
         resp = await self._call(user_id, lambda: self.client.conversations_open(users=user_id), paced=False)
         return str((resp.get("channel") or {}).get("id", ""))
 
-    async def _post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> str:
+    async def _post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> str:
         ts = ""
         # A reply too long for one message goes out as several; the first is "the" post
         # (the one a feed later updates).
@@ -484,7 +530,7 @@ class SlackAdapter:
                 continue
             resp = await self._call(
                 channel,
-                lambda msg=msg: self.client.chat_postMessage(
+                lambda msg=msg, meta=(None if ts else metadata): self.client.chat_postMessage(
                     channel=channel,
                     text=msg.text,
                     blocks=msg.blocks or None,
@@ -492,6 +538,7 @@ class SlackAdapter:
                     link_names=False,
                     unfurl_links=False,
                     unfurl_media=False,
+                    metadata=meta,
                 ),
             )
             ts = ts or str(resp.get("ts") or "")

@@ -80,6 +80,8 @@ class SlackFake:
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
         self._bot_posts: set[tuple[str, str]] = set()
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, newest first
+        self._lose_response: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -123,6 +125,11 @@ class SlackFake:
         self.scripted.setdefault(method, []).append(
             Scripted(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
         )
+
+    def lose_next_response(self, method: str, status: int = 502) -> None:
+        """The next call of `method` takes effect, but its answer is lost (a 5xx), as when
+        a gateway times out after Slack has already posted."""
+        self._lose_response[method] = status
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -195,7 +202,11 @@ class SlackFake:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response(await handler(args))
+        result = await handler(args)
+        lost = self._lose_response.pop(method, None)
+        if lost is not None:
+            return web.Response(status=lost, text="upstream timed out")
+        return web.json_response(result)
 
     def _next_ts(self) -> str:
         return f"1790000000.{next(self._ts):06d}"
@@ -221,7 +232,26 @@ class SlackFake:
             return {"ok": False, "error": "not_in_channel"}
         ts = self._next_ts()
         self._bot_posts.add((channel, ts))
+        message: dict[str, Any] = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(channel, []).insert(0, message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    async def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel in self.not_joined:
+            return {"ok": False, "error": "not_in_channel"}
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata")).lower() in {"1", "true"}
+        messages = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in self.history.get(channel, [])[:limit]
+        ]
+        return {"ok": True, "messages": messages, "has_more": False}
 
     async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if str(args.get("channel")) in self.not_joined:
