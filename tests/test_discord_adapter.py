@@ -308,6 +308,16 @@ async def test_autocomplete_offers_topics(env: DiscordEnv) -> None:
     assert call.json["data"]["choices"] == [{"name": "Annual reviews", "value": "annual-review"}]
 
 
+async def test_slash_command_attachment_is_sent_with_the_interaction_answer(env: DiscordEnv) -> None:
+    fake = env.fake
+    await fake.push("INTERACTION_CREATE", slash(fake, "ics"))
+    call = await fake.wait_for_call("POST", CALLBACK)
+    assert call.json["type"] == 4
+    assert call.json["data"]["content"] == "Your dates"
+    assert call.files == [("dates.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")]
+    assert_no_pings(env)
+
+
 async def test_slow_slash_command_is_deferred_privately_then_answered_in_public(env: DiscordEnv) -> None:
     fake = env.fake
     env.adapter.defer_after = 0.05
