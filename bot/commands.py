@@ -17,6 +17,7 @@ pairs; adapters with autocomplete (Discord slash options) call it.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import itertools
 import re
@@ -232,7 +233,14 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
         for choice in spec.choices:
             if s == choice.lower():
                 return choice
-        raise UsageError(f"`{spec.name}` should be one of: {', '.join(spec.choices)}.")
+        given = _clip(str(value))
+        if len(spec.choices) == 1:
+            raise UsageError(f"Only the word `{spec.choices[0]}` works there, not `{given}`.")
+        message = f"`{spec.name}` should be one of: {', '.join(spec.choices)} (not `{given}`)."
+        close = difflib.get_close_matches(s, [c.lower() for c in spec.choices], n=1, cutoff=0.75)
+        if close:
+            message += f" Did you mean `{next(c for c in spec.choices if c.lower() == close[0])}`?"
+        raise UsageError(message)
     raise AssertionError(f"unknown arg kind {spec.kind}")
 
 

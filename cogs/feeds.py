@@ -168,7 +168,7 @@ class FeedsCog(Cog):
         try:
             check_url(url, self.core.config.feeds.allow_private_addresses)
         except FetchError as e:
-            raise UsageError(f"That address won't do: {e.message}.") from None
+            raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         store = self.service.store
         channel = ctx.place.ref
         known = await store.feed_by_url(url)
@@ -259,7 +259,7 @@ class FeedsCog(Cog):
             try:
                 check_url(url, self.core.config.feeds.allow_private_addresses)
             except FetchError as e:
-                raise UsageError(f"That address won't do: {e.message}.") from None
+                raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         _, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
             raise UserError(f"I couldn't read that feed: {escape(error or 'no content')}.")

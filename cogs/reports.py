@@ -231,7 +231,7 @@ class ReportsCog(Cog):
     def _confirmation(self, report_id: int, redacted: str) -> Reply:
         p = self.core.prefix
         text = (
-            f"✅ Thank you. Your report is number **#{report_id}**. The moderators will look into it "
+            f"✅ Thank you. Your report is **#{report_id}**. The moderators will look into it "
             f"and may post a correction with sources. Check its progress with `{p}myreports`."
         )
         if redacted:
@@ -430,7 +430,7 @@ class ReportsCog(Cog):
                 await self._audit(ctx, "report.tag", report.id, tag, tx=tx)
         if not added:
             return self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
-        return self._reply(ctx, f"Tagged report #{report.id} `{tag}`.")
+        return self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
 
     @command("reports untag", help="Moderators: remove a tag from a report.", moderator_only=True)
     async def reports_untag(self, ctx: CommandContext, id: int, tag: str) -> Reply:

@@ -73,7 +73,7 @@ class TimelineCog(Cog):
         "timeline",
         help="Statutory deadlines: `!timeline` shows the EHC process; add a step and your date for calendar dates.",
         args_help={
-            "kind": "assessment, review, amendments, appeal, transfer or tribunal-order",
+            "step": "assessment, review, amendments, appeal, transfer or tribunal-order",
             "when": "your date: 5/1/2026, 5 Jan 2026, 2026-01-05 or today (day first, always)",
         },
         examples=(
@@ -87,8 +87,9 @@ class TimelineCog(Cog):
             "!timeline tribunal-order 1/6/2026",
         ),
     )
-    async def timeline(self, ctx: CommandContext, kind: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def timeline(self, ctx: CommandContext, step: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
         p = ctx.prefix
+        kind = step
         if kind is None:
             return Reply(card=self.overview_card(p))
         if not when.strip():
