@@ -370,8 +370,13 @@ class ReportsCog(Cog):
     @command(
         "reports",
         help="Moderators: list reports, newest first (open ones unless `status=` says otherwise).",
+        aliases=("reports list",),
         moderator_only=True,
-        args_help={"page": "page number (10 a page)", "status": "which reports (default open)", "tag": "only this tag"},
+        args_help={
+            "page": "page number (10 a page)",
+            "status": "open, resolved, dismissed or all (default open)",
+            "tag": "only this tag",
+        },
         examples=("!reports", "!reports 2", "!reports status=all tag=6000-myth"),
     )
     async def reports(self, ctx: CommandContext, page: int = 1, *, status: ListStatus = "open", tag: str = "") -> Reply:

@@ -78,6 +78,13 @@ async def test_the_reports_page_number_and_options_still_work(h: Harness) -> Non
     assert "Reports: all" in await h.say_text("!reports status=all", **MOD)
 
 
+async def test_reports_list_as_the_readme_says_is_the_listing(h: Harness) -> None:
+    await h.say("!report the school said we must wait")
+    assert "Reports: open (1)" in await h.say_text("!reports list", **MOD)
+    assert "Reports: all (1)" in await h.say_text("!reports list status=all", **MOD)
+    assert "There is only 1 page" in await h.say_text("!reports list 2", **MOD)
+
+
 async def test_members_are_refused_before_any_subcommand_hint(h: Harness) -> None:
     out = await h.outcome("!reports frobnicate")
     assert out.status == "denied"
