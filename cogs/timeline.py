@@ -124,6 +124,11 @@ class TimelineCog(Cog):
 
     def _appeal(self, text: str, today: date) -> tuple[list[Deadline], str]:
         parts = _MEDIATION_SPLIT.split(text, maxsplit=1)
+        if len(parts) > 1 and not parts[0].strip():
+            raise UsageError(
+                "Give the date of the decision letter first, then the mediation certificate's, "
+                f"e.g. `{self.core.prefix}timeline appeal 2/3/2026 mediation 20/4/2026`."
+            )
         decision = self._date(parts[0], today)
         certificate = None
         if len(parts) > 1:

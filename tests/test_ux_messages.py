@@ -107,3 +107,26 @@ async def test_a_private_feed_address_is_refused_in_one_plain_sentence(full: Har
     text = await full.say_text("!feeds add http://127.0.0.1/feed", **MOD)
     assert "That address won't do: the address is on a private or local network." in text
     assert "refused:" not in text
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("!help timelin", "There is no command called !timelin. Did you mean !help timeline?"),
+        ("!help reports shwo", "Did you mean !help reports show?"),
+        ("!help xyzzy", "There is no command called !xyzzy. Type !help for the list."),
+    ],
+)
+async def test_help_for_a_mistyped_command_suggests_the_closest(full: Harness, command: str, expected: str) -> None:
+    assert expected in await full.say_text(command, moderator=True)
+
+
+async def test_help_suggests_no_moderator_command_to_a_member(full: Harness) -> None:
+    text = await full.say_text("!help reports shwo")
+    assert "!help reports show" not in text
+
+
+async def test_appeal_with_mediation_but_no_decision_date_says_which_comes_first(full: Harness) -> None:
+    out = await full.outcome("!timeline appeal mediation 1/3/2026")
+    assert out.status == "usage"
+    assert "Give the date of the decision letter first" in reply_text(out.replies[0])
