@@ -134,7 +134,8 @@ class CommandSpec:
             value = raw.get(spec.name)
             if value is None or (isinstance(value, str) and value.strip() == "" and spec.kind != "rest"):
                 if spec.required:
-                    raise UsageError(f"Missing `{spec.name}`.")
+                    what = f": {spec.help}" if spec.help else ""
+                    raise UsageError(f"Missing `{spec.name}`{what}.")
                 out[spec.name] = spec.default
                 continue
             out[spec.name] = _convert_value(spec, value)

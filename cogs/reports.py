@@ -42,6 +42,7 @@ ListStatus = Literal["open", "resolved", "dismissed", "all"]
 
 # The default for optional free text (a module-level constant, as ruff's B008 asks).
 NO_TEXT = Rest("")
+_ID_HELP = {"id": "the report's number, from `!reports`"}
 PAGE_SIZE = 10
 MY_REPORTS_SHOWN = 20
 NOTE_LIMIT = 1000
@@ -409,7 +410,7 @@ class ReportsCog(Cog):
         )
         return self._reply(ctx, card=card)
 
-    @command("reports show", help="Moderators: one report in full.", moderator_only=True)
+    @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=_ID_HELP)
     async def reports_show(self, ctx: CommandContext, id: int) -> Reply:
         report = await self._get(ctx, id)
         notes = await self.repo.notes(report.id)
@@ -423,7 +424,7 @@ class ReportsCog(Cog):
         "reports tag",
         help="Moderators: tag a report with the claim it makes, e.g. `ehcp-abolished`, `6000-myth`, `must-wait`.",
         moderator_only=True,
-        args_help={"tag": "lower-case letters, digits and hyphens, up to 40"},
+        args_help={**_ID_HELP, "tag": "lower-case letters, digits and hyphens, up to 40"},
         examples=("!reports tag 12 must-wait",),
     )
     async def reports_tag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
@@ -437,7 +438,12 @@ class ReportsCog(Cog):
             return self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
         return self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
 
-    @command("reports untag", help="Moderators: remove a tag from a report.", moderator_only=True)
+    @command(
+        "reports untag",
+        help="Moderators: remove a tag from a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "tag": "the tag to remove"},
+    )
     async def reports_untag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
         tag = _tag(tag)
         report = await self._get(ctx, id)
@@ -449,7 +455,12 @@ class ReportsCog(Cog):
             raise UserError(f"Report #{report.id} has no tag `{tag}`.")
         return self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
 
-    @command("reports note", help="Moderators: add a private note to a report.", moderator_only=True)
+    @command(
+        "reports note",
+        help="Moderators: add a private note to a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "text": "the note, seen only by moderators"},
+    )
     async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
         note = text.strip()
         if not note:
@@ -501,13 +512,19 @@ class ReportsCog(Cog):
         return self._reply(ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.")
 
     @command(
-        "reports resolve", help="Moderators: mark a report dealt with, with an optional note.", moderator_only=True
+        "reports resolve",
+        help="Moderators: mark a report dealt with, with an optional note.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "note": "what was done (optional)"},
     )
     async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "resolved", note)
 
     @command(
-        "reports dismiss", help="Moderators: close a report that needs no action, with a reason.", moderator_only=True
+        "reports dismiss",
+        help="Moderators: close a report that needs no action, with a reason.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "reason": "why no action is needed (optional)"},
     )
     async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "dismissed", reason)
@@ -516,7 +533,7 @@ class ReportsCog(Cog):
         "reports correct",
         help="Moderators: post a short, sourced correction from a !rights topic where the claim was seen.",
         moderator_only=True,
-        args_help={"topic": "a !rights topic, e.g. ehcp"},
+        args_help={**_ID_HELP, "topic": "a !rights topic, e.g. ehcp"},
         examples=("!reports correct 12 ehcp",),
     )
     async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest) -> Reply:

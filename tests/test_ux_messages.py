@@ -130,3 +130,18 @@ async def test_appeal_with_mediation_but_no_decision_date_says_which_comes_first
     out = await full.outcome("!timeline appeal mediation 1/3/2026")
     assert out.status == "usage"
     assert "Give the date of the decision letter first" in reply_text(out.replies[0])
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("!reports show", "Missing id: the report's number, from !reports."),
+        ("!reports note 1", "Missing text: the note, seen only by moderators."),
+        ("!feeds remove", "Missing id: the subscription's id, from !feeds list."),
+        ("!feeds add", "Missing url: the feed's address (RSS or Atom)."),
+    ],
+)
+async def test_a_missing_argument_says_what_it_is(full: Harness, command: str, expected: str) -> None:
+    out = await full.outcome(command, moderator=True)
+    assert out.status == "usage"
+    assert expected in reply_text(out.replies[0])
