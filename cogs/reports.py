@@ -250,7 +250,7 @@ class ReportsCog(Cog):
         examples=("!report school said EHCPs are being abolished this year who=school",),
         private_input=True,
     )
-    async def report(self, ctx: CommandContext, text: Rest = NO_TEXT, *, who: Who | None = None) -> Reply:
+    async def report(self, ctx: CommandContext, text: Rest, *, who: Who | None = None) -> Reply:
         # private_input=True has already asked the adapter to remove the parent's message in
         # a public channel, even if the report is refused below.
         p = self.core.prefix

@@ -147,8 +147,8 @@ async def test_report_by_direct_message_is_not_deleted_and_correction_comes_back
 @pytest.mark.parametrize(
     ("text", "status", "expect"),
     [
-        ("!report", "usage", "Tell me what you were told"),
-        ("!report    ", "usage", "Tell me what you were told"),
+        ("!report", "usage", "Missing text: what you were told, in your own words"),
+        ("!report    ", "usage", "Missing text: what you were told, in your own words"),
         ("!report " + "x" * 2001, "user_error", "2001 characters; the most I can take is 2000"),
         ("!report they said so who=teacher", "usage", "who should be one of: school, LA, health, other"),
     ],

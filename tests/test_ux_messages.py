@@ -139,6 +139,7 @@ async def test_appeal_with_mediation_but_no_decision_date_says_which_comes_first
         ("!reports note 1", "Missing text: the note, seen only by moderators."),
         ("!feeds remove", "Missing id: the subscription's id, from !feeds list."),
         ("!feeds add", "Missing url: the feed's address (RSS or Atom)."),
+        ("!report", "Usage: !report <text…> [who=…]"),
     ],
 )
 async def test_a_missing_argument_says_what_it_is(full: Harness, command: str, expected: str) -> None:
