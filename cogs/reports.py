@@ -241,7 +241,8 @@ class ReportsCog(Cog):
 
     @command(
         "report",
-        help="Tell the moderators about something you were told that may be wrong: `!report the school said ...`.\n"
+        help="Tell the moderators about something you were told that may be wrong: "
+        "`!report the school said we must wait`.\n"
         "Only the moderators see it; in a public channel your message is removed.",
         args_help={
             "text": "what you were told, in your own words",
