@@ -135,6 +135,11 @@ class TimelineCog(Cog):
             if not parts[1].strip():
                 raise UsageError("Give the date on the mediation certificate after `mediation`.")
             certificate = self._date(parts[1], today)
+            if certificate < decision:
+                raise UsageError(
+                    f"The mediation certificate ({format_date(certificate)}) is dated before the decision "
+                    f"letter ({format_date(decision)}). Please check the dates: the decision letter's comes first."
+                )
         result = appeal_deadline(decision, certificate)
         given = f"Decision letter: **{format_date(decision)}**."
         if certificate is not None:

@@ -146,3 +146,13 @@ async def test_a_missing_argument_says_what_it_is(full: Harness, command: str, e
     out = await full.outcome(command, moderator=True)
     assert out.status == "usage"
     assert expected in reply_text(out.replies[0])
+
+
+async def test_a_mediation_certificate_before_the_decision_letter_is_queried(full: Harness) -> None:
+    out = await full.outcome("!timeline appeal 1/3/2026 mediation 1/2/2026")
+    assert out.status == "usage"
+    text = reply_text(out.replies[0])
+    assert "The mediation certificate (Sun 1 Feb 2026) is dated before the decision letter (Sun 1 Mar 2026)" in text
+    assert not out.replies[0].files
+    # The same day is possible, and still answered.
+    assert (await full.outcome("!timeline appeal 1/3/2026 mediation 1/3/2026")).status == "ok"
