@@ -121,7 +121,30 @@ class CommandSpec:
         if i < len(positional):
             extra = " ".join(t.value for t in positional[i:])
             raise UsageError(f"I didn't expect `{_clip(extra)}` here.")
+        self._check_order(pos_specs, positional)
         return self.convert(raw)
+
+    @staticmethod
+    def _check_order(pos_specs: list[ArgSpec], positional: list[Token]) -> None:
+        """`!timeline 5/1/2026 assessment`, `!reports tag must-wait 12`: the right words in the
+        wrong order get "put X first" rather than a puzzling complaint about the first word."""
+        for n, spec in enumerate(pos_specs[: len(positional)]):
+            if spec.kind not in ("choice", "int"):
+                continue
+            try:
+                _convert_value(spec, positional[n].value)
+                continue
+            except UsageError:
+                pass
+            for tok in positional[n + 1 :]:
+                try:
+                    _convert_value(spec, tok.value)
+                except UsageError:
+                    continue
+                raise UsageError(
+                    f"Put `{_clip(tok.value)}` ({spec.name}) first, before `{_clip(positional[n].value)}`."
+                )
+            return
 
     def convert(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Check and convert raw string values (from text or a slash command's options)."""

@@ -34,7 +34,7 @@ async def full(tmp_path: Path) -> AsyncIterator[Harness]:
     ("command", "expected"),
     [
         ("!timeline apeal 1/1/2026", "(not apeal). Did you mean appeal?"),
-        ("!timeline 5/1/2026 assessment", "step should be one of: assessment"),
+        ("!timeline 5/1/2026", "step should be one of: assessment"),
         ("!report they said so who=scool", "Did you mean school?"),
         ("!forgetme yes", "Only the word confirm works there, not yes."),
     ],
@@ -156,3 +156,19 @@ async def test_a_mediation_certificate_before_the_decision_letter_is_queried(ful
     assert not out.replies[0].files
     # The same day is possible, and still answered.
     assert (await full.outcome("!timeline appeal 1/3/2026 mediation 1/3/2026")).status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("!timeline 5/1/2026 assessment", "Put assessment (step) first, before 5/1/2026."),
+        ("!reports tag must-wait 1", "Put 1 (id) first, before must-wait."),
+        ("!reports note called the LA 1", "Put 1 (id) first, before called."),
+    ],
+)
+async def test_the_right_words_in_the_wrong_order_say_which_goes_first(
+    full: Harness, command: str, expected: str
+) -> None:
+    out = await full.outcome(command, moderator=True)
+    assert out.status == "usage"
+    assert expected in reply_text(out.replies[0])
