@@ -241,8 +241,7 @@ class ReportsCog(Cog):
 
     @command(
         "report",
-        help="Tell the moderators about something you were told that may be wrong: "
-        "`!report the school said we must wait`.\n"
+        help="Tell the moderators about something you were told that may be wrong: `!report the school said …`\n"
         "Only the moderators see it; in a public channel your message is removed.",
         args_help={
             "text": "what you were told, in your own words",
@@ -587,7 +586,7 @@ class ReportsCog(Cog):
 
     @command(
         "reports summary",
-        help="Moderators: counts by status and tag, and the most reported claims, over the last [days] (default 30).",
+        help="Moderators: counts by status and tag, and the most reported claims, in the last [days] (default 30).",
         moderator_only=True,
     )
     async def reports_summary(self, ctx: CommandContext, days: int = 30) -> Reply:

@@ -172,3 +172,13 @@ async def test_the_right_words_in_the_wrong_order_say_which_goes_first(
     out = await full.outcome(command, moderator=True)
     assert out.status == "usage"
     assert expected in reply_text(out.replies[0])
+
+
+async def test_every_help_line_fits_a_discord_description(full: Harness) -> None:
+    """Discord cuts slash-command and option descriptions at 100 characters: the first help
+    line (also the line in !help) and every argument's help must fit whole."""
+    for spec in full.core.dispatcher.specs:
+        first = " ".join(spec.help.splitlines()[0].split())
+        assert len(first) <= 100, (spec.name, len(first), first)
+        for arg in spec.args:
+            assert len(arg.help) <= 100, (spec.name, arg.name, arg.help)
