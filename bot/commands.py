@@ -17,6 +17,7 @@ pairs; adapters with autocomplete (Discord slash options) call it.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import itertools
 import re
@@ -120,7 +121,30 @@ class CommandSpec:
         if i < len(positional):
             extra = " ".join(t.value for t in positional[i:])
             raise UsageError(f"I didn't expect `{_clip(extra)}` here.")
+        self._check_order(pos_specs, positional)
         return self.convert(raw)
+
+    @staticmethod
+    def _check_order(pos_specs: list[ArgSpec], positional: list[Token]) -> None:
+        """`!timeline 5/1/2026 assessment`, `!reports tag must-wait 12`: the right words in the
+        wrong order get "put X first" rather than a puzzling complaint about the first word."""
+        for n, spec in enumerate(pos_specs[: len(positional)]):
+            if spec.kind not in ("choice", "int"):
+                continue
+            try:
+                _convert_value(spec, positional[n].value)
+                continue
+            except UsageError:
+                pass
+            for tok in positional[n + 1 :]:
+                try:
+                    _convert_value(spec, tok.value)
+                except UsageError:
+                    continue
+                raise UsageError(
+                    f"Put `{_clip(tok.value)}` ({spec.name}) first, before `{_clip(positional[n].value)}`."
+                )
+            return
 
     def convert(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Check and convert raw string values (from text or a slash command's options)."""
@@ -133,7 +157,8 @@ class CommandSpec:
             value = raw.get(spec.name)
             if value is None or (isinstance(value, str) and value.strip() == "" and spec.kind != "rest"):
                 if spec.required:
-                    raise UsageError(f"Missing `{spec.name}`.")
+                    what = f": {spec.help}" if spec.help else ""
+                    raise UsageError(f"Missing `{spec.name}`{what}.")
                 out[spec.name] = spec.default
                 continue
             out[spec.name] = _convert_value(spec, value)
@@ -232,7 +257,14 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
         for choice in spec.choices:
             if s == choice.lower():
                 return choice
-        raise UsageError(f"`{spec.name}` should be one of: {', '.join(spec.choices)}.")
+        given = _clip(str(value))
+        if len(spec.choices) == 1:
+            raise UsageError(f"Only the word `{spec.choices[0]}` works there, not `{given}`.")
+        message = f"`{spec.name}` should be one of: {', '.join(spec.choices)} (not `{given}`)."
+        close = difflib.get_close_matches(s, [c.lower() for c in spec.choices], n=1, cutoff=0.75)
+        if close:
+            message += f" Did you mean `{next(c for c in spec.choices if c.lower() == close[0])}`?"
+        raise UsageError(message)
     raise AssertionError(f"unknown arg kind {spec.kind}")
 
 

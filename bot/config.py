@@ -6,11 +6,12 @@ would otherwise silently do nothing), and each problem is reported with its dott
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -224,13 +225,39 @@ def resolve_path(explicit: str | None, environ: dict[str, str] | None = None) ->
     return default if default.exists() else None
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside a field's type (`X`, `list[X]`, `X | None`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where a config error points (for 'did you mean')."""
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part)) if model is not None else None
+        model = _model_in(field.annotation) if field is not None else None
+        if model is None:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
+
+
 def _problems(err: ValidationError) -> list[Problem]:
     out = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling against config.example.toml)"
+            close = difflib.get_close_matches(str(e["loc"][-1]), _known_keys(e["loc"][:-1]), n=1, cutoff=0.7)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown key{hint} (check the spelling against config.example.toml)"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         out.append(Problem(key, msg))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from bot.model import Incoming, Reply
 
 if TYPE_CHECKING:
     from bot.core import BotCore
+
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z-]{0,39}")
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,9 @@ class Dispatcher:
             if not self.core.config.bot.reply_to_unknown:
                 return None
             return self._unknown(invoked)
+        word = self._unknown_subcommand(spec, argtext)
+        if word is not None:
+            return await self._run(spec, incoming, lambda: self._no_subcommand(spec, word))
         return await self._run(spec, incoming, lambda: spec.parse(argtext))
 
     async def invoke(self, spec: CommandSpec, incoming: Incoming, raw_args: dict[str, Any]) -> Outcome:
@@ -180,6 +186,28 @@ class Dispatcher:
         safe = invoked.replace("`", "'")[:30]
         text = f"I don't know the command `{self.core.prefix}{safe}`.{hint} Type `{self.core.prefix}help` for the list."
         return Outcome([Reply(text, ephemeral=True)], status="unknown")
+
+    def _unknown_subcommand(self, spec: CommandSpec, argtext: str) -> str | None:
+        """The word, when a group whose first argument is a number (`!reports 2`) is given a
+        word that is not one of its subcommands (`!reports shwo 1`)."""
+        if spec.parent is not None or not spec.args or spec.args[0].kind != "int" or spec.args[0].option:
+            return None
+        if not self.subcommands(spec.name):
+            return None
+        words = argtext.split(maxsplit=1)
+        if words and _WORD_RE.fullmatch(words[0]):
+            return words[0]
+        return None
+
+    def _no_subcommand(self, spec: CommandSpec, word: str) -> dict[str, Any]:
+        p = self.core.prefix
+        subs = sorted(s.words[1] for s in self.subcommands(spec.name) if not s.hidden)
+        hint = ""
+        match = process.extractOne(word.lower(), subs, scorer=fuzz.ratio, score_cutoff=60)
+        if match:
+            hint = f" Did you mean `{p}{spec.name} {match[0]}`?"
+        names = ", ".join(subs)
+        raise UsageError(f"There is no `{p}{spec.name} {word[:30]}`.{hint} Subcommands: {names}.")
 
     async def _run(self, spec: CommandSpec, incoming: Incoming, parse: Callable[[], dict[str, Any]]) -> Outcome:
         ctx = CommandContext(self.core, incoming, spec)

@@ -41,6 +41,9 @@ def _clip(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+_ID_HELP = {"id": "the subscription's id, from `!feeds list`"}
+
+
 class FeedsCog(Cog):
     name = "feeds"
     description = "News feeds (Special Needs Jungle, GOV.UK) posted to channels."
@@ -168,7 +171,7 @@ class FeedsCog(Cog):
         try:
             check_url(url, self.core.config.feeds.allow_private_addresses)
         except FetchError as e:
-            raise UsageError(f"That address won't do: {e.message}.") from None
+            raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         store = self.service.store
         channel = ctx.place.ref
         known = await store.feed_by_url(url)
@@ -230,6 +233,7 @@ class FeedsCog(Cog):
         help="Stop posting a feed here: `!feeds remove <id>` (ids from `!feeds list`).",
         moderator_only=True,
         aliases=("feeds delete",),
+        args_help=_ID_HELP,
     )
     async def feeds_remove(self, ctx: CommandContext, id: int) -> Reply:
         sub, feed = await self._own(ctx, id)
@@ -259,7 +263,7 @@ class FeedsCog(Cog):
             try:
                 check_url(url, self.core.config.feeds.allow_private_addresses)
             except FetchError as e:
-                raise UsageError(f"That address won't do: {e.message}.") from None
+                raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         _, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
             raise UserError(f"I couldn't read that feed: {escape(error or 'no content')}.")
@@ -269,7 +273,12 @@ class FeedsCog(Cog):
         title = f"Preview: {escape(_clip(parsed.title or url, 80))}"
         return Reply(card=Card(title=title, body=body, footer=escape(footer)), ephemeral=True)
 
-    @command("feeds pause", help="Stop posting a feed here for now: `!feeds pause <id>`.", moderator_only=True)
+    @command(
+        "feeds pause",
+        help="Stop posting a feed here for now: `!feeds pause <id>`.",
+        moderator_only=True,
+        args_help=_ID_HELP,
+    )
     async def feeds_pause(self, ctx: CommandContext, id: int) -> Reply:
         sub, feed = await self._own(ctx, id)
         if sub.paused:
@@ -285,6 +294,7 @@ class FeedsCog(Cog):
         "feeds resume",
         help="Turn a paused feed back on (also one the bot paused after errors): `!feeds resume <id>`.",
         moderator_only=True,
+        args_help=_ID_HELP,
     )
     async def feeds_resume(self, ctx: CommandContext, id: int) -> Reply:
         sub, feed = await self._own(ctx, id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz, process
+
 from bot.cog import Cog
 from bot.commands import CommandSpec, Rest, command
 from bot.context import CommandContext
@@ -33,7 +35,8 @@ class HelpCog(Cog):
             name = topic.strip().lstrip(p).lower()
             spec = dispatcher.get(name)
             if spec is None or (spec.hidden and not ctx.author.is_moderator):
-                raise UserError(f"There is no command called `{p}{name[:30]}`. Type `{p}help` for the list.")
+                hint = self._suggest(name, ctx)
+                raise UserError(f"There is no command called `{p}{name[:30]}`.{hint} Type `{p}help` for the list.")
             return Reply(card=self._detail(spec, ctx))
         lines = []
         mod_lines = []
@@ -63,6 +66,17 @@ class HelpCog(Cog):
                 footer=SIGNPOST,
             )
         )
+
+    def _suggest(self, name: str, ctx: CommandContext) -> str:
+        """' Did you mean `!help timeline`?' for a near miss, as for an unknown command."""
+        names = [
+            n
+            for spec in self.core.dispatcher.specs
+            if not spec.hidden and (ctx.author.is_moderator or not spec.moderator_only)
+            for n in (spec.name, *spec.aliases)
+        ]
+        match = process.extractOne(" ".join(name.split()), names, scorer=fuzz.ratio, score_cutoff=60)
+        return f" Did you mean `{ctx.prefix}help {match[0]}`?" if match else ""
 
     def _detail(self, spec: CommandSpec, ctx: CommandContext) -> Card:
         p = ctx.prefix

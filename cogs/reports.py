@@ -42,6 +42,7 @@ ListStatus = Literal["open", "resolved", "dismissed", "all"]
 
 # The default for optional free text (a module-level constant, as ruff's B008 asks).
 NO_TEXT = Rest("")
+_ID_HELP = {"id": "the report's number, from `!reports`"}
 PAGE_SIZE = 10
 MY_REPORTS_SHOWN = 20
 NOTE_LIMIT = 1000
@@ -231,7 +232,7 @@ class ReportsCog(Cog):
     def _confirmation(self, report_id: int, redacted: str) -> Reply:
         p = self.core.prefix
         text = (
-            f"✅ Thank you. Your report is number **#{report_id}**. The moderators will look into it "
+            f"✅ Thank you. Your report is **#{report_id}**. The moderators will look into it "
             f"and may post a correction with sources. Check its progress with `{p}myreports`."
         )
         if redacted:
@@ -240,7 +241,7 @@ class ReportsCog(Cog):
 
     @command(
         "report",
-        help="Tell the moderators about something you were told that may be wrong: `!report the school said ...`.\n"
+        help="Tell the moderators about something you were told that may be wrong: `!report the school said …`\n"
         "Only the moderators see it; in a public channel your message is removed.",
         args_help={
             "text": "what you were told, in your own words",
@@ -249,7 +250,7 @@ class ReportsCog(Cog):
         examples=("!report school said EHCPs are being abolished this year who=school",),
         private_input=True,
     )
-    async def report(self, ctx: CommandContext, text: Rest = NO_TEXT, *, who: Who | None = None) -> Reply:
+    async def report(self, ctx: CommandContext, text: Rest, *, who: Who | None = None) -> Reply:
         # private_input=True has already asked the adapter to remove the parent's message in
         # a public channel, even if the report is refused below.
         p = self.core.prefix
@@ -370,8 +371,13 @@ class ReportsCog(Cog):
     @command(
         "reports",
         help="Moderators: list reports, newest first (open ones unless `status=` says otherwise).",
+        aliases=("reports list",),
         moderator_only=True,
-        args_help={"page": "page number (10 a page)", "status": "which reports (default open)", "tag": "only this tag"},
+        args_help={
+            "page": "page number (10 a page)",
+            "status": "open, resolved, dismissed or all (default open)",
+            "tag": "only this tag",
+        },
         examples=("!reports", "!reports 2", "!reports status=all tag=6000-myth"),
     )
     async def reports(self, ctx: CommandContext, page: int = 1, *, status: ListStatus = "open", tag: str = "") -> Reply:
@@ -404,7 +410,7 @@ class ReportsCog(Cog):
         )
         return self._reply(ctx, card=card)
 
-    @command("reports show", help="Moderators: one report in full.", moderator_only=True)
+    @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=_ID_HELP)
     async def reports_show(self, ctx: CommandContext, id: int) -> Reply:
         report = await self._get(ctx, id)
         notes = await self.repo.notes(report.id)
@@ -418,7 +424,7 @@ class ReportsCog(Cog):
         "reports tag",
         help="Moderators: tag a report with the claim it makes, e.g. `ehcp-abolished`, `6000-myth`, `must-wait`.",
         moderator_only=True,
-        args_help={"tag": "lower-case letters, digits and hyphens, up to 40"},
+        args_help={**_ID_HELP, "tag": "lower-case letters, digits and hyphens, up to 40"},
         examples=("!reports tag 12 must-wait",),
     )
     async def reports_tag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
@@ -430,9 +436,14 @@ class ReportsCog(Cog):
                 await self._audit(ctx, "report.tag", report.id, tag, tx=tx)
         if not added:
             return self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
-        return self._reply(ctx, f"Tagged report #{report.id} `{tag}`.")
+        return self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
 
-    @command("reports untag", help="Moderators: remove a tag from a report.", moderator_only=True)
+    @command(
+        "reports untag",
+        help="Moderators: remove a tag from a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "tag": "the tag to remove"},
+    )
     async def reports_untag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
         tag = _tag(tag)
         report = await self._get(ctx, id)
@@ -444,7 +455,12 @@ class ReportsCog(Cog):
             raise UserError(f"Report #{report.id} has no tag `{tag}`.")
         return self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
 
-    @command("reports note", help="Moderators: add a private note to a report.", moderator_only=True)
+    @command(
+        "reports note",
+        help="Moderators: add a private note to a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "text": "the note, seen only by moderators"},
+    )
     async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
         note = text.strip()
         if not note:
@@ -496,13 +512,19 @@ class ReportsCog(Cog):
         return self._reply(ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.")
 
     @command(
-        "reports resolve", help="Moderators: mark a report dealt with, with an optional note.", moderator_only=True
+        "reports resolve",
+        help="Moderators: mark a report dealt with, with an optional note.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "note": "what was done (optional)"},
     )
     async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "resolved", note)
 
     @command(
-        "reports dismiss", help="Moderators: close a report that needs no action, with a reason.", moderator_only=True
+        "reports dismiss",
+        help="Moderators: close a report that needs no action, with a reason.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "reason": "why no action is needed (optional)"},
     )
     async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "dismissed", reason)
@@ -511,7 +533,7 @@ class ReportsCog(Cog):
         "reports correct",
         help="Moderators: post a short, sourced correction from a !rights topic where the claim was seen.",
         moderator_only=True,
-        args_help={"topic": "a !rights topic, e.g. ehcp"},
+        args_help={**_ID_HELP, "topic": "a !rights topic, e.g. ehcp"},
         examples=("!reports correct 12 ehcp",),
     )
     async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest) -> Reply:
@@ -564,7 +586,7 @@ class ReportsCog(Cog):
 
     @command(
         "reports summary",
-        help="Moderators: counts by status and tag, and the most reported claims, over the last [days] (default 30).",
+        help="Moderators: counts by status and tag, and the most reported claims, in the last [days] (default 30).",
         moderator_only=True,
     )
     async def reports_summary(self, ctx: CommandContext, days: int = 30) -> Reply:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
+from cogs.dates import DateError, parse_date
 from storage.db import Database
 from storage.reports import Note, Report, ReportsRepo
 
@@ -62,7 +63,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="export reports since a date as CSV or JSON (no personal data unless --include-personal)",
     )
-    p.add_argument("--since", required=True, type=_date, metavar="YYYY-MM-DD", help="reports made on or after this day")
+    p.add_argument(
+        "--since",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="reports made on or after this day: 1/9/2026, 1 Sep 2026, 2026-09-01 or today (day first)",
+    )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
     p.add_argument("--include-personal", action="store_true", help="add reporter/author ids, links, notes")
     p.add_argument("--platform", choices=("console", "discord", "slack"), help="only this platform")
@@ -72,10 +79,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _date(value: str) -> date:
+    """Dates as chat reads them (day first: 1/9/2026, 1 Sep 2026, 2026-09-01 or today)."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
+        return parse_date(value, datetime.now(UTC).date())
+    except DateError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:

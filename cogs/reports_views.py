@@ -21,6 +21,12 @@ ERASED_LABELS = {
     "purged": "deleted by a moderator (user data purge)",
     "retention": "deleted after the retention period",
 }
+# Whether the new-report notice reached the moderators' channel, in words for `!reports show`.
+ANNOUNCE_LABELS = {
+    "pending": "not posted to the moderators' channel yet; the bot will try again",
+    "failed": "posting to the moderators' channel failed; the bot will try again",
+    "unrouted": "not posted: no moderators' channel is set for this forum ([[reports.moderator_channels]])",
+}
 # Discord embeds allow 4096 characters in a description and 1024 in a field; staying well
 # under keeps every adapter's limits comfortable.
 BODY_LIMIT = 1500
@@ -159,7 +165,8 @@ def detail_card(report: Report, notes: list[Note], *, show_reporter: bool, tz: t
     if show_reporter and report.reporter_id:
         fields.append(CardField("Reporter id", escape(report.reporter_id), inline=True))
     if report.announce_status != "sent":
-        fields.append(CardField("Announcement", report.announce_status, inline=True))
+        label = ANNOUNCE_LABELS.get(report.announce_status, report.announce_status)
+        fields.append(CardField("Announcement", label, inline=True))
     return Card(title=f"Report #{report.id}", body=_text_body(report, BODY_LIMIT), fields=tuple(fields))
 
 

@@ -30,6 +30,11 @@ def sources_text(sources: list[Source]) -> str:
     return "\n".join(f"- {link(s.label, s.url)}" for s in sources)
 
 
+# Below this score a "closest" topic shares no real word with the question (e.g. "xyzzy"):
+# suggesting it would only mislead, so the reply points to the list instead.
+SUGGEST_MIN = 40.0
+
+
 class RightsCog(Cog):
     name = "rights"
     description = "Cited answers about SEND rights in England."
@@ -93,7 +98,7 @@ class RightsCog(Cog):
         return Reply(self._no_match_text(result, ctx.prefix))
 
     def _no_match_text(self, result: MatchResult, prefix: str) -> str:
-        closest = [m for m in result.closest(2) if m.score > 0]
+        closest = [m for m in result.closest(2) if m.score >= SUGGEST_MIN]
         lines = ["I'm not sure which topic you mean, so I won't guess."]
         if closest:
             options = []

@@ -73,7 +73,7 @@ class TimelineCog(Cog):
         "timeline",
         help="Statutory deadlines: `!timeline` shows the EHC process; add a step and your date for calendar dates.",
         args_help={
-            "kind": "assessment, review, amendments, appeal, transfer or tribunal-order",
+            "step": "assessment, review, amendments, appeal, transfer or tribunal-order",
             "when": "your date: 5/1/2026, 5 Jan 2026, 2026-01-05 or today (day first, always)",
         },
         examples=(
@@ -87,8 +87,9 @@ class TimelineCog(Cog):
             "!timeline tribunal-order 1/6/2026",
         ),
     )
-    async def timeline(self, ctx: CommandContext, kind: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def timeline(self, ctx: CommandContext, step: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
         p = ctx.prefix
+        kind = step
         if kind is None:
             return Reply(card=self.overview_card(p))
         if not when.strip():
@@ -123,12 +124,22 @@ class TimelineCog(Cog):
 
     def _appeal(self, text: str, today: date) -> tuple[list[Deadline], str]:
         parts = _MEDIATION_SPLIT.split(text, maxsplit=1)
+        if len(parts) > 1 and not parts[0].strip():
+            raise UsageError(
+                "Give the date of the decision letter first, then the mediation certificate's, "
+                f"e.g. `{self.core.prefix}timeline appeal 2/3/2026 mediation 20/4/2026`."
+            )
         decision = self._date(parts[0], today)
         certificate = None
         if len(parts) > 1:
             if not parts[1].strip():
                 raise UsageError("Give the date on the mediation certificate after `mediation`.")
             certificate = self._date(parts[1], today)
+            if certificate < decision:
+                raise UsageError(
+                    f"The mediation certificate ({format_date(certificate)}) is dated before the decision "
+                    f"letter ({format_date(decision)}). Please check the dates: the decision letter's comes first."
+                )
         result = appeal_deadline(decision, certificate)
         given = f"Decision letter: **{format_date(decision)}**."
         if certificate is not None:

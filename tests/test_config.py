@@ -37,6 +37,22 @@ def test_unknown_keys_are_reported_with_their_path() -> None:
     assert "colour" in got
 
 
+def test_a_misspelt_key_gets_the_closest_real_one() -> None:
+    got = problems(
+        {
+            "bot": {"prefx": "?"},
+            "storag": {},
+            "discord": {"moderator_role": ["Mods"]},
+            "feeds": {"subscriptions": [{"url": "https://example.org/feed", "channel": "c", "urll": "x"}]},
+        }
+    )
+    assert "did you mean 'prefix'?" in got["bot.prefx"]
+    assert "did you mean 'storage'?" in got["storag"]
+    assert "did you mean 'moderator_roles'?" in got["discord.moderator_role"]
+    assert "did you mean 'url'?" in got["feeds.subscriptions.0.urll"]
+    assert "did you mean" not in problems({"bot": {"zzzzzz": 1}})["bot.zzzzzz"]
+
+
 @pytest.mark.parametrize(
     ("data", "key", "fragment"),
     [

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.reports_support import MOD, cog, make_harness
 
 
@@ -71,10 +73,21 @@ async def test_export_csv_and_json(tmp_path: Path) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("since", ["1/12/2026", "1 Dec 2026", "2026-12-1", "2026-12-01"])
+async def test_export_reads_dates_as_chat_does(tmp_path: Path, since: str) -> None:
+    """Day first, as in !timeline: 1/12/2026 is 1 December, so the 27 Nov report is left out."""
+    config = await _seed(tmp_path)
+    res = _run("--since", since, "--config", str(config))
+    assert res.returncode == 0, res.stderr
+    assert [r["id"] for r in csv.DictReader(io.StringIO(res.stdout))] == ["2", "3"]
+
+
 async def test_export_bad_arguments(tmp_path: Path) -> None:
     config = await _seed(tmp_path)
     res = _run("--since", "last week", "--config", str(config))
-    assert res.returncode == 2 and "is not a date like 2026-11-01" in res.stderr
+    assert res.returncode == 2 and "couldn't read 'last week' as a date" in res.stderr
+    res = _run("--since", "31/02/2026", "--config", str(config))
+    assert res.returncode == 2 and "There is no 31 February 2026" in res.stderr
     res = _run("--since", "2026-11-01", "--format", "xml", "--config", str(config))
     assert res.returncode == 2 and "invalid choice" in res.stderr
     res = _run("--config", str(config))

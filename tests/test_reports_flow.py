@@ -67,7 +67,7 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     assert not listing[0].ephemeral  # public in the moderators' channel
     assert "#1" in reply_text(listing[0]) and "Reports: open (1)" in reply_text(listing[0])
     assert "must-wait" not in reply_text(listing[0])
-    assert "Tagged report #1 must-wait" in await h.say_text("!reports tag 1 Must-Wait", **MOD)
+    assert "Tagged report #1 as must-wait" in await h.say_text("!reports tag 1 Must-Wait", **MOD)
     assert "already tagged" in await h.say_text("!reports tag 1 must-wait", **MOD)
     assert "Added a note" in await h.say_text("!reports note 1 Second report this week from this school", **MOD)
     detail = await h.say_text("!reports show #1", **MOD)
@@ -147,8 +147,8 @@ async def test_report_by_direct_message_is_not_deleted_and_correction_comes_back
 @pytest.mark.parametrize(
     ("text", "status", "expect"),
     [
-        ("!report", "usage", "Tell me what you were told"),
-        ("!report    ", "usage", "Tell me what you were told"),
+        ("!report", "usage", "Missing text: what you were told, in your own words"),
+        ("!report    ", "usage", "Missing text: what you were told, in your own words"),
         ("!report " + "x" * 2001, "user_error", "2001 characters; the most I can take is 2000"),
         ("!report they said so who=teacher", "usage", "who should be one of: school, LA, health, other"),
     ],

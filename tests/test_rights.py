@@ -117,6 +117,14 @@ async def test_ambiguous_question_suggests_the_two_closest(harness: Harness) -> 
     assert text.count("`!rights ") == 2  # two suggestions, each with the command to see it
 
 
+@pytest.mark.parametrize("query", ["xyzzy", "a" * 5000])
+async def test_gibberish_gets_no_made_up_suggestions(harness: Harness, query: str) -> None:
+    text = (await harness.say(f"!rights {query}"))[0].text
+    assert "not sure which topic" in text
+    assert "closest" not in text
+    assert "Type `!rights` to see every topic." in text
+
+
 @pytest.mark.parametrize(
     "query",
     [
