@@ -9,6 +9,7 @@ links or formatting.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _LINK_RE = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _BOLD_RE = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -23,6 +24,25 @@ def escape(text: str) -> str:
 
 def unescape(text: str) -> str:
     return re.sub(r"\\([\\`*_~|\[\]()>#])", r"\1", text)
+
+
+_CHANNEL_ID = r"[A-Za-z0-9_.-]{1,100}"
+_CHANNEL_RE = re.compile(rf"(?<!\\)\[\[#({_CHANNEL_ID})\]\]")
+_SLACK_CHANNEL_OPEN, _SLACK_CHANNEL_CLOSE = "\ue100", "\ue101"  # outside _protect's range
+
+
+def channel(channel_id: str) -> str:
+    """A reference to a channel, which each surface shows its own way and never as a ping:
+    a channel link (<#id>) on Discord and Slack, #name on the console. Untrusted text can't
+    forge one, because escape() turns the brackets into literals."""
+    if re.fullmatch(_CHANNEL_ID, channel_id):
+        return f"[[#{channel_id}]]"
+    return "#" + escape(channel_id)
+
+
+def render_channels(text: str, fmt: Callable[[str], str]) -> str:
+    """Replace channel references with what `fmt(channel_id)` returns."""
+    return _CHANNEL_RE.sub(lambda m: fmt(m.group(1)), text)
 
 
 def link(label: str, url: str) -> str:
@@ -55,7 +75,7 @@ def _plain_inline(text: str) -> str:
 def to_plain(text: str) -> str:
     """For the console and notification fallbacks: links become "label (url)". The URL is
     restored and left alone: formatting patterns never run over it."""
-    text = _protect(text)
+    text = render_channels(_protect(text), lambda cid: "#" + cid)
     out: list[str] = []
     pos = 0
     for m in _LINK_RE.finditer(text):
@@ -75,7 +95,8 @@ def _slack_escape(text: str) -> str:
 def to_slack_mrkdwn(text: str) -> str:
     """Slack mrkdwn, with &, < and > escaped everywhere outside the links we build, so that
     text such as <!everyone> or <@U123> from a feed or a report can never ping."""
-    text = _protect(text)
+    # Channel references become placeholders that escaping leaves alone, then <#id> links.
+    text = render_channels(_protect(text), lambda cid: _SLACK_CHANNEL_OPEN + cid + _SLACK_CHANNEL_CLOSE)
     out: list[str] = []
     pos = 0
     for m in _LINK_RE.finditer(text):
@@ -84,7 +105,7 @@ def to_slack_mrkdwn(text: str) -> str:
         out.append(f"<{_slack_url(_restore(m.group(2)))}|{label}>")
         pos = m.end()
     out.append(_slack_inline(text[pos:]))
-    return "".join(out)
+    return "".join(out).replace(_SLACK_CHANNEL_OPEN, "<#").replace(_SLACK_CHANNEL_CLOSE, ">")
 
 
 _SLACK_URL_UNSAFE = re.compile(r"[<>|\\\s]")

@@ -15,7 +15,7 @@ from bot.commands import Rest, command
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError, UserError
-from bot.markup import escape
+from bot.markup import channel, escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from feeds.fetch import FetchError, check_url
 from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
@@ -31,10 +31,8 @@ MAX_LATEST = 20
 
 
 def channel_label(ref: ChannelRef) -> str:
-    """How to name a channel in a reply (a Discord channel mention never pings)."""
-    if ref.platform == "discord":
-        return f"<#{ref.channel_id}>"
-    return f"#{ref.channel_id}"
+    """How to name a channel in a reply: a neutral reference each adapter renders."""
+    return channel(ref.channel_id)
 
 
 def _clip(text: str, n: int = 80) -> str:

@@ -181,7 +181,9 @@ class ReportsCog(Cog):
             return
         channel = self.moderator_channel(report.platform, report.scope_id)
         if channel is None:
-            log.warning(
+            # INFO, not WARNING: `sendbot check` already warns about the missing setting once,
+            # and on the console a warning per report would interrupt the conversation.
+            log.info(
                 "report #%d: no reports.moderator_channels entry for %s/%s; moderators will see it in !reports",
                 report.id,
                 report.platform,

@@ -119,3 +119,10 @@ async def test_attachments_are_saved_inside_the_folder(tmp_path: Path, name: str
         assert first != second and first.read_bytes() == b"x"
     finally:
         await h.close()
+
+
+def test_field_names_ending_in_punctuation_get_no_extra_colon() -> None:
+    card = Card(title="T", fields=(CardField("Has the law changed?", "No."), CardField("Sources", "x")))
+    text = render_reply(Reply(card=card))
+    assert "│ Has the law changed?\n" in text and "?:" not in text
+    assert "│ Sources:\n" in text

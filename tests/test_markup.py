@@ -28,3 +28,17 @@ def test_plain_text_restores_link_urls_and_leaves_them_unformatted() -> None:
     assert to_plain(r"[a](https://x/\)y)") == "a (https://x/)y)"
     assert to_plain("[c](https://x/**y**z) **b**") == "c (https://x/**y**z) b"
     assert to_slack_mrkdwn(r"[a](https://x/\)><!channel><)") == "<https://x/)%3E%3C!channel%3E%3C|a>"
+
+
+def test_channel_references_render_per_surface_and_cannot_be_forged() -> None:
+    from bot.adapters.discord_render import defuse
+    from bot.markup import channel
+
+    text = f"Posted in {channel('C0GENERAL')} and {channel('123456789012345678')}"
+    assert to_plain(text) == "Posted in #C0GENERAL and #123456789012345678"
+    assert to_slack_mrkdwn(text) == "Posted in <#C0GENERAL> and <#123456789012345678>"
+    assert defuse(text) == "Posted in #C0GENERAL and <#123456789012345678>"
+    forged = escape("[[#C0GENERAL]] <#C1>")
+    assert to_slack_mrkdwn(forged) == "[[#C0GENERAL]] &lt;#C1&gt;"
+    assert "<#" not in defuse(forged)
+    assert channel("a b<c>") == "#a b<c\\>"

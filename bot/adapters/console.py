@@ -32,7 +32,9 @@ def render_card(card: Card) -> str:
         lines += [f"│ {line}" if line else "│" for line in to_plain(card.body).splitlines()]
     for f in card.fields:
         lines.append("│")
-        lines.append(f"│ {to_plain(f.name)}:")
+        name = to_plain(f.name)
+        # "Has the law changed?" needs no colon after it.
+        lines.append(f"│ {name}" if name.endswith(("?", ":", "!", ".")) else f"│ {name}:")
         lines += [f"│   {line}" for line in to_plain(f.value).splitlines()]
     if card.url:
         lines.append("│")

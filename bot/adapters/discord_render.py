@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.markup import to_plain
+from bot.markup import render_channels, to_plain
 from bot.model import Attachment, Card, CardField, Reply
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message).
@@ -46,7 +46,9 @@ def role_mention_only(role_id: int) -> discord.AllowedMentions:
 
 def defuse(text: str) -> str:
     """Break @everyone/@here visually too (allowed mentions already stop the ping), so a
-    feed title or a report quoting "@everyone" never looks like the bot shouting."""
+    feed title or a report quoting "@everyone" never looks like the bot shouting. Neutral
+    channel references become Discord channel links (numeric ids) or plain #names."""
+    text = render_channels(text, lambda cid: f"<#{cid}>" if cid.isdigit() else f"#{cid}")
     return _MASS_MENTION.sub(lambda m: "@" + _ZWSP + m.group(1), text)
 
 
@@ -74,7 +76,7 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
 def _field_chunks(f: CardField) -> list[tuple[str, str, bool]]:
     """A long field value continues in further fields (a long help list must not be cut)."""
     name = clip(to_plain(f.name) or _ZWSP, FIELD_NAME_LIMIT)
-    parts = split_text(f.value, FIELD_VALUE_LIMIT) or [_ZWSP]
+    parts = split_text(defuse(f.value), FIELD_VALUE_LIMIT) or [_ZWSP]
     return [(name if i == 0 else _ZWSP, part, f.inline) for i, part in enumerate(parts)]
 
 
@@ -86,7 +88,7 @@ def render_embed(card: Card) -> discord.Embed:
     title = clip(to_plain(card.title), TITLE_LIMIT)
     footer = clip(to_plain(card.footer), FOOTER_LIMIT) if card.footer else ""
     budget = EMBED_TOTAL_LIMIT - len(title) - len(footer)
-    description = clip(card.body, min(DESCRIPTION_LIMIT, budget))
+    description = clip(defuse(card.body), min(DESCRIPTION_LIMIT, budget))
     budget -= len(description)
     embed = discord.Embed(
         title=title or None,
