@@ -104,7 +104,7 @@ async def test_other_servers_cannot_see_or_touch_a_subscription(tmp_path: Path, 
         assert "No feeds yet" in await h.say_text("!feeds list", **other)
         assert "no feed subscription 1 here" in await h.say_text("!feeds remove 1", **other)
         mine = {"moderator": True, "platform": "discord", "scope": "guild-a", "channel": "c1"}
-        assert "<#c1>" in await h.say_text("!feeds list", **mine)
+        assert "→ #c1" in await h.say_text("!feeds list", **mine)
     finally:
         await h.close()
 
