@@ -28,8 +28,10 @@ class Messenger(Protocol):
     async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
         """Post and return the platform's message id once the platform has confirmed it.
 
-        `nonce` is a stable id for this delivery: adapters that can (Discord) use it so a
-        retried send is not posted twice. Raise DeliveryError on failure.
+        `nonce` is a stable id for this delivery, used so a retried send is not posted
+        twice: Discord sends it as an enforced message nonce; Slack attaches it as message
+        metadata and, after an unclear failure, looks for it in recent history before
+        posting again. Raise DeliveryError on failure.
         """
         ...
 
