@@ -96,8 +96,7 @@ class TimelineCog(Cog):
             raise UsageError(f"Give {DATE_MEANING[kind]}, e.g. `{p}timeline {kind} {self._example(kind)}`.")
         today = self.core.today()
         if kind == "transfer":
-            deadlines = self._transfer(when)
-            given = None
+            deadlines, given = self._transfer(when, today)
         elif kind == "appeal":
             deadlines, given = self._appeal(when, today)
         else:
@@ -157,9 +156,18 @@ class TimelineCog(Cog):
         )
         return [deadline], given
 
-    def _transfer(self, text: str) -> list[Deadline]:
+    def _transfer(self, text: str, today: date) -> tuple[list[Deadline], str | None]:
         year_text = text.strip()
-        if not _YEAR.match(year_text) or not 2015 <= int(year_text) <= 2100:
+        given = None
+        if not _YEAR.match(year_text):
+            # A parent may give the date of the move itself (1/9/2027): its year is what counts.
+            try:
+                move = parse_date(year_text, today)
+            except DateError:
+                raise UsageError("Give the year of the move as four digits, e.g. `2027`.") from None
+            year_text = str(move.year)
+            given = f"Date given: **{format_date(move)}**, so the year of the move is {year_text}."
+        if not 2015 <= int(year_text) <= 2100:
             raise UsageError("Give the year of the move as four digits, e.g. `2027`.")
         dates = transfer_dates(int(year_text))
         url = self.section("transfer").sources[0].url
@@ -181,7 +189,7 @@ class TimelineCog(Cog):
                 rule,
                 url,
             ),
-        ]
+        ], given
 
     # -- replies ---------------------------------------------------------------------
 

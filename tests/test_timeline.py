@@ -241,3 +241,9 @@ async def test_appeal_moved_into_august_by_the_weekend_rule_says_it_is_the_safe_
     assert "Mon 2 Aug 2027" in text
     assert "This is the safe date to aim for; get advice if you need the later date rule 12(3) may allow." in text
     assert ics_dates(reply) == [date(2027, 8, 2)]
+
+
+async def test_transfer_takes_the_year_from_a_full_date_of_the_move(harness: Harness) -> None:
+    text = await harness.say_text("!timeline transfer 1/9/2027")
+    assert "so the year of the move is 2027" in text
+    assert "Mon 15 Feb 2027" in text and "Wed 31 Mar 2027" in text
