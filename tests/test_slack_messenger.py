@@ -162,3 +162,40 @@ async def test_a_retried_feed_post_whose_first_answer_was_lost_is_not_posted_twi
         # A different delivery is a new post.
         await r.core.post(FEEDS, feed_item("Another"), nonce="delivery-8")
         assert len(r.fake.history["C0FEEDS01"]) == 2
+
+
+async def test_a_retry_does_not_take_another_apps_post_with_the_same_nonce(tmp_path: Path) -> None:
+    """Another app (a second sendbot, say) in the channel may post with the same delivery
+    metadata ('report-1'); the retry must return this bot's own post, not that one."""
+    async with running(tmp_path, "http") as r:
+        r.fake.lose_next_response("chat.postMessage")
+        with pytest.raises(DeliveryError):
+            await r.core.post(FEEDS, feed_item(), nonce="report-1")
+        ours = r.fake.history["C0FEEDS01"][0]["ts"]
+        theirs = {
+            "type": "message",
+            "text": "their report 1",
+            "ts": "1790000000.500000",
+            "bot_id": "BOTHER001",
+            "metadata": {"event_type": "sendbot_delivery", "event_payload": {"nonce": "report-1"}},
+        }
+        r.fake.history["C0FEEDS01"].insert(0, theirs)
+        ts = await r.core.post(FEEDS, feed_item(), nonce="report-1")
+        assert ts == ours
+        assert len(r.fake.of("chat.postMessage")) == 1
+
+
+async def test_a_long_post_whose_later_part_failed_is_posted_whole_on_retry(tmp_path: Path) -> None:
+    """The first message went through and a later part's answer was lost: the retry must
+    not settle for the first message alone (the rest of the text would never be posted)."""
+    lines = [f"line {i:03d} " + "x" * 200 for i in range(900)]
+    async with running(tmp_path, "http") as r:
+        r.fake.lose_next_response("chat.postMessage", after=1)
+        with pytest.raises(DeliveryError):
+            await r.core.post(FEEDS, Reply("\n".join(lines)), nonce="long-2")
+        sent_before = len(r.fake.of("chat.postMessage"))
+        assert sent_before == 2
+        await r.core.post(FEEDS, Reply("\n".join(lines)), nonce="long-2")
+        posts = r.fake.of("chat.postMessage")[sent_before:]
+        shown = "\n".join(b["text"]["text"] for p in posts for b in p.json_arg("blocks"))
+        assert all(line in shown for line in lines)

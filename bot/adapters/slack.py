@@ -177,6 +177,7 @@ class SlackAdapter:
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         self._sleep = sleep
         self.bot_user_id: str | None = None
+        self.bot_id: str | None = None  # auth.test's bot_id: marks the messages this bot posted
         self.team_id: str | None = None
         self.http_port: int | None = None  # the bound port in HTTP mode (useful with port 0)
         self.ready = asyncio.Event()
@@ -202,6 +203,7 @@ class SlackAdapter:
         except SlackApiError as e:
             raise SlackConfigError(f"Slack rejected the bot token ({error_code(e)}); check SLACK_BOT_TOKEN") from None
         self.bot_user_id = auth.get("user_id")
+        self.bot_id = auth.get("bot_id")
         self.team_id = auth.get("team_id")
         log.info("slack: signed in as %s in team %s", self.bot_user_id, self.team_id)
         if self.mode == "http":
@@ -467,10 +469,14 @@ class SlackAdapter:
                 self._unsure.pop(nonce, None)
                 return found
         metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"nonce": nonce}} if nonce else None
+        posted: list[str] = []
         try:
-            ts = await self._post(channel.channel_id, reply, metadata=metadata)
+            ts = await self._post(channel.channel_id, reply, metadata=metadata, posted=posted)
         except DeliveryError as e:
-            if nonce and not e.permanent:
+            # Only an unclear failure of the first message may have made the post silently.
+            # Once the first is confirmed, a later part failing means the rest never went
+            # out: finding the first in history would return a post missing that rest.
+            if nonce and not e.permanent and not posted:
                 self._unsure[nonce] = None
                 while len(self._unsure) > _UNSURE_DELIVERIES:
                     self._unsure.popitem(last=False)
@@ -492,6 +498,8 @@ class SlackAdapter:
             log.info("slack: could not check %s for an earlier post of a delivery: %s", channel, e)
             return None
         for message in resp.get("messages") or []:
+            if self.bot_id and message.get("bot_id") != self.bot_id:
+                continue  # another app's post (another sendbot, say) may carry the same nonce
             meta = message.get("metadata") or {}
             if meta.get("event_type") == DELIVERY_EVENT and (meta.get("event_payload") or {}).get("nonce") == nonce:
                 log.info("slack: delivery already posted in %s; not posting it again", channel)
@@ -520,7 +528,13 @@ class SlackAdapter:
         return str((resp.get("channel") or {}).get("id", ""))
 
     async def _post(
-        self, channel: str, reply: Reply, *, thread_ts: str | None = None, metadata: dict[str, Any] | None = None
+        self,
+        channel: str,
+        reply: Reply,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        posted: list[str] | None = None,
     ) -> str:
         ts = ""
         # A reply too long for one message goes out as several; the first is "the" post
@@ -542,6 +556,8 @@ class SlackAdapter:
                 ),
             )
             ts = ts or str(resp.get("ts") or "")
+            if posted is not None and ts and not posted:
+                posted.append(ts)
         if reply.files:
             file_ts = await self._upload(channel, reply, thread_ts=thread_ts)
             ts = ts or file_ts

@@ -81,7 +81,7 @@ class SlackFake:
         self._ts = itertools.count(1)
         self._bot_posts: set[tuple[str, str]] = set()
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, newest first
-        self._lose_response: dict[str, int] = {}
+        self._lose_response: dict[str, tuple[int, int]] = {}  # method -> (status, calls to let through)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -126,10 +126,10 @@ class SlackFake:
             Scripted(status, body, {k.replace("_", "-"): v for k, v in headers.items()})
         )
 
-    def lose_next_response(self, method: str, status: int = 502) -> None:
-        """The next call of `method` takes effect, but its answer is lost (a 5xx), as when
-        a gateway times out after Slack has already posted."""
-        self._lose_response[method] = status
+    def lose_next_response(self, method: str, status: int = 502, *, after: int = 0) -> None:
+        """The next call of `method` (after `after` more that go through) takes effect, but
+        its answer is lost (a 5xx), as when a gateway times out after Slack has already posted."""
+        self._lose_response[method] = (status, after)
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -205,7 +205,11 @@ class SlackFake:
         result = await handler(args)
         lost = self._lose_response.pop(method, None)
         if lost is not None:
-            return web.Response(status=lost, text="upstream timed out")
+            status, after = lost
+            if after:
+                self._lose_response[method] = (status, after - 1)
+            else:
+                return web.Response(status=status, text="upstream timed out")
         return web.json_response(result)
 
     def _next_ts(self) -> str:
