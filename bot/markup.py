@@ -96,6 +96,8 @@ def to_slack_mrkdwn(text: str) -> str:
     """Slack mrkdwn, with &, < and > escaped everywhere outside the links we build, so that
     text such as <!everyone> or <@U123> from a feed or a report can never ping."""
     # Channel references become placeholders that escaping leaves alone, then <#id> links.
+    # The placeholders are taken out of the text first: untrusted text must not forge a link.
+    text = text.replace(_SLACK_CHANNEL_OPEN, "").replace(_SLACK_CHANNEL_CLOSE, "")
     text = render_channels(_protect(text), lambda cid: _SLACK_CHANNEL_OPEN + cid + _SLACK_CHANNEL_CLOSE)
     out: list[str] = []
     pos = 0

@@ -42,3 +42,13 @@ def test_channel_references_render_per_surface_and_cannot_be_forged() -> None:
     assert to_slack_mrkdwn(forged) == "[[#C0GENERAL]] &lt;#C1&gt;"
     assert "<#" not in defuse(forged)
     assert channel("a b<c>") == "#a b<c\\>"
+
+
+def test_untrusted_text_cannot_forge_a_slack_channel_link_through_the_placeholders() -> None:
+    # The private-use characters standing for a channel link while escaping runs must not
+    # become "<#" and ">" when a feed title or a report happens to contain them.
+    from bot.markup import channel
+
+    shown = to_slack_mrkdwn(escape("see \ue100C0MODS01\ue101 now"))
+    assert "<#" not in shown and ">" not in shown
+    assert to_slack_mrkdwn(channel("C0MODS01") + " \ue101") == "<#C0MODS01> "
