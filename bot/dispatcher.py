@@ -201,12 +201,17 @@ class Dispatcher:
 
     def _no_subcommand(self, spec: CommandSpec, word: str) -> dict[str, Any]:
         p = self.core.prefix
-        subs = sorted(s.words[1] for s in self.subcommands(spec.name) if not s.hidden)
+        group = [spec, *self.subcommands(spec.name)]
+        subs = {s.words[1] for s in group[1:] if not s.hidden}
+        # Two-word aliases count too (`!reports list` is the README's name for `!reports`).
+        for s in group:
+            subs |= {a.split()[1] for a in s.aliases if not s.hidden and a.split()[:1] == [spec.name] and " " in a}
+        names_sorted = sorted(subs)
         hint = ""
-        match = process.extractOne(word.lower(), subs, scorer=fuzz.ratio, score_cutoff=60)
+        match = process.extractOne(word.lower(), names_sorted, scorer=fuzz.ratio, score_cutoff=60)
         if match:
             hint = f" Did you mean `{p}{spec.name} {match[0]}`?"
-        names = ", ".join(subs)
+        names = ", ".join(names_sorted)
         raise UsageError(f"There is no `{p}{spec.name} {word[:30]}`.{hint} Subcommands: {names}.")
 
     async def _run(self, spec: CommandSpec, incoming: Incoming, parse: Callable[[], dict[str, Any]]) -> Outcome:

@@ -61,6 +61,7 @@ async def test_a_wrong_choice_with_nothing_close_suggests_nothing(h: Harness) ->
         ("!reports frobnicate", "There is no !reports frobnicate. Subcommands: correct, dismiss"),
         ("!reports shwo 1", "There is no !reports shwo. Did you mean !reports show?"),
         ("!reports purge user", "Did you mean !reports purge-user?"),
+        ("!reports lsit", "Did you mean !reports list?"),
     ],
 )
 async def test_an_unknown_reports_subcommand_is_named_not_read_as_a_page(
