@@ -199,3 +199,17 @@ async def test_a_long_post_whose_later_part_failed_is_posted_whole_on_retry(tmp_
         posts = r.fake.of("chat.postMessage")[sent_before:]
         shown = "\n".join(b["text"]["text"] for p in posts for b in p.json_arg("blocks"))
         assert all(line in shown for line in lines)
+
+
+async def test_a_retry_whose_history_check_fails_posts_again_rather_than_losing_the_post(tmp_path: Path) -> None:
+    async with running(tmp_path, "http") as r:
+        r.fake.lose_next_response("chat.postMessage")
+        with pytest.raises(DeliveryError):
+            await r.core.post(FEEDS, feed_item(), nonce="delivery-9")
+        r.fake.script("conversations.history", status=500)
+        ts = await r.core.post(FEEDS, feed_item(), nonce="delivery-9")
+        assert len(r.fake.of("conversations.history")) == 1
+        assert ts == r.fake.history["C0FEEDS01"][0]["ts"] and len(r.fake.history["C0FEEDS01"]) == 2
+        # Posted: the next delivery with that nonce is no longer unsure, so no second lookup.
+        await r.core.post(FEEDS, feed_item(), nonce="delivery-9")
+        assert len(r.fake.of("conversations.history")) == 1
