@@ -181,8 +181,9 @@ class ReportsCog(Cog):
             return
         channel = self.moderator_channel(report.platform, report.scope_id)
         if channel is None:
-            # INFO, not WARNING: `sendbot check` already warns about the missing setting once,
-            # and on the console a warning per report would interrupt the conversation.
+            # INFO, not WARNING: `sendbot check` warns when no moderators' channel is set at
+            # all, `!reports show` says the report was not announced, and on the console a
+            # warning per report would interrupt the conversation.
             log.info(
                 "report #%d: no reports.moderator_channels entry for %s/%s; moderators will see it in !reports",
                 report.id,
