@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.console import render_reply
 from bot.model import Card, CardField, Reply
-
-SENDBOT = str(Path(sys.executable).parent / "sendbot")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDBOT_", "DISCORD_", "SLACK_"))}
-    env.update(extra)
-    return env
+from tests.processes import SENDBOT, clean_env
 
 
 def write_config(tmp_path: Path) -> Path:

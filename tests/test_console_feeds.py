@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
-import sys
 from pathlib import Path
 
 from tests.feedserver import FeedServer, rss, snj_entries
-from tests.test_console import clean_env
-
-SENDBOT = str(Path(sys.executable).parent / "sendbot")
+from tests.processes import SENDBOT, clean_env
 
 
 def config_with_feed(tmp_path: Path, url: str) -> Path:

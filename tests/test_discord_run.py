@@ -4,12 +4,11 @@ config alone: it connects, answers a prefix command, and stops cleanly on SIGTER
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.fakes.discord_fake import CHANNEL_ID, GUILD_ID, FakeDiscord
+from tests.processes import clean_env, start_run
 
 
 async def test_sendbot_run_connects_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -30,22 +29,8 @@ guild_ids = [{GUILD_ID}]
 """,
         encoding="utf-8",
     )
-    env = {**os.environ, "DISCORD_TOKEN": "x"}
-    env.pop("SENDBOT_CONFIG", None)
     # The installed console script, exactly as an admin runs it.
-    sendbot = Path(sys.executable).parent / "sendbot"
-    assert sendbot.exists(), "run `make test` so the package (and its sendbot script) is installed"
-    proc = await asyncio.create_subprocess_exec(
-        str(sendbot),
-        "run",
-        "--config",
-        str(config),
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_run(config, cwd=tmp_path, env=clean_env(DISCORD_TOKEN="x"))
     try:
         identify = await fake.wait_identified()
         assert identify["token"] == "x"

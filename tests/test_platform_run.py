@@ -4,13 +4,12 @@ pointed at its fake by config alone, and SIGTERM stops both cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from tests.fakes.discord_fake import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.slack_fake import SlackFake, slash_command
+from tests.processes import clean_env, start_run
 from tests.slack_support import MEMBER, populate
 
 
@@ -38,21 +37,8 @@ api_base_url = "{slack_fake.base_url}"
 """,
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SENDBOT_"))}
-    env |= {"DISCORD_TOKEN": "x", "SLACK_BOT_TOKEN": slack_fake.bot_token, "SLACK_APP_TOKEN": slack_fake.app_token}
-    sendbot = Path(sys.executable).parent / "sendbot"
-    assert sendbot.exists(), "run `make test` so the package (and its sendbot script) is installed"
-    proc = await asyncio.create_subprocess_exec(
-        str(sendbot),
-        "run",
-        "--config",
-        str(cfg),
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = clean_env(DISCORD_TOKEN="x", SLACK_BOT_TOKEN=slack_fake.bot_token, SLACK_APP_TOKEN=slack_fake.app_token)
+    proc = await start_run(cfg, cwd=tmp_path, env=env)
     try:
         await discord_fake.wait_identified()
         await slack_fake.wait_connected(within=15)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from tests.fakes.slack_fake import SlackFake, form_body, sign, slash_command
+from tests.processes import clean_env, start_run
 from tests.slack_support import SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"HTTP mode listening on http://127\.0\.0\.1:(\d+)/slack/events")
 
 
@@ -37,20 +35,8 @@ api_base_url = "{fake.base_url}"
 """,
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SENDBOT_"))}
-    env |= {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_SIGNING_SECRET": SECRET}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--config",
-        str(cfg),
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = await start_run(
+        cfg, cwd=tmp_path, env=clean_env(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SECRET)
     )
     log: list[str] = []
     try:
