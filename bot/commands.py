@@ -75,6 +75,9 @@ class CommandSpec:
     # The command's text is private (e.g. !report): in a public place the adapter is asked to
     # remove the message whatever the outcome, even when it fails to parse.
     private_input: bool = False
+    # The arguments as a parent reads them ("[step] [your date]"), when the generated
+    # form ("[step] [when…]") would be developer notation.
+    usage_text: str = ""
     cog: Any = field(default=None, repr=False)
 
     @property
@@ -86,6 +89,8 @@ class CommandSpec:
         return self.words[0] if len(self.words) > 1 else None
 
     def usage(self, prefix: str = "!") -> str:
+        if self.usage_text:
+            return f"{prefix}{self.name} {self.usage_text}"
         parts = [f"{prefix}{self.name}"] + [a.display for a in self.args]
         return " ".join(parts)
 
@@ -120,7 +125,7 @@ class CommandSpec:
                 i += 1
         if i < len(positional):
             extra = " ".join(t.value for t in positional[i:])
-            raise UsageError(f"I didn't expect `{_clip(extra)}` here.")
+            raise UsageError(f"I didn't expect `{clip(extra)}` here.")
         self._check_order(pos_specs, positional)
         return self.convert(raw)
 
@@ -141,9 +146,7 @@ class CommandSpec:
                     _convert_value(spec, tok.value)
                 except UsageError:
                     continue
-                raise UsageError(
-                    f"Put `{_clip(tok.value)}` ({spec.name}) first, before `{_clip(positional[n].value)}`."
-                )
+                raise UsageError(f"Put `{clip(tok.value)}` ({spec.name}) first, before `{clip(positional[n].value)}`.")
             return
 
     def convert(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +225,8 @@ def _rejoin(text: str, tokens: list[Token]) -> str:
     return " ".join(text[t.start : t.end] for t in tokens)
 
 
-def _clip(s: str, limit: int = 40) -> str:
+def clip(s: str, limit: int = 40) -> str:
+    """A piece of what the user typed, safe to echo inside `code` in a usage message."""
     s = s.replace("`", "'")
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
@@ -241,7 +245,7 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
             return value
         s = str(value).strip().lstrip("#")
         if not re.fullmatch(r"[+-]?\d{1,15}", s):
-            raise UsageError(f"`{spec.name}` should be a whole number, not `{_clip(str(value))}`.")
+            raise UsageError(f"`{spec.name}` should be a whole number, not `{clip(str(value))}`.")
         return int(s)
     if spec.kind == "bool":
         if isinstance(value, bool):
@@ -251,13 +255,13 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
             return True
         if s in _FALSE:
             return False
-        raise UsageError(f"`{spec.name}` should be yes or no, not `{_clip(str(value))}`.")
+        raise UsageError(f"`{spec.name}` should be yes or no, not `{clip(str(value))}`.")
     if spec.kind == "choice":
         s = str(value).strip().lower()
         for choice in spec.choices:
             if s == choice.lower():
                 return choice
-        given = _clip(str(value))
+        given = clip(str(value))
         if len(spec.choices) == 1:
             raise UsageError(f"Only the word `{spec.choices[0]}` works there, not `{given}`.")
         message = f"`{spec.name}` should be one of: {', '.join(spec.choices)} (not `{given}`)."
@@ -298,6 +302,7 @@ def command(
     autocomplete: dict[str, str] | None = None,
     examples: tuple[str, ...] | list[str] = (),
     private_input: bool = False,
+    usage: str = "",
 ) -> Callable[[CommandCallback], CommandCallback]:
     """Declare a cog method as a command. See the module docstring for signature rules."""
 
@@ -333,6 +338,7 @@ def command(
             hidden=hidden,
             examples=tuple(examples),
             private_input=private_input,
+            usage_text=usage,
         )
         return fn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -15,14 +16,19 @@ PRODID = "-//sendbot//SEND deadlines//EN"
 DISCLAIMER = "Not legal advice. Free independent help: your local SENDIASS, IPSEA, Contact and your parent carer forum."
 
 
-def _uid(kind: str, d: Deadline) -> str:
-    # Stable across runs, so importing the same deadlines twice updates rather than duplicates.
-    digest = hashlib.sha256(f"{kind}|{d.key}|{d.due.isoformat()}".encode()).hexdigest()[:24]
+def _uid(kind: str, d: Deadline, computation: str) -> str:
+    # Unique per computation: two children's appeals due the same day are two events, and a
+    # phone calendar must not let one overwrite the other. Within one file, each step differs.
+    digest = hashlib.sha256(f"{computation}|{kind}|{d.key}|{d.due.isoformat()}".encode()).hexdigest()[:24]
     return f"{digest}@sendbot"
 
 
-def build_calendar(kind: str, title: str, deadlines: Sequence[Deadline], stamp: datetime) -> bytes:
-    """One all-day event per deadline, each with a reminder a week before."""
+def build_calendar(
+    kind: str, title: str, deadlines: Sequence[Deadline], stamp: datetime, computation: str | None = None
+) -> bytes:
+    """One all-day event per deadline, each with a reminder a week before. `computation`
+    identifies this answer (random unless given), so its events never replace another's."""
+    computation = computation or secrets.token_hex(8)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -33,7 +39,7 @@ def build_calendar(kind: str, title: str, deadlines: Sequence[Deadline], stamp: 
         # Only " by" is dropped: a label must still make sense without it (see timeline.toml).
         what = d.label.removesuffix(" by")
         event = Event()
-        event.add("uid", _uid(kind, d))
+        event.add("uid", _uid(kind, d, computation))
         event.add("dtstamp", stamp)
         event.add("dtstart", d.due)
         event.add("dtend", d.due + timedelta(days=1))

@@ -9,7 +9,7 @@ loudly (in tests and in `sendbot check`) instead of reaching parents.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,6 +25,14 @@ CONTENT_DIR = Path(__file__).parent / "content"
 RIGHTS_FILE = "rights.toml"
 TIMELINE_FILE = "timeline.toml"
 REFORM_FILE = "reform.toml"
+EXAMPLES_FILE = "examples.toml"
+MATCHER_FILE = "matcher.toml"
+
+# The label of off-topic example questions in examples.toml (greetings, benefits, forum chat):
+# the matcher learns from them what the bot does not cover. No topic may use this id.
+OFF_TOPIC = "none"
+MIN_EXAMPLES = 8  # per topic: fewer and the matcher cannot learn how parents ask about it
+MAX_EXAMPLE_CHARS = 1000
 
 # An entry whose `reviewed` date is older than this is reported by `sendbot check`.
 REVIEW_MONTHS = 12
@@ -89,6 +97,9 @@ class Topic(_Model):
     # No primary source can be cited yet (say why): allowed, but reported by `sendbot check`.
     secondary_only: bool = False
     secondary_reason: str = ""
+    # Topics a question about this one often also needs: offered as "Also see" when they
+    # match nearly as well, instead of the bot refusing to choose.
+    related: list[Slug] = []
 
     @model_validator(mode="after")
     def _secondary(self) -> Topic:
@@ -114,6 +125,9 @@ class Step(_Model):
     rule: Text
     url: str
     note: str = ""
+    # For a section with kinds (the tribunal's order: assess, plan, amend, school): the kind
+    # this step belongs to; `!timeline tribunal-order <kind> <date>` shows only its steps.
+    order: Annotated[str, Field(pattern=r"^[a-z]*$", max_length=20)] = ""
 
     @field_validator("url")
     @classmethod
@@ -147,6 +161,19 @@ class ReformItem(_Model):
     reviewed: date
 
 
+class MatcherSettings(_Model):
+    """The matcher's confidence model and thresholds (cogs/topic_match.py), written by
+    `python -m bench.rights --calibrate` from a cross-validation over the examples, never
+    tuned by hand."""
+
+    # Logistic coefficients: bias, lead over the next class, best score, retrieval score,
+    # coverage, log(1 + words). The defaults only keep an uncalibrated matcher cautious.
+    coefficients: Annotated[list[float], Field(min_length=6, max_length=6)] = [-6.0, 1.0, 0.5, 1.0, 2.0, 0.5]
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.9  # answer only when at least this sure
+    also_gap: Annotated[float, Field(ge=0)] = 1.0  # a related topic this close is offered as "Also see"
+    suggest_floor: float = 2.0  # in a refusal, suggest topics scoring at least this
+
+
 class Reform(_Model):
     as_of: date
     status: Topic  # the plain statement of what is law; also offered by !rights
@@ -159,6 +186,10 @@ class Content:
     topics: tuple[Topic, ...]  # rights topics, then the reform-status topic
     timeline: dict[str, TimelineSection]
     reform: Reform
+    # Example questions by topic id (examples.toml), and the off-topic ones.
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    off_topic: tuple[str, ...] = ()
+    matcher: MatcherSettings = field(default_factory=MatcherSettings)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -232,6 +263,10 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
     rights = _read(directory, RIGHTS_FILE, problems)
     timeline = _read(directory, TIMELINE_FILE, problems)
     reform_data = _read(directory, REFORM_FILE, problems)
+    examples_data = _read(directory, EXAMPLES_FILE, problems)
+    matcher = MatcherSettings()
+    if (directory / MATCHER_FILE).exists():
+        matcher = _validate(MatcherSettings, _read(directory, MATCHER_FILE, problems), MATCHER_FILE, problems)
 
     groups = [
         g
@@ -277,6 +312,13 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
     if reform:
         items = [(reform.status.id, reform.status.sources), *((i.id, i.sources) for i in reform.items)]
         problems += [p for ident, srcs in items if (p := _primary_first(REFORM_FILE, "entry", ident, srcs))]
+    examples, off_topic = _examples(examples_data, [t.id for t in all_topics], problems)
+    ids = {t.id for t in all_topics}
+    for t in all_topics:
+        problems += [f"topic {t.id!r}: related topic {r!r} does not exist" for r in t.related if r not in ids]
+        problems += [f"topic {t.id!r}: a topic cannot be related to itself" for r in t.related if r == t.id]
+        if t.id == OFF_TOPIC:
+            problems.append(f"topic id {OFF_TOPIC!r} is reserved for off-topic examples in {EXAMPLES_FILE}")
     if problems or reform is None:
         raise ContentError(problems or [f"{REFORM_FILE}: missing"])
     return Content(
@@ -284,7 +326,48 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
         topics=tuple(all_topics),
         timeline={s.id: s for s in sections},
         reform=reform,
+        examples=examples,
+        off_topic=off_topic,
+        matcher=matcher,
     )
+
+
+def _examples(
+    data: dict[str, Any], topic_ids: list[str], problems: list[str]
+) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """examples.toml: a table per topic id (and `none`), each with an `examples` list."""
+    out: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {}
+    for key, table in data.items():
+        where = f"{EXAMPLES_FILE}: [{key}]"
+        if key != OFF_TOPIC and key not in topic_ids:
+            problems.append(f"{where}: no topic has this id")
+            continue
+        items = table.get("examples") if isinstance(table, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            problems.append(f'{where}: needs `examples = ["...", ...]`, a list of questions')
+            continue
+        kept = []
+        for q in items:
+            text = " ".join(q.split())
+            if not text or len(text) > MAX_EXAMPLE_CHARS:
+                problems.append(f"{where}: an example is empty or longer than {MAX_EXAMPLE_CHARS} characters")
+                continue
+            folded = text.casefold()
+            if folded in seen:
+                problems.append(f"{where}: example {text[:60]!r} is also under [{seen[folded]}]")
+                continue
+            seen[folded] = key
+            kept.append(text)
+        out[key] = tuple(kept)
+    if data:
+        problems += [
+            f"{EXAMPLES_FILE}: topic {t!r} has {len(out.get(t, ()))} example questions; "
+            f"it needs at least {MIN_EXAMPLES}"
+            for t in topic_ids
+            if len(out.get(t, ())) < MIN_EXAMPLES
+        ]
+    return {k: v for k, v in out.items() if k != OFF_TOPIC}, out.get(OFF_TOPIC, ())
 
 
 def _primary_first(file: str, kind: str, ident: str, sources: list[Source], secondary_only: bool = False) -> str:

@@ -6,6 +6,8 @@ Other cogs code against `RightsCog.lookup` and `RightsCog.topic_card` (the moder
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rapidfuzz import fuzz, process
 
 from bot.cog import Cog
@@ -17,7 +19,7 @@ from bot.model import Card, CardField, Reply
 from cogs.content_model import Content, Source, Topic, load_for, load_or_exit
 from cogs.dates import format_long
 from cogs.help import SIGNPOST
-from cogs.topic_match import Candidate, MatchResult, TopicMatcher
+from cogs.topic_match import MatchResult, TopicMatcher, TopicText
 
 __all__ = ["RightsCog", "Source", "Topic", "setup"]
 
@@ -30,9 +32,12 @@ def sources_text(sources: list[Source]) -> str:
     return "\n".join(f"- {link(s.label, s.url)}" for s in sources)
 
 
-# Below this score a "closest" topic shares no real word with the question (e.g. "xyzzy"):
-# suggesting it would only mislead, so the reply points to the list instead.
-SUGGEST_MIN = 40.0
+# What the bot covers, for a refusal of a question about something else.
+COVERS = (
+    "I answer questions about SEND rights in England: asking for an EHC needs assessment, EHC plans "
+    "and reviews, support in school, exclusions and part-time timetables, transport, complaints, "
+    "appeals and discrimination."
+)
 
 
 class RightsCog(Cog):
@@ -43,8 +48,14 @@ class RightsCog(Cog):
         super().__init__(core)
         # Loaded once at start-up: a content error stops the bot at launch, not mid-answer.
         self.content = content or load_for(core.config)
+        # Built on the first question (numpy and bm25s load then), not here: `!help` never pays.
         self._matcher = TopicMatcher(
-            Candidate(t.id, (t.id, t.id.replace("-", " "), t.title, *t.keywords)) for t in self.content.topics
+            (
+                TopicText(t.id, (t.title, *t.keywords), self.content.examples.get(t.id, ()), tuple(t.related))
+                for t in self.content.topics
+            ),
+            self.content.off_topic,
+            self.content.matcher,
         )
 
     # -- the interface other cogs use ------------------------------------------------
@@ -94,20 +105,25 @@ class RightsCog(Cog):
         if result.best is not None:
             found = self.content.topic(result.best.key)
             assert found is not None
-            return Reply(card=self.topic_card(found))
-        return Reply(self._no_match_text(result, ctx.prefix))
+            card = self.topic_card(found)
+            also = [t for m in result.also if (t := self.content.topic(m.key)) is not None]
+            if also:
+                lines = "\n".join(f"`{ctx.prefix}rights {t.id}`: {escape(t.title)}" for t in also)
+                card = replace(card, fields=(CardField("Also see", lines), *card.fields))
+            return Reply(card=card)
+        return Reply(self.refusal_text(result, ctx.prefix))
 
-    def _no_match_text(self, result: MatchResult, prefix: str) -> str:
-        closest = [m for m in result.closest(2) if m.score >= SUGGEST_MIN]
-        lines = ["I'm not sure which topic you mean, so I won't guess."]
-        if closest:
-            options = []
-            for m in closest:
-                t = self.content.topic(m.key)
-                if t is not None:
-                    options.append(f"**{escape(t.title)}** (`{prefix}rights {t.id}`)")
-            lines.append("The closest topics are " + " and ".join(options) + ".")
+    def refusal_text(self, result: MatchResult, prefix: str) -> str:
+        """No confident answer: say so, offer only plausible topics, and always signpost."""
+        closest = [] if result.off_topic else result.closest(2, self.content.matcher.suggest_floor)
+        topics = [t for m in closest if (t := self.content.topic(m.key)) is not None]
+        if topics:
+            options = " or ".join(f"**{escape(t.title)}** (`{prefix}rights {t.id}`)" for t in topics)
+            lines = ["I'm not sure which topic you mean, so I won't guess.", f"Did you mean {options}?"]
+        else:
+            lines = ["I don't have an answer about that, so I won't guess.", COVERS]
         lines.append(f"Type `{prefix}rights` to see every topic.")
+        lines.append(SIGNPOST)
         return "\n".join(lines)
 
     def topics_card(self, prefix: str) -> Card:

@@ -7,13 +7,13 @@ every date was worked out and carries an .ics file with the dates.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal
 
 from bot.cog import Cog
-from bot.commands import Rest, command
+from bot.commands import Rest, clip, command
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError
@@ -25,23 +25,131 @@ from cogs.deadlines import Deadline, appeal_deadline, offset, transfer_dates
 from cogs.help import SIGNPOST
 from cogs.rights import sources_text
 
-Kind = Literal["assessment", "review", "amendments", "appeal", "transfer", "tribunal-order"]
-KINDS: tuple[str, ...] = ("assessment", "review", "amendments", "appeal", "transfer", "tribunal-order")
+KINDS: tuple[str, ...] = ("assessment", "draft-plan", "review", "amendments", "appeal", "transfer", "tribunal-order")
 TIMELINE_COLOUR = 0x1565C0
 FIELD_LIMIT = 1000  # Discord allows 1024 characters per embed field
 
 # What the date means for each kind, for the usage hints.
 DATE_MEANING = {
     "assessment": "the date the LA received the request",
+    "draft-plan": "the date the draft plan was sent to you",
     "review": "the date of the annual review meeting",
     "amendments": "the date the proposed amendments were sent",
     "appeal": "the date of the decision letter [mediation <date of certificate>]",
     "transfer": "the year of the move, e.g. 2027",
-    "tribunal-order": "the date of the tribunal's order",
+    "tribunal-order": "the kind of order (assess, plan, amend or school) and its date",
 }
+EXAMPLE_DATE = {"transfer": "2027", "tribunal-order": "plan 5/1/2026"}
 
-_MEDIATION_SPLIT = re.compile(r"\b(?:mediation(?:\s+certificate)?|certificate)\b\s*[:=]?", re.IGNORECASE)
+# The words parents use for each step. Matched as whole words at the start of the text (or,
+# for "5/1/2026 assessment", at the end), the longest first: "tribunal order" before "tribunal".
+STEP_ALIASES: dict[str, str] = {
+    "assessment": "assessment",
+    "assess": "assessment",
+    "needs assessment": "assessment",
+    "ehc needs assessment": "assessment",
+    "ehcna": "assessment",
+    "ehcp assessment": "assessment",
+    "ehc assessment": "assessment",
+    "request": "assessment",
+    "draft plan": "draft-plan",
+    "draft": "draft-plan",
+    "draft ehcp": "draft-plan",
+    "draft ehc plan": "draft-plan",
+    "review": "review",
+    "annual review": "review",
+    "annual reviews": "review",
+    "review meeting": "review",
+    "amendments": "amendments",
+    "amendment": "amendments",
+    "proposed amendments": "amendments",
+    "amend": "amendments",
+    "appeal": "appeal",
+    "appeals": "appeal",
+    "tribunal": "appeal",
+    "send tribunal": "appeal",
+    "tribunal appeal": "appeal",
+    "appeal to tribunal": "appeal",
+    "appeal to the tribunal": "appeal",
+    "mediation": "mediation",
+    "mediation certificate": "mediation",
+    "transfer": "transfer",
+    "phase transfer": "transfer",
+    "transition": "transfer",
+    "tribunal order": "tribunal-order",
+    "tribunal orders": "tribunal-order",
+    "tribunals order": "tribunal-order",
+    "order": "tribunal-order",
+}
+# The kinds of tribunal order in reg 44(2), and the words for them.
+ORDER_KINDS = {
+    "assess": "an order to assess",
+    "plan": "an order to make and maintain a plan",
+    "amend": "an order to amend the plan",
+    "school": "an order to change the school named",
+}
+ORDER_ALIASES: dict[str, str] = {
+    "assess": "assess",
+    "assessment": "assess",
+    "to assess": "assess",
+    "plan": "plan",
+    "make a plan": "plan",
+    "issue a plan": "plan",
+    "make plan": "plan",
+    "to make a plan": "plan",
+    "make": "plan",
+    "issue": "plan",
+    "amend": "amend",
+    "amendment": "amend",
+    "amendments": "amend",
+    "amend the plan": "amend",
+    "to amend": "amend",
+    "school": "school",
+    "change school": "school",
+    "change the school": "school",
+    "change of school": "school",
+    "placement": "school",
+}
+# Joining words a parent puts between two dates: "5/1/2026 and mediation cert 20/2/2026".
+_JOINERS = re.compile(r"(?:\s*(?:\band\b|\bthen\b|\bwith\b|&|\+|,|;))+\s*$", re.IGNORECASE)
+_MEDIATION_SPLIT = re.compile(
+    r"\b(?:mediation(?:\s+(?:certificate|cert))?|certificate|cert)\b\s*(?:dated\b|on\b)?\s*[:=]?", re.IGNORECASE
+)
 _YEAR = re.compile(r"^\d{4}$")
+
+
+_JOINED_WORDS = re.compile(r"(?<=[A-Za-z])[-_](?=[A-Za-z])")
+
+
+def _spaced(text: str) -> str:
+    """Hyphens and underscores between letters as spaces: "Annual-Review" -> "Annual Review"
+    (not in dates: 2026-01-05 keeps its hyphens)."""
+    return " ".join(_JOINED_WORDS.sub(" ", text).split())
+
+
+def _words(text: str) -> str:
+    return _spaced(text).lower()
+
+
+def _take_alias(text: str, aliases: dict[str, str]) -> tuple[str | None, str]:
+    """The alias the text starts with (longest first), and the rest of the text."""
+    text = _spaced(text)
+    low = text.lower()
+    for alias in sorted(aliases, key=lambda a: (-len(a.split()), -len(a))):
+        if low == alias or low.startswith(alias + " "):
+            # Drop as many words from the original text as the alias has.
+            rest = text.split(None, len(alias.split()))
+            return aliases[alias], rest[-1] if len(rest) > len(alias.split()) else ""
+    return None, text
+
+
+def _take_alias_at_end(text: str, aliases: dict[str, str]) -> tuple[str | None, str]:
+    text = _spaced(text)
+    low = text.lower()
+    for alias in sorted(aliases, key=lambda a: (-len(a.split()), -len(a))):
+        if low.endswith(" " + alias):
+            return aliases[alias], text.rsplit(None, len(alias.split()))[0]
+    return None, text
 
 
 def _chunk_fields(name: str, lines: Sequence[str]) -> list[CardField]:
@@ -73,26 +181,30 @@ class TimelineCog(Cog):
         "timeline",
         help="Statutory deadlines: `!timeline` shows the EHC process; add a step and your date for calendar dates.",
         args_help={
-            "step": "assessment, review, amendments, appeal, transfer or tribunal-order",
+            "step": "assessment, draft plan, annual review, amendments, appeal, transfer or tribunal order",
             "when": "your date: 5/1/2026, 5 Jan 2026, 2026-01-05 or today (day first, always)",
         },
+        autocomplete={"step": "complete_step"},
+        usage="[step] [your date]",
         examples=(
             "!timeline",
             "!timeline assessment 5/1/2026",
-            "!timeline review 12 March 2026",
+            "!timeline draft plan 5/1/2026",
+            "!timeline annual review 12 March 2026",
             "!timeline amendments today",
             "!timeline appeal 31/12/2026",
             "!timeline appeal 2/3/2026 mediation 20/4/2026",
             "!timeline transfer 2027",
-            "!timeline tribunal-order 1/6/2026",
+            "!timeline tribunal order plan 1/6/2026",
         ),
     )
-    async def timeline(self, ctx: CommandContext, step: Kind | None = None, when: Rest = "") -> Reply:  # type: ignore[assignment]
+    async def timeline(self, ctx: CommandContext, step: str = "", when: Rest = "") -> Reply:  # type: ignore[assignment]
         p = ctx.prefix
-        kind = step
-        if kind is None:
+        text = " ".join(f"{step} {when}".split())
+        if not text:
             return Reply(card=self.overview_card(p))
-        if not when.strip():
+        kind, when = self._step(text, p)
+        if not when.strip() and kind != "tribunal-order":
             raise UsageError(f"Give {DATE_MEANING[kind]}, e.g. `{p}timeline {kind} {self._example(kind)}`.")
         today = self.core.today()
         if kind == "transfer":
@@ -100,19 +212,67 @@ class TimelineCog(Cog):
         elif kind == "appeal":
             deadlines, given = self._appeal(when, today)
         else:
+            order = ""
+            if kind == "tribunal-order":
+                order, when = self._order(when, p)
             start = self._date(when, today)
             given = f"Date given: **{format_date(start)}** ({DATE_MEANING[kind]})."
+            if order:
+                given = f"Date of {ORDER_KINDS[order]}: **{format_date(start)}**."
             deadlines = [
                 Deadline(s.id, s.label, *offset(start, weeks=s.weeks, days=s.days), s.rule, s.url, s.note)
                 for s in self.section(kind).steps
+                if s.order == order
             ]
         return self._dated_reply(kind, deadlines, given, today)
+
+    async def complete_step(self, partial: str) -> list[tuple[str, str]]:
+        """Slash-command autocomplete for the step: each step with what its date means."""
+        words = _words(partial)
+        return [
+            (f"{k}: {DATE_MEANING[k].split(' [')[0]}"[:100], k)
+            for k in KINDS
+            if not words or k.replace("-", " ").startswith(words) or words in DATE_MEANING[k]
+        ]
+
+    def _step(self, text: str, p: str) -> tuple[str, str]:
+        """Which step the parent means, in their words, and the text that gives the date(s)."""
+        kind, rest = _take_alias(text, STEP_ALIASES)
+        if kind is None:
+            kind, rest = _take_alias_at_end(text, STEP_ALIASES)
+        if kind == "mediation":
+            raise UsageError(
+                "The appeal deadline after mediation needs two dates: the decision letter's, then the "
+                f"mediation certificate's, e.g. `{p}timeline appeal 5/1/2026 mediation 20/2/2026`."
+            )
+        if kind is not None:
+            return kind, rest
+        first = _words(text).split(" ")[0]
+        message = f"`step` should be one of: {', '.join(KINDS)} (not `{clip(first)}`)."
+        close = difflib.get_close_matches(first, list(STEP_ALIASES), n=1, cutoff=0.75)
+        if close:
+            message += f" Did you mean `{close[0]}`?"
+        else:
+            message += f" For example `{p}timeline assessment 5/1/2026`."
+        raise UsageError(message)
+
+    def _order(self, text: str, p: str) -> tuple[str, str]:
+        text = re.sub(r"^\s*(?:to|for|:|-)\s+", "", text, flags=re.IGNORECASE)
+        order, rest = _take_alias(text, ORDER_ALIASES)
+        if order is None:
+            order, rest = _take_alias_at_end(text, ORDER_ALIASES)
+        if order is None:
+            kinds = ", ".join(f"`{k}` ({v})" for k, v in ORDER_KINDS.items())
+            raise UsageError(f"Which kind of order? {kinds}. For example `{p}timeline tribunal-order plan 1/6/2026`.")
+        if not rest.strip():
+            raise UsageError(f"Give the date of the order, e.g. `{p}timeline tribunal-order {order} 1/6/2026`.")
+        return order, rest
 
     # -- kinds -----------------------------------------------------------------------
 
     @staticmethod
     def _example(kind: str) -> str:
-        return "2027" if kind == "transfer" else "5/1/2026"
+        return EXAMPLE_DATE.get(kind, "5/1/2026")
 
     @staticmethod
     def _date(text: str, today: date) -> date:
@@ -122,7 +282,7 @@ class TimelineCog(Cog):
             raise UsageError(str(e)) from None
 
     def _appeal(self, text: str, today: date) -> tuple[list[Deadline], str]:
-        parts = _MEDIATION_SPLIT.split(text, maxsplit=1)
+        parts = [_JOINERS.sub("", part) for part in _MEDIATION_SPLIT.split(text, maxsplit=1)]
         if len(parts) > 1 and not parts[0].strip():
             raise UsageError(
                 "Give the date of the decision letter first, then the mediation certificate's, "
@@ -168,7 +328,7 @@ class TimelineCog(Cog):
             year_text = str(move.year)
             given = f"Date given: **{format_date(move)}**, so the year of the move is {year_text}."
         if not 2015 <= int(year_text) <= 2100:
-            raise UsageError("Give the year of the move as four digits, e.g. `2027`.")
+            raise UsageError(f"Give a year of the move from 2015 to 2100 (not {year_text}), e.g. `2027`.")
         dates = transfer_dates(int(year_text))
         url = self.section("transfer").sources[0].url
         rule = "SEND Regulations 2014, reg 18"
@@ -240,6 +400,7 @@ class TimelineCog(Cog):
             ]
         )
         usage = [f"`{p}timeline {k} <{DATE_MEANING[k].split(' [')[0]}>`" for k in KINDS]
+        usage.append(f"For example: `{p}timeline annual review 12/3/2026`, `{p}timeline tribunal order plan 1/6/2026`.")
         fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
         fields.append(CardField("Your own dates", "\n".join(usage)))
         fields.append(CardField("Sources", sources_text(section.sources)))

@@ -21,7 +21,7 @@ def assert_fits_discord(card: Card) -> None:
 async def test_all_content_cards_fit(harness: Harness) -> None:
     commands = ["!rights", "!changes", "!timeline", "!timeline transfer 2027"]
     commands += [f"!rights {t.id}" for t in harness.core.cogs["rights"].content.topics]  # type: ignore[attr-defined]
-    for kind in ("assessment", "review", "amendments", "appeal", "tribunal-order"):
+    for kind in ("assessment", "draft-plan", "review", "amendments", "appeal", "tribunal-order assess"):
         commands.append(f"!timeline {kind} 31/12/2026")
     commands.append("!timeline appeal 31/12/2026 mediation 31/1/2027")
     for command in commands:

@@ -81,7 +81,7 @@ def test_check_warns_about_stale_content(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
     rights = content / "rights.toml"
-    rights.write_text(rights.read_text().replace("reviewed = 2026-11-27", "reviewed = 2020-01-01", 1))
+    rights.write_text(rights.read_text().replace("reviewed = 2026-11-28", "reviewed = 2020-01-01", 1))
     cfg = write_config(tmp_path, f'\n[content]\ndirectory = "{content}"\n')
     result = sendbot("check", "--config", str(cfg))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -98,8 +98,10 @@ async def test_amendment_dates(harness: Harness) -> None:
 
 async def test_no_calendar_summary_is_a_sentence_cut_short(harness: Harness) -> None:
     # Each summary is a step's label without a final " by": what is left must stand alone.
-    for kind in ("assessment", "review", "amendments", "appeal", "tribunal-order"):
-        for summary in ics_summaries(one(await harness.say(f"!timeline {kind} 5/1/2026"))):
+    steps = ["assessment", "draft-plan", "review", "amendments", "appeal"]
+    steps += [f"tribunal-order {kind}" for kind in ("assess", "plan", "amend", "school")]
+    for step in steps:
+        for summary in ics_summaries(one(await harness.say(f"!timeline {step} 5/1/2026"))):
             last = summary.split()[-1].lower()
             assert last not in {"until", "by", "on", "before", "to", "run", "least"}, summary
 
@@ -160,12 +162,103 @@ async def test_transfer_dates(harness: Harness) -> None:
     assert ics_dates(reply) == [date(2027, 2, 15), date(2027, 3, 31)]
 
 
-async def test_tribunal_order_dates(harness: Harness) -> None:
-    reply = one(await harness.say("!timeline tribunal-order 1 June 2026"))
+@pytest.mark.parametrize(
+    ("command", "dates"),
+    [
+        # send-facts (corrected): reg 44(2), counted from the order (Mon 1 Jun 2026).
+        # Assess: tell within 2 weeks; no plan within 10 weeks; or the final plan within 14.
+        ("!timeline tribunal-order assess 1 June 2026", [date(2026, 6, 15), date(2026, 8, 10), date(2026, 9, 7)]),
+        # Make and maintain a plan: draft within 5 weeks, final within 11.
+        ("!timeline tribunal-order plan 1/6/2026", [date(2026, 7, 6), date(2026, 8, 17)]),
+        ("!timeline tribunal order to make a plan 1/6/2026", [date(2026, 7, 6), date(2026, 8, 17)]),
+        # Amend: within 5 weeks. Change the school named: within 2 weeks.
+        ("!timeline tribunal-order amend 1/6/2026", [date(2026, 7, 6)]),
+        ("!timeline tribunal order change school 1/6/2026", [date(2026, 6, 15)]),
+        ("!timeline tribunal-order 1/6/2026 school", [date(2026, 6, 15)]),
+    ],
+)
+async def test_tribunal_order_dates_by_kind_of_order(harness: Harness, command: str, dates: list[date]) -> None:
+    reply = one(await harness.say(command))
+    assert ics_dates(reply) == dates
     text = reply_text(reply)
-    # 1 Jun 2026 + 2 weeks = Mon 15 Jun; + 5 weeks = Mon 6 Jul.
-    assert "Mon 15 Jun 2026" in text and "Mon 6 Jul 2026" in text and "reg 44" in text
-    assert ics_dates(reply) == [date(2026, 6, 15), date(2026, 6, 15), date(2026, 7, 6)]
+    assert "reg 44(2)" in text
+    for d in dates:
+        assert f"{d:%a} {d.day} {d:%b} {d.year}" in text
+
+
+async def test_tribunal_order_without_its_kind_asks_which(harness: Harness) -> None:
+    outcome = await harness.outcome("!timeline tribunal-order 1/6/2026")
+    assert outcome.status == "usage"
+    text = reply_text(outcome.replies[0])
+    assert "Which kind of order?" in text
+    for kind in ("assess", "plan", "amend", "school"):
+        assert kind in text
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        ("!timeline annual review 5/1/2026", "Timeline: Annual review"),
+        ("!timeline Annual-Review 5/1/2026", "Timeline: Annual review"),
+        ("!timeline review meeting 5/1/2026", "Timeline: Annual review"),
+        ("!timeline tribunal 5/1/2026", "Timeline: Appeal to the First-tier Tribunal (SEND)"),
+        ("!timeline appeal to tribunal 5/1/2026", "Timeline: Appeal to the First-tier Tribunal (SEND)"),
+        ("!timeline draft plan 5/1/2026", "Timeline: Draft EHC plan"),
+        ("!timeline needs assessment 5/1/2026", "Timeline: EHC needs assessment"),
+        ("!timeline proposed amendments 5/1/2026", "Timeline: Proposed amendments to a plan"),
+        ("!timeline phase transfer 2027", "Timeline: Phase transfer"),
+        ("!timeline 5/1/2026 assessment", "Timeline: EHC needs assessment"),  # the step after the date
+    ],
+)
+async def test_natural_step_names_are_understood(harness: Harness, command: str, title: str) -> None:
+    reply = one(await harness.say(command))
+    assert reply.card is not None and reply.card.title == title
+
+
+async def test_draft_plan_gives_the_15_days(harness: Harness) -> None:
+    reply = one(await harness.say("!timeline draft plan 5/1/2026"))
+    # reg 13(1): at least 15 days beginning with the day served: Mon 5 Jan is day 1, Mon 19 Jan day 15.
+    assert ics_dates(reply) == [date(2026, 1, 19)]
+    assert "reg 13(1)" in reply_text(reply)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "!timeline appeal 5/1/2026 and mediation cert 20/2/2026",
+        "!timeline appeal 5/1/2026, mediation certificate dated 20/2/2026",
+        "!timeline appeal 5/1/2026 then cert 20/2/2026",
+    ],
+)
+async def test_appeal_and_mediation_dates_in_parents_words(harness: Harness, command: str) -> None:
+    reply = one(await harness.say(command))
+    # 5 Jan + 2 months = Thu 5 Mar; 20 Feb + 1 month = Fri 20 Mar, the later.
+    assert ics_dates(reply) == [date(2026, 3, 20)]
+
+
+async def test_the_mediation_step_alone_asks_for_both_dates(harness: Harness) -> None:
+    outcome = await harness.outcome("!timeline mediation 20/2/2026")
+    assert outcome.status == "usage"
+    assert "needs two dates" in reply_text(outcome.replies[0])
+
+
+async def test_the_usage_line_is_written_for_parents(harness: Harness) -> None:
+    outcome = await harness.outcome("!timeline bogus 5/1/2026")
+    text = reply_text(outcome.replies[0])
+    assert "Usage: !timeline [step] [your date]" in text
+    assert "|" not in text and "when…" not in text
+
+
+async def test_two_computations_never_share_a_calendar_event_id(harness: Harness) -> None:
+    # Two children's appeals due the same day must be two events in a phone calendar.
+    first = one(await harness.say("!timeline appeal 5/1/2026"))
+    second = one(await harness.say("!timeline appeal 5/1/2026"))
+    uids = [str(e.get("uid")) for r in (first, second) for e in Calendar.from_ical(r.files[0].content).walk("VEVENT")]
+    assert len(uids) == 2 and len(set(uids)) == 2
+    # Within one file, each step has its own id.
+    many = Calendar.from_ical(one(await harness.say("!timeline assessment 5/1/2026")).files[0].content)
+    ids = [str(e.get("uid")) for e in many.walk("VEVENT")]
+    assert len(ids) == len(set(ids)) == 3
 
 
 @pytest.mark.parametrize(
@@ -178,6 +271,7 @@ async def test_tribunal_order_dates(harness: Harness) -> None:
         ("!timeline appeal 1/3/2026 mediation", "mediation certificate"),
         ("!timeline appeal 1/3/2026 mediation 31/9/2026", "There is no 31 September 2026"),
         ("!timeline transfer 27", "four digits"),
+        ("!timeline transfer 2014", "from 2015 to 2100 (not 2014)"),
         ("!timeline transfer next year", "four digits"),
         ("!timeline bogus 1/1/2026", "should be one of"),
         ("!timeline 5/1/2026", "should be one of"),
@@ -205,17 +299,18 @@ async def test_bad_input_gets_a_clear_one_line_message(harness: Harness, command
         "!timeline amendments 5/1/2026",
         "!timeline appeal 31/12/2026",
         "!timeline transfer 2027",
-        "!timeline tribunal-order 1/6/2026",
+        "!timeline tribunal-order plan 1/6/2026",
+        "!timeline draft-plan 1/6/2026",
     ],
 )
 async def test_every_timeline_answer_shows_when_its_content_was_reviewed(harness: Harness, command: str) -> None:
     reply = one(await harness.say(command))
     assert reply.card is not None
     fields = {f.name: f.value for f in reply.card.fields}
-    # Every section in timeline.toml was last reviewed on Fri 27 November 2026.
-    assert fields["Reviewed"] == "Friday 27 November 2026"
+    # Every section in timeline.toml was last reviewed on Sat 28 November 2026.
+    assert fields["Reviewed"] == "Saturday 28 November 2026"
     assert {s.reviewed for s in harness.core.cogs["timeline"].content.timeline.values()} == {  # type: ignore[attr-defined]
-        date(2026, 11, 27)
+        date(2026, 11, 28)
     }
 
 

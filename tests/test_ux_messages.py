@@ -162,7 +162,6 @@ async def test_a_mediation_certificate_before_the_decision_letter_is_queried(ful
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("!timeline 5/1/2026 assessment", "Put assessment (step) first, before 5/1/2026."),
         ("!reports tag must-wait 1", "Put 1 (id) first, before must-wait."),
         ("!reports note called the LA 1", "Put 1 (id) first, before called."),
     ],
