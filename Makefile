@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench eval clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sendbot needs Python 3.11 or newer")'
@@ -30,6 +30,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.feeds --feeds 1000
+
+# How well !rights answers questions it has never seen (bench/rights_test.txt); the last line
+# is questions=N accuracy=X confident_wrong=Y refused=Z build_ms=B query_p99_ms=Q.
+eval: $(STAMP)
+	$(BIN)/python -m bench.rights
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
