@@ -61,7 +61,7 @@ STOPWORDS = frozenset(
     a an the my our his her their your its i im ive id we they you he she it me us them this that these those
     is are was were be been being am has have had do does did done can could should would will shall may
     might must to of in on for at by with about from into and or but if so what whats how when who why
-    where which please tell know want help rights right legal child childs son daughter kid kids
+    where which please tell know want help rights right child childs son daughter kid kids
     young person pupil still really just u ur pls plz thx tbh cos coz cuz ds dd dh hes shes
     theyre thats there then than too very also anyone anybody someone get got any some x xx lol
     """.split()  # noqa: SIM905 - a word list reads better as text

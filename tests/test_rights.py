@@ -181,3 +181,106 @@ async def test_reform_answer_points_to_changes(harness: Harness) -> None:
     text = await harness.say_text("!rights the law has changed")
     assert "!changes" in text
     assert "!changes" not in (await harness.say("!changes"))[0].card.body  # type: ignore[union-attr]
+
+
+# -- the failure kinds of the 75-question trial (issue 10), one regression test each ---------
+
+
+def test_a_section_letter_is_kept_so_section_i_is_not_the_draft_plan_card(harness: Harness) -> None:
+    from cogs.topic_match import words
+
+    assert words("section I names a school") == ["sectioni", "names", "school"]
+    assert words("s.19 alternative provision") == ["s19", "alternative", "provision"]
+    assert words("secton 19") == ["s19"]  # a typo of "section" still joins its number
+    cog = rights_cog(harness)
+    found = cog.lookup("section 19 alternative provision")
+    assert found is not None and found.id == "cannot-attend-school"
+    final = cog.match("we got the final plan and section I names a school we didnt want")
+    assert final.best is None or final.best.key == "appeals-and-mediation"
+    assert (final.best or final.ranked[0]).key != "draft-plan"
+
+
+@pytest.mark.parametrize(
+    ("query", "topic_id"),
+    [
+        ("is the EHCP legally binding", "section-f"),
+        ("does the school have to follow the ehcp", "section-f"),
+        ("how often should the ehcp be reviewed, hes 4", "annual-reviews"),
+    ],
+)
+async def test_the_bare_word_ehcp_does_not_mean_asking_for_an_assessment(
+    harness: Harness, query: str, topic_id: str
+) -> None:
+    found = rights_cog(harness).lookup(query)
+    assert found is not None and found.id == topic_id
+
+
+@pytest.mark.parametrize(
+    ("query", "not_topic"),
+    [
+        ("he has speech delay", "assessment-timescales"),  # "delay"
+        ("our council has opened a consultation on closing the special school", "reform-status"),  # "consultation"
+        ("suspended 3 times this term, is there a limit", "assessment-timescales"),  # "time limits"
+    ],
+)
+async def test_one_common_word_does_not_decide_the_answer(harness: Harness, query: str, not_topic: str) -> None:
+    found = rights_cog(harness).lookup(query)
+    assert found is None or found.id != not_topic
+
+
+async def test_a_suspension_limit_question_is_about_exclusions(harness: Harness) -> None:
+    found = rights_cog(harness).lookup("suspended 3 times this term, is there a limit")
+    assert found is not None and found.id == "exclusions"
+
+
+@pytest.mark.parametrize("query", ["cessation", "the LA sent a cessation letter"])
+async def test_cessation_means_ceasing_a_plan(harness: Harness, query: str) -> None:
+    found = rights_cog(harness).lookup(query)
+    assert found is not None and found.id == "ceasing-a-plan"
+
+
+@pytest.mark.parametrize(
+    "query", ["pick him up at lunch", "part time timetable", "keep him at home til they get more staff"]
+)
+async def test_informal_exclusions_in_parents_words_are_answered(harness: Harness, query: str) -> None:
+    found = rights_cog(harness).lookup(query)
+    assert found is not None and found.id in {"part-time-timetables", "exclusions"}
+
+
+async def test_complaining_about_the_council_has_its_own_answer(harness: Harness) -> None:
+    reply = (await harness.say("!rights how do i complain about the council"))[0]
+    assert reply.card is not None and "Ombudsman" in reply.card.body
+
+
+@pytest.mark.parametrize("query", ["he has speech delay", "school", "how do I apply for DLA", "xyzzy"])
+async def test_every_refusal_signposts_free_help(harness: Harness, query: str) -> None:
+    reply = (await harness.say(f"!rights {query}"))[0]
+    assert reply.card is None
+    assert SIGNPOST in reply.text
+
+
+def test_a_close_related_topic_is_offered_as_also_see_and_a_far_one_is_not() -> None:
+    from cogs.content_model import MatcherSettings
+    from cogs.topic_match import Match, Signals, decide
+
+    settings = MatcherSettings(coefficients=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], threshold=0.5, also_gap=1.0)
+    related = {"exclusions": frozenset({"part-time-timetables"})}
+    signals = Signals(top="exclusions", lead=2.0, best=4.0, retrieval=0.5, coverage=1.0, words=5)
+    close = [Match("exclusions", 4.0), Match("part-time-timetables", 3.5), Match("complaints", 1.0)]
+    assert [m.key for m in decide(close, signals, settings, related).also] == ["part-time-timetables"]
+    far = [Match("exclusions", 4.0), Match("part-time-timetables", 2.5), Match("complaints", 1.0)]
+    assert decide(far, signals, settings, related).also == ()
+    unrelated = [Match("exclusions", 4.0), Match("complaints", 3.9)]
+    assert decide(unrelated, signals, settings, related).also == ()
+
+
+async def test_also_see_is_shown_on_the_card(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cogs.topic_match import Match, MatchResult
+
+    cog = rights_cog(harness)
+    best, also = Match("exclusions", 4.0), Match("part-time-timetables", 3.5)
+    monkeypatch.setattr(cog, "match", lambda query: MatchResult(best, (best, also), also=(also,)))
+    card = (await harness.say("!rights anything"))[0].card
+    assert card is not None and card.title == cog.content.topic("exclusions").title  # type: ignore[union-attr]
+    fields = {f.name: f.value for f in card.fields}
+    assert "`!rights part-time-timetables`: Part-time" in fields["Also see"]
