@@ -45,7 +45,7 @@ class CountingMessenger:
         self.posts = 0
         self.edits = 0
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         self.posts += 1
         return f"m{self.posts}"
 

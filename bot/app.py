@@ -7,12 +7,14 @@ import contextlib
 import importlib
 import logging
 import signal
+import sqlite3
 import sys
 from typing import Any, Protocol, TextIO
 
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config
 from bot.core import BotCore
+from storage.db import StorageError, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -46,43 +48,61 @@ def build_adapter(name: str, core: BotCore) -> Any:
 
 
 async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
-    core = await BotCore.create(config)
+    """Run until stopped. Start-up failures close whatever was opened and return 1 with one
+    readable line on stderr; a stop (SIGTERM, SIGINT, end of console input) shuts down in the
+    order that loses and doubles nothing: background work first (a send in progress may
+    finish), then the adapters, then the database."""
+    try:
+        core = await BotCore.create(config, exclusive=True)
+    except (StorageError, sqlite3.Error, OSError) as e:
+        print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
+        return 1
     runners: list[Any] = []
-    platforms = selected_platforms(config)
-    # Background work (feed polling, report retention) runs for a real deployment or an
-    # interactive console. A scripted console (stdin not a terminal) answers its lines and
-    # exits, so it starts none: `printf '!help\n' | sendbot run` never touches the network.
-    core.serving = bool(platforms) or (stdin or sys.stdin).isatty()
-    if platforms:
-        for name in platforms:
-            runners.append(build_adapter(name, core))
-        log.info("starting adapters: %s", ", ".join(platforms))
-    console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
-    await core.start()
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(r.run(), name=f"adapter-{type(r).__name__}") for r in runners]
-    if console is not None:
-        tasks.append(asyncio.create_task(console.run(stdin), name="adapter-console"))
-    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+    tasks: list[asyncio.Task[Any]] = []
     code = 0
     try:
-        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        platforms = selected_platforms(config)
+        # Background work (feed polling, report retention) runs for a real deployment or an
+        # interactive console. A scripted console (stdin not a terminal) answers its lines and
+        # exits, so it starts none: `printf '!help\n' | sendbot run` never touches the network.
+        core.serving = bool(platforms) or (stdin or sys.stdin).isatty()
+        for name in platforms:
+            runners.append(build_adapter(name, core))
+        if platforms:
+            log.info("starting adapters: %s", ", ".join(platforms))
+        console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
+        await core.start()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        tasks = [asyncio.create_task(r.run(), name=f"adapter-{type(r).__name__}") for r in runners]
+        if console is not None:
+            tasks.append(asyncio.create_task(console.run(stdin), name="adapter-console"))
+        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+        tasks.append(stopper)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in done:
             if t is not stopper and not t.cancelled() and t.exception() is not None:
                 log.error("adapter stopped with an error", exc_info=t.exception())
                 code = 1
+    except (StorageError, sqlite3.Error) as e:
+        print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
+        code = 1
     finally:
-        for t in [*tasks, stopper]:
+        # 1. Background work stops while the adapters can still deliver what is in flight.
+        with contextlib.suppress(Exception):
+            await core.stop_work()
+        # 2. The adapters.
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for r in runners:
             close = getattr(r, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
-        await core.stop()
+        # 3. The database (and the lock that keeps a second bot off it).
+        await core.close()
     return code

@@ -37,4 +37,9 @@ class Cog:
         """Called once the database is open and adapters are registered."""
 
     async def on_stop(self) -> None:
-        """Called at shutdown; cancel background tasks here."""
+        """Called at shutdown, while the adapters are still open: stop background work here
+        (let a send in progress finish, briefly)."""
+
+    async def on_platform_ready(self, platform: str) -> None:
+        """Called when a platform's adapter has connected (at start, and after reconnecting):
+        retry now what was cut off while it was away."""

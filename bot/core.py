@@ -17,6 +17,7 @@ from bot.messenger import DeliveryError, Messenger
 from bot.model import ChannelRef, Reply
 from storage.audit import AuditLog
 from storage.db import Database
+from storage.pending_deletes import PendingDeletes
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class BotCore:
         self.serving = False
         self.db = db
         self.audit = AuditLog(db)
+        self.pending_deletes = PendingDeletes(db)
         self.dispatcher = Dispatcher(self)
         self.messengers: dict[str, Messenger] = {}
         self.cogs: dict[str, Cog] = {}
@@ -46,10 +48,12 @@ class BotCore:
         cog_modules: Iterable[str] | None = None,
         clock: Callable[[], datetime] | None = None,
         db: Database | None = None,
+        exclusive: bool = False,
     ) -> BotCore:
-        """Open the database (applying migrations) and load the cogs."""
+        """Open the database (applying migrations) and load the cogs. `exclusive` (the running
+        bot) also takes the lock that keeps a second bot off the same database."""
         if db is None:
-            db = await Database.open(config.storage.path)
+            db = await Database.open(config.storage.path, exclusive=exclusive)
         core = cls(config, db, clock=clock)
         try:
             core.load_cogs(cog_modules)
@@ -94,13 +98,63 @@ class BotCore:
     def register_messenger(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         messenger = self.messengers.get(channel.platform)
         if messenger is None:
             raise DeliveryError(f"no {channel.platform} adapter is running", permanent=False)
-        return await messenger.post(channel, reply, nonce=nonce)
+        return await messenger.post(channel, reply, nonce=nonce, unsure=unsure)
+
+    async def trigger_deleted(
+        self, platform: str, channel: str, message_id: str, error: DeliveryError | None = None
+    ) -> None:
+        """An adapter tried to remove a private command's message: forget the pending delete
+        if it is gone or never can be (a permission refusal); keep it for a passing failure."""
+        try:
+            if error is None or error.permanent:
+                await self.pending_deletes.done(platform, channel, message_id)
+            else:
+                await self.pending_deletes.failed(platform, channel, message_id, str(error))
+        except Exception:
+            log.exception("could not record the removal of a command message")
+
+    async def retry_pending_deletes(self, platform: str) -> int:
+        """Remove the private command messages a crash left up (see storage/pending_deletes.py)."""
+        messenger = self.messengers.get(platform)
+        if messenger is None:
+            return 0
+        removed = 0
+        for p in await self.pending_deletes.for_platform(platform):
+            try:
+                await messenger.delete(ChannelRef(p.platform, p.scope_id, p.channel_id), p.message_id)
+            except DeliveryError as e:
+                if e.permanent:
+                    await self.pending_deletes.done(p.platform, p.channel_id, p.message_id)
+                else:
+                    await self.pending_deletes.failed(p.platform, p.channel_id, p.message_id, str(e))
+                continue
+            except Exception as e:
+                await self.pending_deletes.failed(p.platform, p.channel_id, p.message_id, type(e).__name__)
+                continue
+            await self.pending_deletes.done(p.platform, p.channel_id, p.message_id)
+            removed += 1
+        if removed:
+            log.info("%s: removed %d command message(s) left up by an interrupted run", platform, removed)
+        return removed
 
     # -- lifecycle -------------------------------------------------------------------
+
+    def platform_ready(self, platform: str) -> None:
+        """Adapters call this once connected; each cog's on_platform_ready runs in the background."""
+
+        async def notify() -> None:
+            await self.retry_pending_deletes(platform)
+            for cog in self.cogs.values():
+                try:
+                    await cog.on_platform_ready(platform)
+                except Exception:
+                    log.exception("cog %s: on_platform_ready(%s) failed", cog.name, platform)
+
+        self.spawn(notify(), name=f"platform-ready-{platform}")
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a background task that is cancelled at stop and whose crash is logged."""
@@ -121,7 +175,8 @@ class BotCore:
         for cog in self.cogs.values():
             await cog.on_start()
 
-    async def stop(self) -> None:
+    async def stop_work(self) -> None:
+        """Stop background work (cogs' loops, spawned tasks); the database stays open."""
         for cog in reversed(list(self.cogs.values())):
             try:
                 await cog.on_stop()
@@ -132,4 +187,11 @@ class BotCore:
             t.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Close the database (after stop_work, and after the adapters are closed)."""
         await self.db.close()
+
+    async def stop(self) -> None:
+        await self.stop_work()
+        await self.close()

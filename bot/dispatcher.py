@@ -220,6 +220,13 @@ class Dispatcher:
         async def call() -> Any:
             if spec.private_input and not incoming.place.is_direct:
                 ctx.delete_trigger = True
+                if incoming.message_id and incoming.surface == "prefix":
+                    # Recorded before the command runs: if the bot dies before the adapter
+                    # removes the message, the delete is retried when it connects again.
+                    place = incoming.place
+                    await self.core.pending_deletes.add(
+                        place.platform, place.scope_id, place.id, incoming.message_id, self.core.now()
+                    )
             if spec.moderator_only and not incoming.author.is_moderator:
                 raise PermissionDenied(f"Sorry, `{self.core.prefix}{spec.name}` is for the forum's moderators.")
             if spec.cooldown and not incoming.author.is_moderator:

@@ -25,13 +25,15 @@ class Messenger(Protocol):
     platform: str
     can_edit: bool
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         """Post and return the platform's message id once the platform has confirmed it.
 
         `nonce` is a stable id for this delivery, used so a retried send is not posted
         twice: Discord sends it as an enforced message nonce; Slack attaches it as message
         metadata and, after an unclear failure, looks for it in recent history before
-        posting again. Raise DeliveryError on failure.
+        posting again. `unsure` says an earlier try may have been posted (the bot was stopped
+        mid-send): Slack then looks in history first; Discord's nonce settles it. Raise
+        DeliveryError on failure.
         """
         ...
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from bot.cog import Cog
-from bot.commands import Rest, command
+from bot.commands import Rest, command, to_int
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError, UserError
@@ -59,10 +60,15 @@ class FeedsCog(Cog):
             self._task = self.core.spawn(self.service.run_forever(), name="feeds-poller")
             log.info("feed poller started")
 
-    async def on_stop(self) -> None:
+    async def on_platform_ready(self, platform: str) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await self.service.platform_ready(platform)
+
+    async def on_stop(self) -> None:
+        # Graceful: no new fetch or send, the send in progress finishes (bounded), and only
+        # then do the adapters close (bot/app.py keeps them open until every cog has stopped).
+        if self._task is not None:
+            await self.service.stop(self._task)
             self._task = None
         await self.service.close()
 
@@ -251,8 +257,10 @@ class FeedsCog(Cog):
     async def feeds_preview(self, ctx: CommandContext, target: str, *, include: str = "", exclude: str = "") -> Reply:
         target = target.strip().strip("<>")
         feed: Feed | None = None
-        if target.lstrip("#").isdigit():
-            sub, feed = await self._own(ctx, int(target.lstrip("#")))
+        if re.fullmatch(r"#?\d+", target):
+            # A subscription id, checked like any int argument: a huge one is a usage error,
+            # never a number too large for the database.
+            sub, feed = await self._own(ctx, to_int(target, "id"))
             flt = for_subscription(sub)
             url = feed.url
         else:

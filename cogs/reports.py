@@ -78,6 +78,7 @@ class ReportsCog(Cog):
         super().__init__(core)
         self.repo = ReportsRepo(core.db)
         self._pending: set[asyncio.Task[Any]] = set()
+        self._announcing: set[int] = set()  # reports whose first announcement is running
         core.dispatcher.register_action("report_message", self.report_message)
 
     @property
@@ -124,7 +125,7 @@ class ReportsCog(Cog):
         now = self.core.now()
         cutoff = now - timedelta(days=self.settings.retention_days)
         counts = await self.repo.apply_retention(closed_before=cutoff, at=now)
-        await self._retract(counts)
+        await self._after_erasure(counts)
         log.info(
             "report retention: erased %d closed report(s) and %d note(s) older than %d days",
             counts.reports,
@@ -133,14 +134,33 @@ class ReportsCog(Cog):
         )
         return counts
 
-    async def retry_announcements(self) -> int:
-        """Announce reports whose first announcement failed or never ran."""
+    async def retry_announcements(self, platform: str | None = None) -> int:
+        """Announce reports whose first announcement failed or never ran; one cut off mid-send
+        goes as unsure (Slack looks in history first; Discord's nonce returns the first post)."""
         due = await self.repo.unannounced(
-            created_before=self.core.now() - ANNOUNCE_RETRY_AFTER, max_attempts=ANNOUNCE_MAX_ATTEMPTS
+            created_before=self.core.now() - ANNOUNCE_RETRY_AFTER, max_attempts=ANNOUNCE_MAX_ATTEMPTS, platform=platform
         )
         for report in due:
+            if report.id in self._announcing:
+                continue  # its first try is still running
             await self._announce(report.id, None)
         return len(due)
+
+    async def on_platform_ready(self, platform: str) -> None:
+        # Announcements cut off by a crash or waiting for this platform go now, not at the
+        # next hourly maintenance run.
+        if self.core.serving:
+            await self.retry_announcements(platform)
+
+    async def _after_erasure(self, *erased: EraseCounts) -> None:
+        """Take down announcements that quoted the erased text, and checkpoint the database so
+        the text does not linger in the -wal file either (PRIVACY.md)."""
+        await self._retract(*erased)
+        if any(c.reports or c.notes for c in erased):
+            try:
+                await self.core.db.checkpoint()
+            except Exception as e:
+                log.warning("could not checkpoint the database after an erasure (%s); it is retried", e)
 
     async def _retract(self, *erased: EraseCounts) -> None:
         """Remove the moderators' announcements that quoted erased text (best effort: a
@@ -172,7 +192,9 @@ class ReportsCog(Cog):
     def _schedule_announce(self, report_id: int, reporter: Actor) -> None:
         task = self.core.spawn(self._announce(report_id, reporter), name=f"report-announce-{report_id}")
         self._pending.add(task)
+        self._announcing.add(report_id)
         task.add_done_callback(self._pending.discard)
+        task.add_done_callback(lambda _: self._announcing.discard(report_id))
 
     async def _announce(self, report_id: int, reporter: Actor | None) -> None:
         """Post the notice; record the outcome. A failure never loses the report itself."""
@@ -200,8 +222,10 @@ class ReportsCog(Cog):
             first = await self.repo.find_message_report(report.platform, report.message_id)
             also = first if first is not None and first != report.id else None
         reply = views.announcement(report, prefix=self.core.prefix, reporter=shown, also=also)
+        unsure = report.announce_unsure or report.announce_status == "sending"
         try:
-            message_id = await self.core.post(channel, reply, nonce=f"report-{report.id}")
+            await self.repo.mark_announcing(report.id, self.core.now())
+            message_id = await self.core.post(channel, reply, nonce=f"report-{report.id}", unsure=unsure)
         except DeliveryError as e:
             log.warning("report #%d: announcement failed (%s); will retry", report.id, e)
             await self.repo.set_announce(report.id, "failed")
@@ -340,7 +364,7 @@ class ReportsCog(Cog):
                 ephemeral=True,
             )
         counts = await self.repo.erase_reporter(platform, user, reason="forgotten", at=self.core.now())
-        await self._retract(counts)
+        await self._after_erasure(counts)
         # Counts only: logging who asked to be forgotten would defeat the purpose.
         log.info("forgetme: erased %d report(s) and %d note(s)", counts.reports, counts.notes)
         if not counts.reports:
@@ -622,7 +646,7 @@ class ReportsCog(Cog):
             # The purged user's id is left out of the audit entry on purpose.
             detail = f"{made.reports} made, {about.reports} of their messages"
             await self._audit(ctx, "report.purge-user", None, detail, tx=tx)
-        await self._retract(made, about)
+        await self._after_erasure(made, about)
         notes = made.notes + about.notes
         if not (made.reports or about.reports):
             return self._reply(ctx, "I have no reports from or about that member in this forum. Nothing was deleted.")

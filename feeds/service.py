@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from feeds.fetch import Fetcher, FetchResult, FetchSettings
 from feeds.filters import subscription_accepts
 from feeds.parse import ParsedFeed, ParseError, Parser
 from feeds.render import render_item, render_notice, when
+from storage.db import describe_error
+from storage.faults import fault_point
 from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
@@ -33,6 +36,18 @@ log = logging.getLogger(__name__)
 MAX_DELIVERY_ATTEMPTS = 50
 UNCHANGED_BATCH = 100
 DB_GATE = 2
+# When the database cannot be written (disk full, read-only, locked, damaged), the whole
+# poller waits, doubling from a minute to half an hour: fetching again at once would hammer
+# every feed's site while nothing could be recorded.
+STORAGE_BACKOFF_MIN = 60.0
+STORAGE_BACKOFF_MAX = 1800.0
+# At shutdown, a send in progress may finish within this; then the loop is cancelled (a send
+# cut off is marked in flight in the database, and settled at the next start).
+STOP_TIMEOUT = 10.0
+
+
+class StorageTrouble(Exception):
+    """The database failed during a poll cycle; the message is describe_error's one line."""
 
 
 @dataclass
@@ -53,6 +68,7 @@ class CycleSummary:
     changed_items: int = 0
     queued: int = 0
     paused: list[int] = field(default_factory=list)
+    storage_error: str | None = None
 
     def line(self) -> str:
         return (
@@ -82,6 +98,8 @@ class FeedService:
         # front of that queue, however many fetches are in flight.
         self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
+        self._stopping = False
+        self.storage_backoff = 0.0  # seconds the poller last waited for the database (0: fine)
 
     @property
     def parser(self) -> Parser:
@@ -212,7 +230,7 @@ class FeedService:
         # A fixed set of workers pulling from a queue (rather than a task per feed) keeps
         # memory and scheduling flat however many feeds are due.
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not self._stopping and summary.storage_error is None:
                 feed = queue.get_nowait()
                 try:
                     outcome = await self.poll_feed(feed, unchanged)
@@ -221,7 +239,12 @@ class FeedService:
                         unchanged.clear()
                         async with self._db_gate:
                             await self.store.record_unchanged(batch)
-                except Exception:  # storage trouble: count it, keep the other feeds going
+                except sqlite3.Error as e:
+                    # Nothing can be recorded: stop this cycle (every other feed would fail the
+                    # same way after fetching) and let run_forever back off.
+                    summary.storage_error = describe_error(self.core.db.path, e)
+                    outcome = PollOutcome(feed.id, "error", error="storage error")
+                except Exception:  # a bug with one feed: count it, keep the other feeds going
                     log.exception("feed %s: could not record the fetch", feed.id)
                     outcome = PollOutcome(feed.id, "error", error="internal error")
                 if outcome.status == "new" and outcome.report:
@@ -239,7 +262,8 @@ class FeedService:
         try:
             await asyncio.gather(*(worker() for _ in range(min(len(feeds), self.config.max_concurrency))))
         finally:
-            await self.store.record_unchanged(unchanged)
+            if summary.storage_error is None:
+                await self.store.record_unchanged(unchanged)
         return summary
 
     # -- delivery ------------------------------------------------------------------------
@@ -256,6 +280,8 @@ class FeedService:
                 if not batch:
                     break
                 for d in batch:
+                    if self._stopping:
+                        return summary
                     attempted.add(d.id)
                     result = await self._deliver_one(d)
                     setattr(summary, result, getattr(summary, result) + 1)
@@ -266,10 +292,15 @@ class FeedService:
         if messenger is None:
             return "retrying"
         now = self.core.now()
+        # Recorded before the platform is called: if the bot is stopped mid-send, the next
+        # start knows this delivery may have gone out, and settles it by its nonce.
+        await self.store.mark_sending(d.id, now)
+        fault_point("before-send")
+        send = {"nonce": d.nonce, **({"unsure": True} if d.unsure else {})}
         try:
             if d.kind == "notice":
                 reply = render_notice(d.body or "")
-                message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+                message_id = await messenger.post(d.channel, reply, **send)
             else:
                 item = await self.store.item(d.item_id) if d.item_id is not None else None
                 if item is None:
@@ -285,12 +316,12 @@ class FeedService:
                         reply = render_item(
                             item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True
                         )
-                        message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+                        message_id = await messenger.post(d.channel, reply, **send)
                 else:
                     reply = render_item(
                         item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
                     )
-                    message_id = await messenger.post(d.channel, reply, nonce=d.nonce)
+                    message_id = await messenger.post(d.channel, reply, **send)
         except DeliveryError as e:
             if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
                 await self.store.mark_failed(d.id, str(e))
@@ -310,31 +341,69 @@ class FeedService:
             log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.channel.platform)
             await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
             return "retrying"
+        fault_point("after-send")
         await self.store.mark_sent(d.id, message_id, self.core.now())
         return "sent"
 
     # -- the background loop -------------------------------------------------------------
 
     async def run_forever(self) -> None:
-        """Poll and deliver until cancelled; sleeps until the next thing is due or `wake` is set."""
+        """Poll and deliver until stopped; sleeps until the next thing is due or `wake` is set."""
         try:
             await self.parser.warm()
         except Exception:
             log.exception("could not start the feed parser processes; will try again when parsing")
-        while True:
+        with contextlib.suppress(sqlite3.Error):  # a broken database is reported by the loop below
+            if settled := await self.store.settle_in_flight(self.core.now()):
+                log.info("feeds: %d delivery(ies) were cut off mid-send last time; settling them first", settled)
+        while not self._stopping:
             try:
                 summary = await self.poll_due()
+                if summary.storage_error:
+                    raise StorageTrouble(summary.storage_error)
                 if summary.feeds:
                     log.info("feeds cycle: %s", summary.line())
                 await self.deliver_due()
+                delay = await self._seconds_until_next()
+                if self.storage_backoff:
+                    log.info("feeds: the database works again; polling resumes")
+                self.storage_backoff = 0.0
             except asyncio.CancelledError:
                 raise
+            except (sqlite3.Error, StorageTrouble) as e:
+                self.storage_backoff = min(max(self.storage_backoff * 2, STORAGE_BACKOFF_MIN), STORAGE_BACKOFF_MAX)
+                reason = str(e) if isinstance(e, StorageTrouble) else describe_error(self.core.db.path, e)
+                log.warning("feeds: %s; the poller waits %d s before trying again", reason, self.storage_backoff)
+                delay = self.storage_backoff
             except Exception:
                 log.exception("feeds cycle failed; trying again in a minute")
-            delay = await self._seconds_until_next()
+                delay = 60.0
             self.wake.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)
+
+    async def platform_ready(self, platform: str) -> None:
+        """An adapter has connected: its unsure deliveries go now (Discord's nonce window is
+        minutes), and the loop wakes for whatever waited for it."""
+        await self.store.settle_in_flight(self.core.now(), platform)
+        self.wake.set()
+
+    def request_stop(self) -> None:
+        """Stop taking new work: the loop ends after the send in progress (if any)."""
+        self._stopping = True
+        self.wake.set()
+
+    async def stop(self, task: asyncio.Task[None], grace: float = STOP_TIMEOUT) -> None:
+        """Stop the background loop `task` gracefully, cancelling it after `grace` seconds."""
+        self.request_stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        if not task.done():
+            log.warning("feeds: a send was still in progress after %.0f s at shutdown; it is settled next start", grace)
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     async def _seconds_until_next(self) -> float:
         now = self.core.now()

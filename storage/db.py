@@ -8,7 +8,11 @@ for a community bot that this never becomes the bottleneck (see bench/).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -19,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from storage.faults import fault_point
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,87 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
+class StorageError(Exception):
+    """The database cannot be used; the message is one line naming the file and the remedy."""
+
+
+class InstanceLocked(StorageError):
+    """Another sendbot process holds this database."""
+
+
+def describe_error(path: str, exc: BaseException) -> str:
+    """One readable line for a storage failure: what is wrong with which file, and what to do."""
+    text = str(exc).lower()
+    where = path or "the database"
+    if isinstance(exc, StorageError):
+        return str(exc)
+    if "disk is full" in text or "database or disk is full" in text or getattr(exc, "errno", None) == errno.ENOSPC:
+        return f"the disk holding {where} is full: free some space, then start sendbot again"
+    if "readonly" in text or "read-only" in text or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES):
+        return (
+            f"{where} cannot be written (a read-only disk or file, or no permission): "
+            "check the disk and the file's owner, then start sendbot again"
+        )
+    if "locked" in text or "busy" in text:
+        return f"{where} is locked by another process: stop it (or wait for it), then start sendbot again"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return f"{where} is damaged (not a readable SQLite database): restore it from a backup, or move it away"
+    if "unable to open" in text:
+        return f"{where} cannot be opened: check that its folder exists and can be written"
+    return f"{where}: {exc}"
+
+
+def split_statements(script: str) -> list[str]:
+    """A migration script as single statements (SQLite decides where each ends, so triggers
+    with their own semicolons stay whole)."""
+    statements, current = [], ""
+    for piece in re.split(r"(?<=;)", script):
+        current += piece
+        if sqlite3.complete_statement(current):
+            if current.strip().strip(";").strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip() and not current.strip().startswith("--"):
+        statements.append(current.strip())
+    return statements
+
+
+class _InstanceLock:
+    """An OS lock on `<database>.lock`, held for the life of the process that runs the bot:
+    two bots on one SQLite file would both deliver every post. The lock file names its holder."""
+
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise InstanceLocked(
+                f"{self.path[:-5]} is in use by another sendbot ({holder}): "
+                "only one bot may run on a database; stop the other one first"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            # The file stays: removing it would let a third process lock a new inode while a
+            # second still waits on the old one.
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+            self._fd = None
+
+
 class Tx:
     """Statements inside one transaction (see Database.transaction)."""
 
@@ -68,38 +155,77 @@ class Tx:
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._instance_lock = instance_lock
         self.path = path
 
     @classmethod
-    async def open(cls, path: str | Path, migrations: list[Migration] | None = None) -> Database:
-        """Open (creating folders and file if needed), set pragmas, apply pending migrations."""
+    async def open(
+        cls, path: str | Path, migrations: list[Migration] | None = None, *, exclusive: bool = False
+    ) -> Database:
+        """Open (creating folders and file if needed), set pragmas, apply pending migrations.
+
+        `exclusive` (for `sendbot run` and anything else that delivers): take the OS lock that
+        keeps a second bot off this database, or raise InstanceLocked naming the holder."""
         path = str(path)
+        lock = None
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+            if exclusive:
+                lock = _InstanceLock(path)
+                lock.acquire()
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except BaseException:
+            if lock:
+                lock.release()
+            raise
         conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
+        db = cls(conn, path, lock)
         try:
             await conn.execute("PRAGMA busy_timeout = 5000")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows (a forgotten report) are overwritten, not left in free pages; set
+            # here rather than trusting the SQLite build's default.
+            await conn.execute("PRAGMA secure_delete = ON")
             if path != ":memory:":
                 await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await db.migrate(bundled_migrations() if migrations is None else migrations)
         except BaseException:
             await conn.close()
+            if lock:
+                lock.release()
             raise
         return db
 
     async def close(self) -> None:
         async with self._lock:
-            await self._conn.close()
+            try:
+                await self._conn.close()
+            finally:
+                if self._instance_lock:
+                    self._instance_lock.release()
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it, so erased text does not linger in
+        the -wal file (called after every erasure and retention run). A reader holding an old
+        snapshot can make the truncation partial: that is logged, and the next call finishes it."""
+        if self.path == ":memory:":
+            return
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is not None and row[0]:
+            log.info("database checkpoint was partial (a reader was busy); it completes later")
 
     async def migrate(self, migrations: list[Migration]) -> list[int]:
-        """Apply, in order, each migration not yet recorded. Returns the versions applied."""
+        """Apply, in order, each migration not yet recorded. Returns the versions applied.
+
+        Each migration runs in its own BEGIN IMMEDIATE transaction that first re-reads whether
+        it is applied: two processes starting together on a new file take turns, and the
+        second finds the work done instead of failing on "table already exists"."""
         applied: list[int] = []
         async with self._lock:
             await self._conn.execute(
@@ -107,27 +233,28 @@ class Database:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                 " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
             )
-            async with self._conn.execute("SELECT version FROM schema_migrations") as cur:
-                done = {row[0] for row in await cur.fetchall()}
             for m in sorted(migrations, key=lambda m: m.version):
-                if m.version in done:
-                    continue
-                # executescript would commit on its own; wrapping the script and its record in
-                # one BEGIN...COMMIT makes a migration all-or-nothing.
-                script = (
-                    "BEGIN IMMEDIATE;\n"
-                    + m.sql
-                    + f"\n;INSERT INTO schema_migrations(version, name) VALUES ({m.version}, '{m.name}');"
-                    + f"\nPRAGMA user_version = {m.version};\nCOMMIT;"
-                )
+                await self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    await self._conn.executescript(script)
-                except Exception:
+                    async with self._conn.execute(
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", (m.version,)
+                    ) as c:
+                        done = await c.fetchone() is not None
+                    if not done:
+                        for statement in split_statements(m.sql):
+                            await self._conn.execute(statement)
+                        await self._conn.execute(
+                            "INSERT INTO schema_migrations(version, name) VALUES (?, ?)", (m.version, m.name)
+                        )
+                        await self._conn.execute(f"PRAGMA user_version = {int(m.version)}")
+                    await self._conn.execute("COMMIT")
+                except BaseException:
                     if self._conn.in_transaction:
                         await self._conn.execute("ROLLBACK")
                     raise
-                log.info("applied migration %04d_%s", m.version, m.name)
-                applied.append(m.version)
+                if not done:
+                    log.info("applied migration %04d_%s", m.version, m.name)
+                    applied.append(m.version)
         return applied
 
     async def applied_versions(self) -> list[int]:
@@ -146,6 +273,7 @@ class Database:
                 raise
             else:
                 try:
+                    fault_point("commit")
                     await self._conn.execute("COMMIT")
                 except BaseException:
                     # A failed COMMIT (e.g. a deferred foreign key) can leave the transaction

@@ -149,6 +149,8 @@ class Delivery:
     attempts: int
     nonce: str
     message_id: str | None
+    # Cut off mid-send by a crash: the platform may or may not have the message.
+    unsure: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Delivery:
@@ -165,6 +167,7 @@ class Delivery:
             attempts=row["attempts"],
             nonce=row["nonce"],
             message_id=row["message_id"],
+            unsure=row["sending_at"] is not None,
         )
 
 
@@ -602,11 +605,13 @@ class FeedStore:
         plats = sorted(set(platforms))
         if not plats:
             return []
-        # A paused channel's deliveries wait for it to be resumed.
+        # A paused channel's deliveries wait for it to be resumed. Unsure ones (an earlier try
+        # may have been posted) go first: Discord recognises its nonce only for a few minutes.
         rows = await self.db.fetchall(
             "SELECT d.* FROM feed_deliveries d LEFT JOIN feed_subscriptions s ON s.id = d.subscription_id"
             " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND COALESCE(s.paused, 0) = 0"
-            f" AND d.platform IN ({','.join('?' * len(plats))}) ORDER BY d.id LIMIT ?",
+            f" AND d.platform IN ({','.join('?' * len(plats))})"
+            " ORDER BY d.sending_at IS NULL, d.id LIMIT ?",
             (iso(now), *plats, limit),
         )
         return [Delivery.from_row(r) for r in rows]
@@ -641,12 +646,28 @@ class FeedStore:
         )
         return row["message_id"] if row else None
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        await self.db.execute(
-            "UPDATE feed_deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1,"
-            " last_error = NULL WHERE id = ?",
-            (message_id, iso(now), delivery_id),
+    async def mark_sending(self, delivery_id: int, now: datetime) -> None:
+        """Recorded (committed) before the platform is called: see migration 0004. Cleared only
+        when the outcome is known (sent, or failed for good); a retry keeps it, so the next try
+        is made as unsure (Slack checks its history first), even after a restart."""
+        await self.db.execute("UPDATE feed_deliveries SET sending_at = ? WHERE id = ?", (iso(now), delivery_id))
+
+    async def settle_in_flight(self, now: datetime, platform: str | None = None) -> int:
+        """Make every unsure delivery (of `platform`, or all) due now: at start, and when an
+        adapter connects, so each is settled while Discord still recognises its nonce."""
+        where = "status = 'pending' AND sending_at IS NOT NULL" + (" AND platform = ?" if platform else "")
+        return await self.db.execute(
+            f"UPDATE feed_deliveries SET next_attempt_at = ? WHERE {where}",
+            (iso(now), *([platform] if platform else [])),
         )
+
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1,"
+                " last_error = NULL, sending_at = NULL WHERE id = ?",
+                (message_id, iso(now), delivery_id),
+            )
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
         await self.db.execute(
@@ -656,7 +677,8 @@ class FeedStore:
 
     async def mark_failed(self, delivery_id: int, error: str) -> None:
         await self.db.execute(
-            "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+            "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+            " sending_at = NULL WHERE id = ?",
             (error[:300], delivery_id),
         )
 

@@ -95,11 +95,14 @@ class Report:
     erased: str | None
     erased_at: str | None
     tags: tuple[str, ...] = ()
+    # The announcement was (or may have been) cut off mid-send: retry it as unsure.
+    announce_unsure: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, tags: Sequence[str] = ()) -> Report:
         data = dict(row)
         data["channel_is_direct"] = bool(data["channel_is_direct"])
+        data["announce_unsure"] = data.pop("announce_sending_at", None) is not None
         return cls(**data, tags=tuple(sorted(tags)))
 
 
@@ -295,29 +298,42 @@ class ReportsRepo:
             (status, message_id, status, report_id),
         )
 
+    async def mark_announcing(self, report_id: int, now: datetime) -> None:
+        """Committed before the notice is posted; cleared once it is recorded (see migration 0004)."""
+        await self.db.execute(
+            "UPDATE reports SET announce_status = 'sending', announce_sending_at = ? WHERE id = ?",
+            (iso(now), report_id),
+        )
+
     async def record_announced(self, report_id: int, message_id: str | None) -> bool:
         """Record the posted notice's id, unless the report was erased while it was being
         posted: then nothing is kept and the caller removes the notice (False)."""
         async with self.db.transaction() as t:
             cur = await t.execute(
-                "UPDATE reports SET announce_status = 'sent', announce_message_id = ?,"
+                "UPDATE reports SET announce_status = 'sent', announce_message_id = ?, announce_sending_at = NULL,"
                 " announce_attempts = announce_attempts + 1 WHERE id = ? AND erased IS NULL",
                 (message_id, report_id),
             )
             if cur.rowcount > 0:
                 return True
             await t.execute(
-                "UPDATE reports SET announce_status = 'sent', announce_attempts = announce_attempts + 1 WHERE id = ?",
+                "UPDATE reports SET announce_status = 'sent', announce_sending_at = NULL,"
+                " announce_attempts = announce_attempts + 1 WHERE id = ?",
                 (report_id,),
             )
             return False
 
-    async def unannounced(self, *, created_before: datetime, max_attempts: int, limit: int = 50) -> list[Report]:
-        """Reports whose announcement failed or never ran (the bot stopped mid-way)."""
+    async def unannounced(
+        self, *, created_before: datetime, max_attempts: int, platform: str | None = None, limit: int = 50
+    ) -> list[Report]:
+        """Reports whose announcement failed or never ran (the bot stopped mid-way), and, at
+        any age, those cut off mid-send (unsure ones first)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM reports WHERE announce_status IN ('pending', 'failed') AND announce_attempts < ?"
-            " AND created_at < ? AND text IS NOT NULL ORDER BY id LIMIT ?",
-            (max_attempts, iso(created_before), limit),
+            "SELECT * FROM reports WHERE announce_status IN ('pending', 'failed', 'sending') AND announce_attempts < ?"
+            " AND (created_at < ? OR announce_sending_at IS NOT NULL) AND text IS NOT NULL"
+            + (" AND platform = ?" if platform else "")
+            + " ORDER BY announce_sending_at IS NULL, id LIMIT ?",
+            (max_attempts, iso(created_before), *([platform] if platform else []), limit),
         )
         return await self._with_tags(rows)
 

@@ -44,7 +44,7 @@ class RecordingMessenger:
     def _next(self) -> str:
         return f"{self.platform}-m{next(self._ids)}"
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         if self.fail_next:
             raise self.fail_next.pop(0)
         mid = self._next()

@@ -44,7 +44,7 @@ class SignallingMessenger(RecordingMessenger):
         super().__init__(platform)
         self.posted = asyncio.Event()
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         mid = await super().post(channel, reply, nonce=nonce)
         self.posted.set()
         return mid

@@ -83,7 +83,7 @@ class ConsoleAdapter:
 
     # -- Messenger -------------------------------------------------------------------
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         message_id = f"c{next(self._ids)}"
         self._print(f"[#{channel.channel_id}] " + self._with_files(reply))
         return message_id

@@ -123,6 +123,11 @@ class SendbotClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
 
+    async def on_ready(self) -> None:
+        # Connected (first time, or after a reconnect that lost the session): what was cut
+        # off while away (unsure deliveries, a pending delete) is retried now.
+        self.adapter.core.platform_ready(PLATFORM)
+
 
 class DiscordAdapter:
     """Runs the client; is also the Messenger for platform "discord"."""
@@ -386,12 +391,16 @@ class DiscordAdapter:
     async def _answer_message(self, message: discord.Message, outcome: Outcome) -> None:
         deleted = False
         if outcome.delete_trigger and message.guild is not None:
+            where = ChannelRef(PLATFORM, str(message.guild.id), str(message.channel.id))
             try:
-                await message.delete()
+                with _delivery_errors(where):
+                    await message.delete()
                 deleted = True
-            except discord.HTTPException as e:
+                await self.core.trigger_deleted(PLATFORM, where.channel_id, str(message.id))
+            except DeliveryError as e:
                 # Needs Manage Messages; the reply still goes out.
-                log.info("could not delete a command message (HTTP %s): grant Manage Messages", e.status)
+                log.info("could not delete a command message (%s): grant Manage Messages", e)
+                await self.core.trigger_deleted(PLATFORM, where.channel_id, str(message.id), e)
         for reply in outcome.replies:
             rendered = render(reply)
             # No ephemeral messages outside interactions: a DM, then a public reply.
@@ -535,7 +544,10 @@ class DiscordAdapter:
             log.warning("feed role %r not found in server %s: posting without a ping", reply.ping_role, guild_id)
         return role_id
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
+        # `unsure` needs nothing more here: the same enforced nonce makes Discord return the
+        # message an interrupted try already made (within its nonce window, which is why
+        # unsure deliveries are retried first thing at start).
         target = self._messageable(channel)
         rendered = render(reply, ping_role_id=self._ping_role_id(channel, reply))
         first_id = ""

@@ -211,6 +211,7 @@ class SlackAdapter:
         else:
             await self._connect_socket()
         self.ready.set()
+        self.core.platform_ready("slack")
         await self._stopped.wait()
 
     async def close(self) -> None:
@@ -406,9 +407,11 @@ class SlackAdapter:
         if outcome.delete_trigger and incoming.message_id and incoming.surface == "prefix":
             try:
                 await self.delete(incoming.place.ref, incoming.message_id)
+                await self.core.trigger_deleted("slack", channel, incoming.message_id)
             except DeliveryError as e:
                 # A bot token cannot delete people's messages; say so to the author only.
                 log.info("slack: could not remove a command message: %s", e)
+                await self.core.trigger_deleted("slack", channel, incoming.message_id, e)
                 note = Reply("I couldn't remove your message from the channel; you may want to delete it.")
                 with contextlib.suppress(DeliveryError):
                     await self._ephemeral(channel, user, note, thread_ts, None)
@@ -459,11 +462,12 @@ class SlackAdapter:
 
     # -- Messenger -------------------------------------------------------------------
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         """Post by channel id. With a nonce, the first message carries it as metadata; if an
-        earlier try with that nonce failed without a clear answer, the channel's recent
-        history is checked first so a post Slack did make is returned, not made again."""
-        if nonce and nonce in self._unsure:
+        earlier try with that nonce failed without a clear answer (in this process, or before a
+        restart: `unsure`), the channel's recent history is checked first so a post Slack did
+        make is returned, not made again."""
+        if nonce and (unsure or nonce in self._unsure):
             found = await self._find_delivery(channel.channel_id, nonce)
             if found:
                 self._unsure.pop(nonce, None)

@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -79,8 +80,11 @@ class _Failure:
 class FakeDiscord:
     wait_seconds = 10.0
 
-    def __init__(self, *, grant_message_content: bool = True) -> None:
+    def __init__(self, *, grant_message_content: bool = True, nonce_window: float = 300.0) -> None:
         self.grant_message_content = grant_message_content
+        # Discord honours an enforced nonce for a few minutes only: a retry later than this
+        # posts again (which is why the bot retries unsure deliveries first thing at start).
+        self.nonce_window = nonce_window
         self.calls: list[Call] = []
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
@@ -88,7 +92,7 @@ class FakeDiscord:
         self._ready_count = 0
         self.messages: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
-        self._nonces: dict[tuple[int, str], int] = {}
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self._failures: list[_Failure] = []
         self._ids = itertools.count(500000000000000001)
         self._seq = itertools.count(1)
@@ -514,12 +518,13 @@ class FakeDiscord:
             if cid not in self.channels and cid not in self.threads:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             nonce = body.get("nonce")
-            if nonce is not None and body.get("enforce_nonce") and (cid, str(nonce)) in self._nonces:
+            seen = self._nonces.get((cid, str(nonce))) if nonce is not None else None
+            if seen is not None and body.get("enforce_nonce") and time.monotonic() - seen[1] <= self.nonce_window:
                 # Discord's nonce enforcement: the earlier message comes back, none is made.
-                return 200, self.messages[self._nonces[(cid, str(nonce))]]
+                return 200, self.messages[seen[0]]
             msg = self._store(cid, body, files)
             if nonce is not None:
-                self._nonces[(cid, str(nonce))] = int(msg["id"])
+                self._nonces[(cid, str(nonce))] = (int(msg["id"]), time.monotonic())
             return 200, msg
         if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
             mid = int(m.group(2))
