@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -47,6 +48,13 @@ def build_adapter(name: str, core: BotCore) -> Any:
     return module.build(core)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
     """Run until stopped. Start-up failures close whatever was opened and return 1 with one
     readable line on stderr; a stop (SIGTERM, SIGINT, end of console input) shuts down in the
@@ -84,7 +92,14 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
         tasks.append(stopper)
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in done:
-            if t is not stopper and not t.cancelled() and t.exception() is not None:
+            if t is stopper or t.cancelled() or t.exception() is None:
+                continue
+            if isinstance(t.exception(), BrokenPipeError):
+                # `printf '!help\n' | sendbot run | head -1`: the reader left; stop quietly,
+                # as a CLI whose output is piped does (128 + SIGPIPE).
+                _silence_stdout()
+                code = 141
+            else:
                 log.error("adapter stopped with an error", exc_info=t.exception())
                 code = 1
     except (StorageError, sqlite3.Error) as e:

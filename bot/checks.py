@@ -1,4 +1,4 @@
-"""`sendbot check`: config problems, plus checks that content modules register."""
+"""`sendbot check`: config problems, plus the checks that modules register (the database, content, ...)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.config import Config
 # Modules with `check(config) -> tuple[list[str], list[str]]` (problems, warnings), e.g.
 # content validation that reports stale reviews.
 CHECK_MODULES: list[str] = [
+    "storage.check",  # the database file: readable, writable, not damaged, not from a newer sendbot
     "cogs.content_check",
     "cogs.reports",
     "feeds.checks",

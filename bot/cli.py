@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -111,6 +113,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `sendbot` command. Output piped into something that stops reading early
+    (`sendbot ask '!help' | head -1`) ends quietly, as other command-line tools do."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """Whoever read our output has gone. Point stdout at /dev/null, so the flush at exit
+    (of whatever is still buffered) cannot fail again with a second traceback, and exit as a
+    process stopped by SIGPIPE would (128 + 13), the code shells treat as "reader left"."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + int(getattr(signal, "SIGPIPE", 13))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -231,6 +231,36 @@ def clip(s: str, limit: int = 40) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
+# The largest whole number a command takes: 15 digits. Every id, page and count fits well
+# inside SQLite's 64-bit INTEGER (2**63 - 1) and a Discord slash option (2**53), so a huge
+# number is a usage error here rather than an OverflowError in the database or a cog.
+MAX_INT = 10**15 - 1
+_INT_RE = re.compile(r"[+-]?(\d+)")
+
+
+def to_int(value: Any, name: str) -> int:
+    """A command's whole-number argument (`#12` is 12), or a one-line UsageError: not a
+    number, or too large (beyond MAX_INT either way)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    else:
+        s = str(value).strip().lstrip("#")
+        m = _INT_RE.fullmatch(s)
+        if not m:
+            raise UsageError(f"`{name}` should be a whole number, not `{clip(str(value))}`.")
+        # Checked on the digits before int(): Python refuses to convert very long strings.
+        if len(m.group(1).lstrip("0")) > len(str(MAX_INT)):
+            raise _too_large(name, value)
+        n = int(s)
+    if abs(n) > MAX_INT:
+        raise _too_large(name, value)
+    return n
+
+
+def _too_large(name: str, value: Any) -> UsageError:
+    return UsageError(f"`{name}` is too large: `{clip(str(value), 24)}` (at most {len(str(MAX_INT))} digits).")
+
+
 _TRUE = {"yes", "y", "true", "on", "1"}
 _FALSE = {"no", "n", "false", "off", "0"}
 
@@ -241,12 +271,7 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
     if spec.kind == "str":
         return str(value)
     if spec.kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        s = str(value).strip().lstrip("#")
-        if not re.fullmatch(r"[+-]?\d{1,15}", s):
-            raise UsageError(f"`{spec.name}` should be a whole number, not `{clip(str(value))}`.")
-        return int(s)
+        return to_int(value, spec.name)
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value

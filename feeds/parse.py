@@ -13,12 +13,16 @@ import asyncio
 import calendar
 import concurrent.futures
 import contextlib
+import ctypes
 import hashlib
 import logging
 import multiprocessing
 import os
 import re
+import select
 import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -151,7 +155,69 @@ def _noop(seconds: float) -> None:
     time.sleep(seconds)  # keeps each warm-up job busy long enough that every worker starts
 
 
-def _worker_init() -> None:
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+ORPHAN_CHECK_SECONDS = 0.5
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when its parent process dies. (The parent is
+    the forkserver; it lives while any worker does, so the watch below is what notices the
+    bot going: this covers the forkserver itself being killed.)"""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _watch_parent(parent: int, bot: int, bot_fd: int | None) -> None:
+    """Exit once the bot's process has ended (even by kill -9) or this worker has been
+    reparented; otherwise an orphaned worker would wait on its task queue for ever, and keep
+    the forkserver alive with it. `bot_fd` is a pidfd for the bot, readable once it has
+    exited (a zombie not yet reaped counts); without one, the pid is looked at."""
+    # The parse time limit's SIGALRM must interrupt the main thread, never this one.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    while True:
+        if bot_fd is not None:
+            ended = bool(select.select([bot_fd], [], [], ORPHAN_CHECK_SECONDS)[0])
+        else:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+            ended = not _alive(bot)
+        if ended or os.getppid() != parent:
+            os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: a killed process is a zombie until its parent reaps it
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)  # type: ignore[attr-defined,no-any-return]
+    except ProcessLookupError:
+        os._exit(0)  # the bot is already gone
+    except (AttributeError, OSError):
+        return None
+
+
+def _worker_init(bot_pid: int | None = None) -> None:
+    # Workers die with the bot, even when it is killed outright (kill -9, the OOM killer):
+    # left behind, each idle worker holds its memory for ever.
+    parent = os.getppid()
+    _die_with_parent()
+    bot = bot_pid or parent
+    watch = threading.Thread(target=_watch_parent, args=(parent, bot, _pidfd(bot)), name="orphan-check", daemon=True)
+    watch.start()
     # Parsing is background work: when the cores are busy, the bot's event loop (commands,
     # gateway heartbeats) should get the CPU first.
     with contextlib.suppress(OSError):
@@ -184,7 +250,7 @@ class Parser:
             # forkserver: a fork of this (threaded) process could inherit held locks.
             ctx = multiprocessing.get_context("forkserver")
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_worker_init
+                max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
         return self._pool
 

@@ -187,7 +187,12 @@ class FeedService:
 
     async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
         failures = feed.consecutive_failures + 1
-        next_at = scheduler.after_failure(now, self.interval(feed), failures, retry_after=retry_after)
+        # The backoff never carries the next try past the pause moment, so a feed failing for
+        # `pause_after_hours` is paused then, not hours later (docs/feeds.md says 24 h).
+        pause_at = scheduler.pause_time(from_iso(feed.failing_since) or now, self.config.pause_after_hours)
+        next_at = scheduler.after_failure(
+            now, self.interval(feed), failures, retry_after=retry_after, pause_at=pause_at
+        )
         async with self._db_gate:
             updated = await self.store.record_failure(feed.id, error, now, next_at)
         log.info("feed %s failed (%d in a row): %s", feed.id, failures, error)

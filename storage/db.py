@@ -24,8 +24,6 @@ from typing import Any
 
 import aiosqlite
 
-from storage.faults import fault_point
-
 log = logging.getLogger(__name__)
 
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -273,7 +271,6 @@ class Database:
                 raise
             else:
                 try:
-                    fault_point("commit")
                     await self._conn.execute("COMMIT")
                 except BaseException:
                     # A failed COMMIT (e.g. a deferred foreign key) can leave the transaction

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from bot.model import ChannelRef
 from storage.db import Database, Tx
+from storage.faults import fault_point
 
 
 class ItemLike(Protocol):
@@ -668,6 +669,7 @@ class FeedStore:
                 " last_error = NULL, sending_at = NULL WHERE id = ?",
                 (message_id, iso(now), delivery_id),
             )
+            fault_point("commit")  # the crash tests stop here: recorded, not yet committed
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
         await self.db.execute(

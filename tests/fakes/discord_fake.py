@@ -80,8 +80,13 @@ class _Failure:
 class FakeDiscord:
     wait_seconds = 10.0
 
-    def __init__(self, *, grant_message_content: bool = True, nonce_window: float = 300.0) -> None:
+    def __init__(
+        self, *, grant_message_content: bool = True, nonce_window: float = 300.0, post_delay: float = 0.0
+    ) -> None:
         self.grant_message_content = grant_message_content
+        # Seconds a message POST takes to answer (the message exists from the start), so a
+        # crash test can stop the bot while a post is in flight.
+        self.post_delay = post_delay
         # Discord honours an enforced nonce for a few minutes only: a retry later than this
         # posts again (which is why the bot retries unsure deliveries first thing at start).
         self.nonce_window = nonce_window
@@ -141,6 +146,14 @@ class FakeDiscord:
                 },
             }
         }
+
+    def add_text_channel(self, cid: int, name: str) -> None:
+        """Another text channel in the guild (a feed can post to several)."""
+        self.channels[cid] = {**self.channels[CHANNEL_ID], "id": str(cid), "name": name}
+
+    def channel_messages(self, cid: int) -> list[dict[str, Any]]:
+        """Messages now visible in a channel, oldest first."""
+        return [m for m in self.messages.values() if m.get("channel_id") == str(cid)]
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -469,6 +482,8 @@ class FakeDiscord:
                     call.status = failure.status
                     return self._json(failure.body, failure.status, failure.headers)
             status, data = self._route(request.method, path, body or {}, files)
+            if self.post_delay and request.method == "POST" and re.fullmatch(r"/channels/\d+/messages", path):
+                await asyncio.sleep(self.post_delay)
             call.status = status
             if status == 204:
                 return web.Response(status=204)
