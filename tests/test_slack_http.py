@@ -198,6 +198,9 @@ def _bad_headers(kind: str, body: str) -> dict[str, str]:
         return {}
     if kind == "bad":
         return {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=" + "0" * 64}
+    if kind in ("malformed-timestamp", "huge-timestamp"):
+        stamp = "12e4x" if kind == "malformed-timestamp" else "9" * 400
+        return {**sign(SECRET, body), "X-Slack-Request-Timestamp": stamp}
     if kind == "wrong-secret":
         return sign("not-the-secret", body)
     if kind == "tampered":
@@ -206,14 +209,19 @@ def _bad_headers(kind: str, body: str) -> dict[str, str]:
     return sign(SECRET, body, timestamp=now - 10 * 60)  # correctly signed, ten minutes old
 
 
-@pytest.mark.parametrize("kind", ["missing", "bad", "wrong-secret", "tampered", "stale"])
-async def test_unsigned_or_badly_signed_requests_are_rejected(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(
+    "kind", ["missing", "bad", "wrong-secret", "tampered", "stale", "malformed-timestamp", "huge-timestamp"]
+)
+async def test_unsigned_or_badly_signed_requests_are_rejected(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
     async with running(tmp_path, "http") as r:
         body = form_body(slash_command("/sendbot", "purge", user_id=ADMIN))
         before = len(r.fake.calls)
         status, _ = await send(r, body, FORM, headers=_bad_headers(kind, body))
         assert status == 401
         assert r.fake.calls[before:] == []
+        assert "Traceback" not in caplog.text and not [x for x in caplog.records if x.exc_info]
         # A correctly signed request afterwards is served, so the 401 was the signature's doing.
         await slash(r, "/sendbot", "whisper")
         await r.fake.wait_for("chat.postEphemeral")

@@ -236,6 +236,11 @@ class SlackAdapter:
         log.info("slack: HTTP mode listening on http://%s:%d%s", cfg.http_host, self.http_port, cfg.http_path)
 
     async def _handle_http(self, request: web.Request) -> web.Response:
+        # bolt reads the timestamp as a number before checking the signature: a malformed one
+        # (from anyone on the internet) would be an HTTP 500 with a traceback in the log.
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return web.Response(status=401, text="invalid request")
         bolt_request = await to_bolt_request(request)
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
