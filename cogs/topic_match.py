@@ -145,7 +145,10 @@ class MatchResult:
 
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
+# Lower-case ASCII letters and digits stay; apostrophes go (don't -> dont); all else is a space.
+_KEEP = "abcdefghijklmnopqrstuvwxyz0123456789"
+_TO_SPACE = str.maketrans({chr(c): (None if chr(c) == "'" else " ") for c in range(128) if chr(c) not in _KEEP})
+_MAY_HOLD_REFERENCE = re.compile(r"\d|\bs(?:ec|ix)|\breg")
 
 
 def normalise(text: str) -> str:
@@ -153,8 +156,10 @@ def normalise(text: str) -> str:
     text = text[:MAX_QUERY_CHARS]
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = _THOUSANDS.sub("", text.lower()).replace("'", "")  # 6,000 -> 6000
-    return " ".join(_NOT_WORD.sub(" ", text).split()[:MAX_TOKENS])
+    text = text.lower()
+    if "," in text:
+        text = _THOUSANDS.sub("", text)  # 6,000 -> 6000
+    return " ".join(text.translate(_TO_SPACE).split()[:MAX_TOKENS])
 
 
 def _reference(m: re.Match[str]) -> str:
@@ -169,6 +174,8 @@ def _reference(m: re.Match[str]) -> str:
 
 def _joined(text: str) -> str:
     """Keep the parts of a legal reference together: "section i" must not lose its "i"."""
+    if not _MAY_HOLD_REFERENCE.search(text):
+        return text  # most questions have no reference: skip the full substitution
     return _REFERENCE.sub(_reference, text)
 
 
@@ -271,13 +278,16 @@ class Index:
         # Words -> stems (each distinct word stemmed once) -> numbers.
         raw_words = [words(text) for _, text in labelled]
         distinct_words = sorted({w for ws in raw_words for w in ws})
-        stem_of = dict(zip(distinct_words, self._stemmer.stemWords(distinct_words), strict=True))
         self._raw_vocab = [w for w in distinct_words if len(w) >= 4]
         self._vocab: dict[str, int] = {}
+        id_of: dict[str, int] = {}  # word -> its stem's number (each distinct word looked up once)
+        for w, stem in zip(distinct_words, self._stemmer.stemWords(distinct_words), strict=True):
+            if stem:
+                id_of[w] = self._vocab.setdefault(stem, len(self._vocab))
         docs: list[list[int]] = []
         labels: list[int] = []
         for (label, _), ws in zip(labelled, raw_words, strict=True):
-            doc = [self._vocab.setdefault(stem_of[w], len(self._vocab)) for w in ws if stem_of[w]]
+            doc = [id_of[w] for w in ws if w in id_of]
             if doc:
                 docs.append(doc)
                 labels.append(label)

@@ -46,10 +46,10 @@ ISSUE_QUESTIONS = {
     "how do i complain about the council": {"complaints"},
 }
 
-# The issue asks for 0.95 accuracy; the matcher measures 0.898 (see README.md). This floor
+# The issue asks for 0.95 accuracy; the matcher measures 0.920 (see README.md). This floor
 # keeps what has been reached from slipping while the gap is worked on; confident-wrong
 # answers are held to the issue's own limit.
-MIN_ACCURACY = 0.88
+MIN_ACCURACY = 0.90
 MAX_CONFIDENT_WRONG = 0.02
 
 
