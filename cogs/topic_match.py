@@ -286,11 +286,13 @@ class Index:
                 id_of[w] = self._vocab.setdefault(stem, len(self._vocab))
         docs: list[list[int]] = []
         labels: list[int] = []
+        flat_ids: list[int] = []  # every document's words, end to end, for the numpy counting
         for (label, _), ws in zip(labelled, raw_words, strict=True):
             doc = [id_of[w] for w in ws if w in id_of]
             if doc:
                 docs.append(doc)
                 labels.append(label)
+                flat_ids.extend(doc)
         v = self._size = len(self._vocab)
         n, n_classes = len(docs), len(self.keys)
         label_array = np.array(labels)
@@ -313,16 +315,19 @@ class Index:
 
         # Every (document, gram) once: binary counts for both models. Temporaries are dropped
         # as soon as they are used: the peak, not what is kept, decides the memory the bot grows by.
+        flat = np.array(flat_ids, dtype=np.int64)
+        ends = np.cumsum([len(d) for d in docs])
+        del docs, raw_words, labelled, flat_ids
         gram_parts, class_parts = [], []
         for start in range(0, n, GRAM_CHUNK):
-            chunk = docs[start : start + GRAM_CHUNK]
-            lengths = np.fromiter((len(d) for d in chunk), dtype=np.int64, count=len(chunk))
-            flat = np.fromiter((w for d in chunk for w in d), dtype=np.int64, count=int(lengths.sum()))
-            grams, gram_doc = self._gram_ids(flat, np.repeat(np.arange(start, start + len(chunk)), lengths))
+            stop = min(start + GRAM_CHUNK, n)
+            lo, hi = (int(ends[start - 1]) if start else 0), int(ends[stop - 1])
+            doc_of = np.repeat(np.arange(start, stop), np.diff(ends[start:stop], prepend=lo))
+            grams, gram_doc = self._gram_ids(flat[lo:hi], doc_of)
             pairs = np.unique(gram_doc * self._gram_space + grams)
             gram_parts.append((pairs % self._gram_space).astype(np.int32))
             class_parts.append(label_array[pairs // self._gram_space].astype(np.int32))
-        del docs, raw_words, labelled
+        del flat
         grams, classes = np.concatenate(gram_parts), np.concatenate(class_parts)
         del gram_parts, class_parts
 
@@ -347,8 +352,9 @@ class Index:
         del kinds, counts
         column = np.searchsorted(self._features, grams).astype(np.int32)
         kept = (column < len(self._features)) & (self._features[np.minimum(column, len(self._features) - 1)] == grams)
-        nb = np.zeros((n_classes, len(self._features)), dtype=np.float32)
-        np.add.at(nb, (classes[kept], column[kept]), 1)
+        size = len(self._features)
+        nb = np.bincount(classes[kept] * size + column[kept], minlength=n_classes * size)
+        nb = nb.reshape(n_classes, size).astype(np.float32)
         del column, kept, grams, classes
         # The complement of each class: every other class's counts, smoothed (in place: the
         # matrix is the largest thing the matcher holds).
