@@ -1,10 +1,16 @@
-"""`sendbot feeds preview <url>` and `sendbot feeds poll --once`."""
+"""`sendbot feeds preview <url>` and `sendbot feeds poll --once`.
+
+Everything printed that can carry a feed's or a server's words goes through `_say`, which
+drops terminal escape sequences and control, bidi and zero-width characters: a feed title
+must not be able to recolour, clear or retitle the moderator's terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -28,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.set_defaults(func=lambda args, config: _usage(p))
 
 
+def _say(text: str, *, file: TextIO | None = None) -> None:
+    """Print text that may come from a feed or a server, with nothing a terminal obeys."""
+    from feeds.normalise import clean_text
+
+    print(clean_text(text), file=file or sys.stdout, flush=True)
+
+
 def _usage(p: argparse.ArgumentParser) -> int:
     p.print_help(sys.stderr)
     return 2
@@ -48,27 +61,27 @@ async def _preview(args: argparse.Namespace, config: Config) -> int:
     try:
         check_url(args.url, config.feeds.allow_private_addresses)
     except FetchError as e:
-        print(f"sendbot feeds preview: {e.message}", file=sys.stderr)
+        _say(f"sendbot feeds preview: {e.message}", file=sys.stderr)
         return 2
     fetcher = Fetcher(FetchSettings.from_config(config.feeds))
     parser = Parser(workers=1)
     try:
         fetched = await fetcher.fetch(args.url)
         if not fetched.ok or fetched.body is None:
-            print(f"sendbot feeds preview: {fetched.error}", file=sys.stderr)
+            _say(f"sendbot feeds preview: {fetched.error}", file=sys.stderr)
             return 1
         try:
             parsed = await parser.parse(fetched.body, fetched.final_url or args.url)
         except ParseError as e:
-            print(f"sendbot feeds preview: {e}", file=sys.stderr)
+            _say(f"sendbot feeds preview: {e}", file=sys.stderr)
             return 1
     finally:
         await fetcher.close()
         await parser.close()
     flt = KeywordFilter(parse_keywords(args.include), parse_keywords(args.exclude))
-    print(f"{parsed.title} ({len(parsed.items)} items, {match_count(parsed, flt)} pass filters: {flt.describe()})")
+    _say(f"{parsed.title} ({len(parsed.items)} items, {match_count(parsed, flt)} pass filters: {flt.describe()})")
     for line in preview_lines(parsed, flt, ZoneInfo(config.bot.timezone), limit=max(1, args.items)):
-        print(to_plain(line))
+        _say(to_plain(line))
     print("Nothing was posted.")
     return 0
 
@@ -99,7 +112,7 @@ class PrintingMessenger:
                 lines.append(f"  {card.url}")
             if card.footer:
                 lines.append(f"  {to_plain(card.footer)}")
-        print(f"[#{channel.channel_id}] " + "\n".join(lines), flush=True)
+        _say(f"[#{channel.channel_id}] " + "\n".join(lines))
         self._n += 1
         return f"cli{self._n}"
 
@@ -131,7 +144,7 @@ async def _poll(config: Config) -> int:
         delivered = await cog.service.deliver_due()
     finally:
         await core.stop()
-    print(
+    _say(
         f"Polled {summary.line()}; delivered {delivered.sent} post(s) to the console"
         + (f", {delivered.retrying} to retry" if delivered.retrying else "")
         + (f", {delivered.failed} failed" if delivered.failed else "")

@@ -29,6 +29,9 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from bot.netaddr import address_is_public, host_ip
+from bot.netaddr import embedded_ipv4 as embedded_ipv4  # re-exported: it lived here
+
 log = logging.getLogger(__name__)
 
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -44,46 +47,15 @@ class BlockedAddress(OSError):
     """The target is on a network the bot must not reach (SSRF guard)."""
 
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # well-known prefix: the last 32 bits are IPv4
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # local-use translation (RFC 8215)
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries and leads to: IPv4-mapped, 6to4 or NAT64."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL:
-            return False
-        inner = embedded_ipv4(ip)
-        if inner is not None and not address_allowed(inner):
-            return False
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-    return not (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
+    """Only public addresses (the policy is shared with the links the bot posts)."""
+    return address_is_public(ip)
 
 
 def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
+    """The address a host names when it is an IP literal in any form the resolver accepts
+    (2130706433, 127.1, 0177.0.0.1, 0x7f.0.0.1 as well as 127.0.0.1 and [::1])."""
+    return host_ip(host)
 
 
 AddressPolicy = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
@@ -188,8 +160,9 @@ def parse_max_age(value: str | None) -> float | None:
 
 
 def check_url(url: str, allow_private: bool, allowed: AddressPolicy = address_allowed) -> URL:
-    """Raise FetchError unless `url` is an http(s) URL the guard allows (literal IPs here;
-    names are checked by the resolver at connect time)."""
+    """Raise FetchError unless `url` is an http(s) URL the guard allows (literal IPs here, in
+    every numeric form the resolver would accept; names are checked by the resolver at
+    connect time)."""
     try:
         parsed = URL(url)
         # yarl decodes the host (IDNA) lazily: read it here, where a bad one is caught.

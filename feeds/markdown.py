@@ -2,9 +2,12 @@
 
 markdownify does the HTML walking; this subclass keeps only what a chat post needs and
 can carry safely: paragraphs, line breaks, list items and http(s) links. All text goes
-through bot.markup.escape, so feed text can't smuggle formatting or links of its own.
-Scripts, styles and images are dropped (feedparser's own sanitiser is switched off
-because this converter decides what survives).
+through feeds.normalise.clean_text (no control, bidi or zero-width characters) and
+bot.markup.escape, so feed text can't smuggle formatting or links of its own, not even
+inside <code> or <pre>. Links then pass bot.markup.safe_links: one whose label shows another
+site than its target, whose target has a user part, or which leads to a private or local
+address is written out as plain "label (target)". Scripts, styles and images are dropped
+(feedparser's own sanitiser is switched off because this converter decides what survives).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 
 from markdownify import MarkdownConverter
 
-from bot.markup import escape
+from bot.markup import escape, safe_links
+from feeds.normalise import clean_text
 
 _LINK_RE = re.compile(r"\[(?:[^\]\n\\]|\\.)+\]\(https?://[^)\s]+\)")
 _BLANKS = re.compile(r"\n{3,}")
@@ -23,10 +27,15 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 class _ChatConverter(MarkdownConverter):
     def escape(self, text: str, parent_tags: Any = None) -> str:
-        return escape(text) if text else ""
+        return escape(clean_text(text)) if text else ""
+
+    def process_text(self, el: Any, parent_tags: Any = None) -> str:
+        # markdownify leaves text inside pre, code, kbd and samp unescaped (for a code span);
+        # here that text is shown like any other, so it is escaped like any other.
+        return str(super().process_text(el, parent_tags=set(parent_tags or ()) - {"_noformat"}))
 
     def convert_a(self, el: Any, text: str, parent_tags: Any = None) -> str:
-        href = (el.get("href") or "").strip()
+        href = clean_text(el.get("href") or "").strip()
         label = " ".join(text.split())
         if not label:
             return ""
@@ -86,12 +95,12 @@ def html_to_markup(html: str) -> str:
         return ""
     text = _CONVERTER.convert(html)
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    return safe_links(_BLANKS.sub("\n\n", "\n".join(lines)).strip())
 
 
 def plain_to_markup(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    return _BLANKS.sub("\n\n", escape("\n".join(lines))).strip()
+    lines = [_SPACES.sub(" ", line).strip() for line in clean_text(text).splitlines()]
+    return safe_links(_BLANKS.sub("\n\n", escape("\n".join(lines))).strip())
 
 
 def cut(text: str, budget: int) -> str:

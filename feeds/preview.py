@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from bot.markup import escape
 from feeds.filters import KeywordFilter
 from feeds.parse import ParsedFeed
-from feeds.render import defang, format_date
+from feeds.render import feed_text, format_date
 
 PREVIEW_ITEMS = 5
 
@@ -19,7 +18,7 @@ def preview_lines(parsed: ParsedFeed, flt: KeywordFilter, tz: tzinfo, limit: int
         ok = flt.accepts(item.title, item.summary or "")
         mark = "✅ would post" if ok else "✖ filtered out"
         date = format_date(item.published, tz) or "no date"
-        title = defang(escape(item.title))
+        title = feed_text(item.title)  # no control characters, links or mentions from the feed
         lines.append(f"- {mark}: **{title}** ({date})")
     return lines
 

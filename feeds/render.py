@@ -1,20 +1,26 @@
 """A feed item as a platform-free Reply: title, link, source, date and a cut summary.
 
-Everything from the feed is untrusted. Titles and names go through bot.markup.escape;
-summaries were converted to escaped markup in the parser. On top of that, mention syntax
-(@everyone, @here, <@id>, <#id>, <!channel>) is broken with a zero-width space, so even an
-adapter that forgot allowed_mentions could not ping anyone from feed text. Adapters still
-render mentions inert themselves; this is the second lock on the door.
+Everything from the feed is untrusted. Titles, names and summaries lose control, bidi and
+zero-width characters (feeds.normalise.clean_text); titles and names go through
+bot.markup.escape; summaries were converted to escaped markup in the parser, and their
+links are checked again here (bot.markup.safe_links), so an item stored before a check
+existed is posted as safely as a new one. The item's link is clickable only when its host
+is public. On top of that, mention syntax (@everyone, @here, <@id>, <#id>, <!channel>) is
+broken with a zero-width space, so even an adapter that forgot allowed_mentions could not
+ping anyone from feed text. Adapters still render mentions inert themselves; this is the
+second lock on the door.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from urllib.parse import urlsplit
 
-from bot.markup import escape
+from bot.markup import escape, host_is_public, safe_links
 from bot.model import Card, Reply
 from feeds.markdown import cut
+from feeds.normalise import clean_text
 from storage.feeds import StoredItem, from_iso
 
 ZWSP = "\u200b"
@@ -28,6 +34,25 @@ def defang(text: str) -> str:
     """Break mention syntax without changing how the text reads."""
     text = _MENTION_RE.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
     return _RAW_MENTION_RE.sub(lambda m: f"<{ZWSP}{m.group(1)}", text)
+
+
+def feed_text(text: str) -> str:
+    """Plain feed text (a title, a feed's name) as safe neutral markup."""
+    return defang(safe_links(escape(clean_text(text))))
+
+
+def public_link(url: str | None) -> str | None:
+    """The item's link when it may be clickable: http(s), a public host, no user part."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    return url if host_is_public(host) else None
 
 
 def format_date(value: str | None, tz: tzinfo) -> str | None:
@@ -47,18 +72,22 @@ def render_item(
     ping_role: str | None = None,
 ) -> Reply:
     # Discord caps embed titles at 256 characters; every platform reads better short.
-    title = cut(defang(escape(item.title)), MAX_TITLE)
+    title = cut(feed_text(item.title), MAX_TITLE)
     if updated:
         title = f"Updated: {title}"
-    summary = defang(cut(item.summary, summary_chars)) if item.summary else ""
-    footer_parts = [defang(escape(item.feed_name))]
+    summary = defang(cut(safe_links(clean_text(item.summary)), summary_chars)) if item.summary else ""
+    footer_parts = [feed_text(item.feed_name)]
     date = format_date(item.published, tz)
     if date:
         footer_parts.append(date)
+    url = public_link(item.link)
+    if item.link and url is None:
+        # Shown, but not as a link: without its scheme no surface makes it clickable.
+        footer_parts.append(escape(clean_text(item.link.split("://", 1)[-1])))
     card = Card(
         title=title,
         body=summary,
-        url=item.link,
+        url=url,
         footer=" · ".join(footer_parts),
         colour=FEED_COLOUR,
     )

@@ -99,6 +99,8 @@ class FeedService:
         self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
         self._stopping = False
+        self._send_idle = asyncio.Event()  # clear while a platform call is in progress
+        self._send_idle.set()
         self.storage_backoff = 0.0  # seconds the poller last waited for the database (0: fine)
 
     @property
@@ -302,6 +304,7 @@ class FeedService:
         await self.store.mark_sending(d.id, now)
         fault_point("before-send")
         send = {"nonce": d.nonce, **({"unsure": True} if d.unsure else {})}
+        self._send_idle.clear()
         try:
             if d.kind == "notice":
                 reply = render_notice(d.body or "")
@@ -346,6 +349,8 @@ class FeedService:
             log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.channel.platform)
             await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
             return "retrying"
+        finally:
+            self._send_idle.set()
         fault_point("after-send")
         await self.store.mark_sent(d.id, message_id, self.core.now())
         return "sent"
@@ -401,12 +406,16 @@ class FeedService:
         self.wake.set()
 
     async def stop(self, task: asyncio.Task[None], grace: float = STOP_TIMEOUT) -> None:
-        """Stop the background loop `task` gracefully, cancelling it after `grace` seconds."""
+        """Stop the background loop `task`: a send in progress may finish (up to `grace`
+        seconds); a fetch in progress is simply cancelled (it is repeated next start)."""
         self.request_stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), grace)
-        if not task.done():
+        try:
+            await asyncio.wait_for(self._send_idle.wait(), grace)
+        except TimeoutError:
             log.warning("feeds: a send was still in progress after %.0f s at shutdown; it is settled next start", grace)
+        # Recording the outcome of the send that just finished takes a moment: let it.
+        await asyncio.wait({task}, timeout=1.0)
+        if not task.done():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 

@@ -107,13 +107,13 @@ async def close_world(world: World) -> None:
     await world.feeds.close()
 
 
-async def run(world: World, *, fault: str | None = None, stop_when_all: bool = False, timeout: float = 60) -> int:
+async def run(world: World, *, fault: str | None = None, stop_when_all: bool = False, within: float = 60) -> int:
     """One `sendbot run`: until it stops itself (a fault), or, with stop_when_all, until every
     item is visible (then a normal stop). Returns the exit code."""
     env = {**world.env, **({"SENDBOT_FAULT": fault} if fault else {})}
     proc = await start_run(world.cfg, cwd=world.tmp, env=env)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while proc.returncode is None:
                 if stop_when_all and world.visible() == world.expected():
                     await asyncio.sleep(0.5)  # a late double would show up now
@@ -135,7 +135,8 @@ async def stop_at_random(world: World, rng: random.Random, sig: signal.Signals) 
     try:
         before = sum(world.visible().values())
         async with asyncio.timeout(60):
-            while sum(world.visible().values()) == before and world.visible() != world.expected():
+            # Polling is the point: the posts are made by another process, seen through the fake.
+            while sum(world.visible().values()) == before and world.visible() != world.expected():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
             await asyncio.sleep(rng.uniform(0.0, 0.3 if world.platform == "discord" else 1.2))
             proc.send_signal(sig)
@@ -189,7 +190,7 @@ async def test_stopped_at_20_random_moments_nothing_is_lost_or_doubled(
             await stop_at_random(world, rng, sig)
             stops += 1
         assert stops == 20, f"everything was delivered after {stops} stops: add items so each stop lands mid-run"
-        assert await run(world, stop_when_all=True, timeout=90) == 0
+        assert await run(world, stop_when_all=True, within=90) == 0
         assert_exactly_once(world)
     finally:
         await close_world(world)
