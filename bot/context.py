@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.commands import CommandSpec
@@ -20,6 +21,8 @@ class CommandContext:
     # Set by a cog (e.g. !report) to ask the adapter to remove the command message, so
     # that what a parent wrote is not left on show in a public channel.
     delete_trigger: bool = False
+    # Run once the adapter has delivered the answer (see Outcome.delivered).
+    after_reply: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def author(self) -> Actor:

@@ -41,6 +41,17 @@ class Outcome:
     delete_trigger: bool = False
     error_ref: str | None = None
     command: str | None = None
+    # What the cog asked to run once the answer has reached the person (a report's receipt is
+    # recorded as delivered, so a crash before it went out is made good at the next start).
+    after_delivery: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def delivered(self) -> None:
+        """Adapters call this after every reply has been sent."""
+        for callback in self.after_delivery:
+            try:
+                await callback()
+            except Exception:
+                log.exception("after-delivery step of !%s failed", self.command)
 
 
 def as_replies(result: Any) -> list[Reply]:
@@ -270,4 +281,6 @@ class Dispatcher:
             )
             text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
             return Outcome([Reply(text, ephemeral=True)], status="error", error_ref=ref, command=name)
-        return Outcome(as_replies(result), delete_trigger=ctx.delete_trigger, command=name)
+        return Outcome(
+            as_replies(result), delete_trigger=ctx.delete_trigger, command=name, after_delivery=ctx.after_reply
+        )

@@ -52,6 +52,7 @@ MAINTENANCE_INTERVAL = 3600.0  # seconds between retention runs (and announcemen
 ANNOUNCE_MAX_ATTEMPTS = 5
 ANNOUNCE_RETRY_AFTER = timedelta(minutes=2)
 DRAIN_TIMEOUT = 10.0
+RECEIPT_GRACE = timedelta(seconds=30)
 SUMMARY_MAX_DAYS = 3650
 
 # A link we will put inside [label](url): web addresses only, nothing that could close the
@@ -118,6 +119,8 @@ class ReportsCog(Cog):
     async def run_maintenance(self) -> EraseCounts:
         counts = await self.apply_retention()
         await self.retry_announcements()
+        for platform in list(self.core.messengers):
+            await self.retry_receipts(platform)
         return counts
 
     async def apply_retention(self) -> EraseCounts:
@@ -147,10 +150,31 @@ class ReportsCog(Cog):
         return len(due)
 
     async def on_platform_ready(self, platform: str) -> None:
-        # Announcements cut off by a crash or waiting for this platform go now, not at the
-        # next hourly maintenance run.
+        # Announcements and receipts cut off by a crash or waiting for this platform go now,
+        # not at the next hourly maintenance run.
         if self.core.serving:
             await self.retry_announcements(platform)
+            await self.retry_receipts(platform)
+
+    async def retry_receipts(self, platform: str) -> int:
+        """Tell each parent whose receipt a crash cut off that their report arrived (privately)."""
+        messenger = self.core.messengers.get(platform)
+        if messenger is None:
+            return 0
+        # Not the reports of the last half minute: their answers may still be on their way.
+        due = await self.repo.pending_receipts(platform, created_before=self.core.now() - RECEIPT_GRACE)
+        for report in due:
+            text = (
+                f"Your report #{report.id} reached the moderators. Thank you. "
+                "(This note comes late because the bot restarted just after you sent it.)"
+            )
+            try:
+                await messenger.send_direct(report.scope_id, report.reporter_id or "", Reply(text))
+            except Exception as e:
+                log.info("report #%d: could not send the late receipt (%s)", report.id, type(e).__name__)
+            # Once tried, not again: a parent should not get the same note every restart.
+            await self.repo.receipt_delivered(report.id)
+        return len(due)
 
     async def _after_erasure(self, *erased: EraseCounts) -> None:
         """Take down announcements that quoted the erased text, and checkpoint the database so
@@ -254,6 +278,9 @@ class ReportsCog(Cog):
                 "or contact a moderator directly if it's urgent."
             )
         self._schedule_announce(report_id, ctx.author)
+        # The receipt is the reply to this command: recorded as delivered once the adapter has
+        # sent it; one a crash cut off is sent at the next connect (retry_receipts).
+        ctx.after_reply.append(lambda: self.repo.receipt_delivered(report_id))
         return report_id
 
     def _confirmation(self, report_id: int, redacted: str) -> Reply:

@@ -97,12 +97,15 @@ class Report:
     tags: tuple[str, ...] = ()
     # The announcement was (or may have been) cut off mid-send: retry it as unsure.
     announce_unsure: bool = False
+    # The parent's receipt has not been confirmed delivered.
+    receipt_pending: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, tags: Sequence[str] = ()) -> Report:
         data = dict(row)
         data["channel_is_direct"] = bool(data["channel_is_direct"])
         data["announce_unsure"] = data.pop("announce_sending_at", None) is not None
+        data["receipt_pending"] = bool(data.get("receipt_pending", 0))
         return cls(**data, tags=tuple(sorted(tags)))
 
 
@@ -166,7 +169,7 @@ class ReportsRepo:
             cur = await tx.execute(
                 "INSERT INTO reports(platform, scope_id, kind, source, created_at, text, redactions, reporter_id,"
                 " channel_id, channel_name, channel_is_direct, message_id, message_link, message_author_id,"
-                " message_author_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " message_author_name, receipt_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
                     new.platform,
                     new.scope_id,
@@ -297,6 +300,18 @@ class ReportsRepo:
             " WHERE id = ?",
             (status, message_id, status, report_id),
         )
+
+    async def receipt_delivered(self, report_id: int) -> None:
+        await self.db.execute("UPDATE reports SET receipt_pending = 0 WHERE id = ?", (report_id,))
+
+    async def pending_receipts(self, platform: str, *, created_before: datetime, limit: int = 50) -> list[Report]:
+        """Reports whose parent may never have seen the receipt (the bot stopped first)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM reports WHERE receipt_pending = 1 AND platform = ? AND created_at < ?"
+            " AND reporter_id IS NOT NULL AND erased IS NULL ORDER BY id LIMIT ?",
+            (platform, iso(created_before), limit),
+        )
+        return await self._with_tags(rows)
 
     async def mark_announcing(self, report_id: int, now: datetime) -> None:
         """Committed before the notice is posted; cleared once it is recorded (see migration 0004)."""

@@ -150,6 +150,7 @@ class Harness:
     async def outcome(self, text: str, **kw: Any) -> Outcome:
         result = await self.core.dispatcher.handle(self.incoming(text, **kw))
         assert result is not None, f"{text!r} was not treated as a command"
+        await result.delivered()  # as an adapter does once the replies are sent
         return result
 
     async def say(self, text: str, **kw: Any) -> list[Reply]:

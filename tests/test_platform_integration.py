@@ -6,8 +6,10 @@ features parents and moderators use actually arrive intact on each platform.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -17,6 +19,18 @@ from tests.fakes.slack_fake import TEAM_ID, form_body, interactive_body, message
 from tests.slack_support import ADMIN, MEMBER, SECRET, running
 
 REAL_COGS = ["cogs.help", "cogs.rights", "cogs.reports"]
+
+
+async def receipt_recorded(reports: Any, report_id: int) -> None:
+    """The adapter marks the receipt delivered just after sending it: wait briefly for that."""
+    for _ in range(200):
+        report = await reports.repo.get(report_id)
+        if report is not None and not report.receipt_pending:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"report #{report_id}: the receipt was never recorded as delivered")
+
+
 EPHEMERAL = 64
 
 
@@ -48,6 +62,8 @@ async def test_discord_context_menu_files_a_real_report_and_moderators_are_told(
 
         report = await env.harness.core.cogs["reports"].repo.get(1)  # type: ignore[attr-defined]
         assert report is not None and report.scope_id == str(GUILD_ID)
+        # The adapter confirmed the parent's receipt went out: nothing to make good after a crash.
+        await receipt_recorded(env.harness.core.cogs["reports"], 1)
 
 
 async def test_discord_slash_rights_answers_with_sources(tmp_path: Path) -> None:
@@ -89,6 +105,7 @@ async def test_slack_shortcut_files_a_real_report_announced_as_block_kit(tmp_pat
         rendered = json.dumps(notice.args)
         assert "6,000" in rendered and "blocks" in notice.args
         assert "<!channel>" not in rendered  # escaped: shown, never a ping
+        await receipt_recorded(r.core.cogs["reports"], 1)
 
         # A member asks through the catch-all slash command and gets the sourced answer.
         slash = form_body(slash_command("/sendbot", "rights 6000", user_id=MEMBER))

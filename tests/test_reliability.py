@@ -365,3 +365,27 @@ async def test_forgotten_report_text_is_gone_from_the_database_its_wal_and_the_d
         root.handlers[:], level, sql_level = saved
         root.setLevel(level)
         logging.getLogger("aiosqlite").setLevel(sql_level)
+
+
+async def test_a_receipt_cut_off_by_a_crash_is_sent_privately_when_the_platform_connects(tmp_path: Path) -> None:
+    from tests.reports_support import cog, make_harness
+
+    h = await make_harness(tmp_path)
+    try:
+        # Delivered normally: the adapter confirms, nothing is pending.
+        await h.say("!report the school said no ehcp without a diagnosis", user_id="u1")
+        # Cut off: stored, but the bot died before the answer went out (no delivered()).
+        cut = await h.core.dispatcher.handle(h.incoming("!report the LA said we must wait a year", user_id="u2"))
+        assert cut is not None and cut.status == "ok"
+        await cog(h).drain()
+        assert [r.receipt_pending for r in await cog(h).repo.for_reporter("console", "u1")] == [False]
+        assert [r.receipt_pending for r in await cog(h).repo.for_reporter("console", "u2")] == [True]
+        h.core.serving = True
+        h.clock.advance(minutes=5)  # the next start comes later
+        await cog(h).on_platform_ready("console")
+        direct = [s for s in h.messengers["console"].sent if s.kind == "direct"]
+        assert [(s.user_id, "reached the moderators" in s.reply.text) for s in direct] == [("u2", True)]  # type: ignore[union-attr]
+        await cog(h).on_platform_ready("console")  # once only, whatever happens next
+        assert len([s for s in h.messengers["console"].sent if s.kind == "direct"]) == 1
+    finally:
+        await h.close()

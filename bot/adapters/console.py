@@ -108,6 +108,7 @@ class ConsoleAdapter:
         outcome = await self.core.dispatcher.handle(self.incoming(text))
         if outcome is not None:
             self.show(outcome)
+            await outcome.delivered()
         return outcome
 
     def show(self, outcome: Outcome) -> None:

@@ -418,6 +418,7 @@ class DiscordAdapter:
                     # Replying needs Read Message History; a plain message does not.
                     await message.channel.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
                 reference = None
+        await outcome.delivered()
 
     async def _try_direct(self, user: discord.abc.User, rendered: Rendered) -> bool:
         try:
@@ -501,6 +502,7 @@ class DiscordAdapter:
                 else:
                     await interaction.followup.send(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
                 first = False
+        await outcome.delivered()
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Errors outside the dispatcher's own handler: an answer that failed to send, or a

@@ -401,6 +401,7 @@ class SlackAdapter:
     ) -> None:
         channel = incoming.place.id
         user = incoming.author.id
+        answered = True
         for reply in outcome.replies:
             try:
                 if reply.ephemeral:
@@ -408,7 +409,10 @@ class SlackAdapter:
                 else:
                     await self._public(channel, reply, thread_ts, respond)
             except DeliveryError as e:
+                answered = False
                 log.warning("slack: could not answer in %s: %s", channel, e)
+        if answered:
+            await outcome.delivered()
         if outcome.delete_trigger and incoming.message_id and incoming.surface == "prefix":
             try:
                 await self.delete(incoming.place.ref, incoming.message_id)

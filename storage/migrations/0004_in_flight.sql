@@ -9,6 +9,11 @@ CREATE INDEX feed_deliveries_in_flight ON feed_deliveries(sending_at) WHERE send
 -- The same for a report's announcement to the moderators (announce_status 'sending').
 ALTER TABLE reports ADD COLUMN announce_sending_at TEXT;
 
+-- The parent's receipt ("Thank you, report #N is with the moderators"): pending from the
+-- moment the report is stored until the adapter has delivered the answer. One still pending
+-- after a crash is sent privately when the platform's adapter next connects.
+ALTER TABLE reports ADD COLUMN receipt_pending INTEGER NOT NULL DEFAULT 0;
+
 -- Messages to remove (a parent's public !report, which may hold a phone number): recorded
 -- before the delete is tried, cleared when it is done, retried as soon as the platform's
 -- adapter is connected again after a crash.
