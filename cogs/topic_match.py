@@ -235,10 +235,6 @@ class TopicMatcher:
             self._index = Index(self.topics, self.off_topic_examples)
         return self._index
 
-    @property
-    def built(self) -> bool:
-        return self._index is not None
-
     def match(self, query: str) -> MatchResult:
         index = self.build()
         exact = index.names.get(name_key(query))
