@@ -28,6 +28,32 @@ _ITALIC_RE = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", re.S)
 _MD_SPECIAL = re.compile(r"([\\`*_~|\[\]()>#])")
 
 
+# Terminal escape sequences, removed whole: CSI (ESC [ or 0x9B, parameters, final byte);
+# OSC, DCS, SOS, PM and APC strings with their terminator (the string may not contain
+# another opener, which also keeps the scan linear); other escapes (ESC, intermediates,
+# final byte).
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x90\x98\x9b-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+)
+_EMOJI = "\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 controls but tab and newline, DEL, C1 controls
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, overrides, isolates
+    "\u180e\u200b\u200c\u2060-\u2064\ufeff]"  # zero-width and invisible characters
+    f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])"  # zero-width joiner, unless it joins emoji
+)
+
+
+def clean_text(text: str) -> str:
+    """Untrusted text (feeds, reports, what a console prints) without terminal escape
+    sequences, control characters (but newline and tab), bidi controls or zero-width
+    characters, which could hide or reorder what a reader sees. Accents, symbols and emoji
+    (joined ones too) are left alone."""
+    return _HIDDEN.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
 def escape(text: str) -> str:
     """Make untrusted text literal in the neutral markup."""
     return _MD_SPECIAL.sub(r"\\\1", text)

@@ -16,7 +16,7 @@ from bot.commands import Rest, command, to_int
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError, UserError
-from bot.markup import channel, escape
+from bot.markup import channel, clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from feeds.fetch import FetchError, check_url
 from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
@@ -37,6 +37,8 @@ def channel_label(ref: ChannelRef) -> str:
 
 
 def _clip(text: str, n: int = 80) -> str:
+    """Feed names and titles come from feeds and servers: shown clean, and not too long."""
+    text = clean_text(text)
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -333,7 +335,7 @@ class FeedsCog(Cog):
             f = feeds[s.feed_id]
             c = counts.get(s.id, {})
             if f.paused:
-                state = f"⏸ paused by the bot: {escape(f.paused_reason or 'repeated failures')}"
+                state = f"⏸ paused by the bot: {escape(clean_text(f.paused_reason or 'repeated failures'))}"
                 state += f" (`{ctx.prefix}feeds resume {s.id}`)"
             elif s.paused:
                 state = f"⏸ paused by a moderator (`{ctx.prefix}feeds resume {s.id}`)"
@@ -343,7 +345,7 @@ class FeedsCog(Cog):
                 state = "✅ working" if f.last_success_at else "waiting for the first fetch"
             error = "none"
             if f.last_error:
-                error = f"{escape(f.last_error)} ({when(from_iso(f.last_error_at), tz)})"
+                error = f"{escape(clean_text(f.last_error))} ({when(from_iso(f.last_error_at), tz)})"
             if f.paused or s.paused:
                 upcoming = "—"
             else:

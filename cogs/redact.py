@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from bot.markup import clean_text
+
 EMAIL = "[email removed]"
 PHONE = "[phone number removed]"
 POSTCODE = "[postcode removed]"
@@ -100,7 +102,10 @@ def _phone_spans(text: str) -> list[tuple[int, int]]:
 
 
 def redact(text: str) -> Redacted:
-    """Replace personal identifiers in `text` with markers; count what was replaced."""
+    """Replace personal identifiers in `text` with markers; count what was replaced. Hidden
+    characters (controls, bidi overrides, zero-width) are dropped first: a report is read by
+    moderators and may be exported, and must show what it says."""
+    text = clean_text(text)
     counts: Counter[str] = Counter()
 
     def sub(pattern: re.Pattern[str], marker: str, key: str, s: str) -> str:

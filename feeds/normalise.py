@@ -1,5 +1,5 @@
-"""Stable keys for feed items, so a story is recognised however a feed re-publishes it,
-and `clean_text`, which takes invisible and control characters out of feed text.
+"""Stable keys for feed items, so a story is recognised however a feed re-publishes it
+(and `clean_text`, from bot.markup, for the feed code that imports it from here).
 
 Feeds bump dates, reorder items and sprinkle tracking parameters on links; some even mint
 a new GUID on every fetch. The item key is the GUID when there is one, else the cleaned
@@ -10,8 +10,9 @@ whichever feed carried it) prefers the cleaned link, because two feeds rarely sh
 from __future__ import annotations
 
 import hashlib
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.markup import clean_text as clean_text  # re-exported: feeds code imports it from here
 
 # Query parameters that identify a campaign or a click, never the page itself.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
@@ -38,30 +39,6 @@ _TRACKING_NAMES = frozenset(
 )
 
 _MAX_KEY_TEXT = 2000
-
-# Terminal escape sequences, removed whole: CSI (ESC [ or 0x9B, parameters, final byte);
-# OSC, DCS, SOS, PM and APC strings with their terminator (the string may not contain
-# another opener, which also keeps the scan linear); other escapes (ESC, intermediates,
-# final byte).
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x90\x98\x9b-\x9f]*(?:\x07|\x1b\\|\x9c)"
-    r"|\x1b[ -/]*[0-~]"
-)
-_EMOJI = "\u2600-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff"
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 controls but tab and newline, DEL, C1 controls
-    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, overrides, isolates
-    "\u180e\u200b\u200c\u2060-\u2064\ufeff]"  # zero-width and invisible characters
-    f"|(?<![{_EMOJI}])\u200d|\u200d(?![{_EMOJI}])"  # zero-width joiner, unless it joins emoji
-)
-
-
-def clean_text(text: str) -> str:
-    """Feed text without terminal escape sequences, control characters (but newline and
-    tab), bidi controls or zero-width characters, which could hide or reorder what a
-    reader sees. Accents, symbols and emoji (joined ones too) are left alone."""
-    return _HIDDEN.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
 
 def is_tracking_param(name: str) -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 import feedparser
 
 from feeds.markdown import cut, html_to_markup, plain_to_markup
-from feeds.normalise import clean_link, content_hash, item_key, story_key
+from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ class ParsedFeed:
 def _plain_title(value: str) -> str:
     if "<" in value:
         value = _TAG_RE.sub(" ", value)
-    return " ".join(value.split())[:MAX_TITLE] or "(untitled)"
+    # Stored clean, so every place that shows a title (status, lists, posts) is safe.
+    return " ".join(clean_text(value).split())[:MAX_TITLE] or "(untitled)"
 
 
 def _iso(struct: Any) -> str | None:

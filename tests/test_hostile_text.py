@@ -565,3 +565,30 @@ async def test_a_redirect_to_a_numeric_private_form_is_refused(feed_server: Feed
         assert len(feed_server.hits("/to-numeric")) == 1
     finally:
         await fetcher.close()
+
+
+# -- report text and the console (issue 11: "stripped from feed and report text") --------------
+
+
+def test_report_text_loses_hidden_characters_before_it_is_stored() -> None:
+    from cogs.redact import redact
+
+    red = redact("the head\u202e said\u200b no\x1b[31m ehcp\x00 for 07700 900123")
+    assert red.text == "the head said no ehcp for [phone number removed]"
+
+
+async def test_the_console_prints_no_escape_sequences(tmp_path: Path) -> None:
+    import io
+
+    from bot.adapters.console import ConsoleAdapter
+    from tests.harness import Harness
+
+    h = await Harness.create(tmp_path)
+    try:
+        console = ConsoleAdapter(h.core)
+        console.out = io.StringIO()
+        # Whatever a reply quotes (a feed title, a report) goes through the same printer.
+        console._print("SNJ\x1b]0;pwned\x07\x1b[2J story \u202eevil\u200b £6,000 👨\u200d👩\u200d👧")
+        assert console.out.getvalue() == "SNJ story evil £6,000 👨\u200d👩\u200d👧\n"
+    finally:
+        await h.close()

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from bot.core import BotCore
 from bot.dispatcher import Outcome
-from bot.markup import to_plain
+from bot.markup import clean_text, to_plain
 from bot.model import Actor, Attachment, Card, ChannelRef, Incoming, Place, Reply
 
 PLATFORM = "console"
@@ -137,7 +137,8 @@ class ConsoleAdapter:
         return path
 
     def _print(self, text: str) -> None:
-        self.out.write(text.rstrip("\n") + "\n")
+        # What is printed may quote a feed or a report: no escape sequence reaches the terminal.
+        self.out.write(clean_text(text).rstrip("\n") + "\n")
         self.out.flush()
 
     # -- the loop --------------------------------------------------------------------
