@@ -8,6 +8,8 @@ loudly (in tests and in `sendbot check`) instead of reaching parents.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -217,7 +219,27 @@ def content_dir(config: Config) -> Path:
 
 
 def load_for(config: Config) -> Content:
-    return load_content(content_dir(config))
+    """The content a config points at. The rights, timeline and changes cogs each ask for it at
+    start-up: the files are read and validated once, and again only if one of them changes."""
+    directory = content_dir(config)
+    return _load_cached(directory, _fingerprint(directory))
+
+
+def _fingerprint(directory: Path) -> tuple[tuple[str, str], ...]:
+    """What the files hold (a digest each): reading is cheap, parsing and validating are not."""
+    out = []
+    for name in (RIGHTS_FILE, TIMELINE_FILE, REFORM_FILE, EXAMPLES_FILE, MATCHER_FILE):
+        try:
+            out.append((name, hashlib.blake2b((directory / name).read_bytes(), digest_size=16).hexdigest()))
+        except OSError:
+            out.append((name, ""))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(directory: Path, fingerprint: tuple[tuple[str, str], ...]) -> Content:
+    # An invalid load raises, and lru_cache does not keep exceptions: a fixed file is read again.
+    return load_content(directory)
 
 
 def load_or_exit(config: Config) -> Content:

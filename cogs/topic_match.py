@@ -34,6 +34,7 @@ never need it (`!help`) never load numpy or bm25s.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -232,7 +233,7 @@ class TopicMatcher:
 
     def build(self) -> Index:
         if self._index is None:
-            self._index = Index(self.topics, self.off_topic_examples)
+            self._index = _shared_index(self.topics, self.off_topic_examples)
         return self._index
 
     def match(self, query: str) -> MatchResult:
@@ -446,6 +447,13 @@ class Index:
             words=len(distinct),
         )
         return [Match(self.keys[int(c)], float(combined[c])) for c in order], signals
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_index(topics: tuple[TopicText, ...], off_topic: tuple[str, ...]) -> Index:
+    """One Index per distinct content: it is read-only once built, so matchers made from the
+    same topics and examples (a reload, several bots in one test run) share it."""
+    return Index(topics, off_topic)
 
 
 def _standardised(np: Any, v: Any) -> Any:

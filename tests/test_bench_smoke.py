@@ -6,6 +6,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -11,6 +11,8 @@ from bot.adapters.console import render_reply
 from bot.model import Card, CardField, Reply
 from tests.processes import SENDBOT, clean_env
 
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
 
 def write_config(tmp_path: Path) -> Path:
     cfg = tmp_path / "c.toml"

@@ -7,8 +7,12 @@ import os
 import pty
 from pathlib import Path
 
+import pytest
+
 from tests.feedserver import FeedServer, rss, snj_entries
 from tests.processes import SENDBOT, clean_env
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 
 def config_with_feed(tmp_path: Path, url: str) -> Path:

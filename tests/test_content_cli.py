@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 
 from cogs.content_model import CONTENT_DIR
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 REPO = Path(__file__).resolve().parent.parent
 

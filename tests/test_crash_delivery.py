@@ -30,6 +30,8 @@ from tests.feedserver import FeedServer, rss, snj_entries
 from tests.processes import clean_env, start_run
 from tests.slack_support import populate
 
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
 TITLE = re.compile(r"SNJ story (\d+)")
 DISCORD_NONCE_WINDOW = 20.0  # seconds: far shorter than Discord's, so a late retry would show
 

@@ -7,8 +7,12 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.discord_fake import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.processes import clean_env, start_run
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 
 async def test_sendbot_run_connects_answers_and_stops_on_sigterm(tmp_path: Path) -> None:

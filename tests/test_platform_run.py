@@ -7,10 +7,14 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.discord_fake import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.slack_fake import SlackFake, slash_command
 from tests.processes import clean_env, start_run
 from tests.slack_support import MEMBER, populate
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 
 async def test_sendbot_run_serves_discord_and_slack_side_by_side(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ def sendbot_run(
 # -- start-up failures -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_damaged_database_stops_start_up_with_one_line_and_exit_1(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     db.write_bytes(b"this is not a database, it is a note someone saved over it" * 50)
@@ -58,6 +59,7 @@ def test_a_damaged_database_stops_start_up_with_one_line_and_exit_1(tmp_path: Pa
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="as root, needs setpriv")
 def test_a_read_only_database_left_by_a_crash_stops_start_up_instead_of_hanging(tmp_path: Path) -> None:
     """The trial's case: -wal and -shm left by a crash, then the disk remounted read-only."""
@@ -116,6 +118,7 @@ def test_storage_errors_read_as_what_to_do() -> None:
 # -- one bot per database ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_second_bot_on_the_same_database_exits_1_naming_the_holder(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     first = await Database.open(db, exclusive=True)
@@ -133,6 +136,7 @@ async def test_a_second_bot_on_the_same_database_exits_1_naming_the_holder(tmp_p
     await again.close()
 
 
+@pytest.mark.slow
 def test_two_processes_creating_a_new_database_together_both_succeed(tmp_path: Path) -> None:
     """Before, one crashed on "table feeds already exists": applied migrations were read
     outside the migration's transaction."""

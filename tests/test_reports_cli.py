@@ -15,6 +15,8 @@ import pytest
 
 from tests.reports_support import MOD, cog, make_harness
 
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
 
 async def _seed(tmp_path: Path) -> Path:
     """A database with three reports (one before the export window); returns a config file."""

@@ -113,6 +113,7 @@ def test_the_examples_alone_teach_more_than_the_topic_names(content: Content, qu
     assert with_examples > names_only + 0.3
 
 
+@pytest.mark.slow
 def test_the_stored_thresholds_are_the_calibrated_ones(content: Content) -> None:
     """matcher.toml must be what `python -m bench.rights --calibrate` gives for these examples:
     thresholds chosen by cross-validation, never by hand (nor on the test split)."""
@@ -130,6 +131,7 @@ def test_matching_is_deterministic(content: Content, questions: list[Question]) 
     assert first == second
 
 
+@pytest.mark.slow
 def test_help_does_not_load_the_matcher(tmp_path: Path) -> None:
     """`sendbot ask '!help'` answers without importing numpy or bm25s; `!rights` loads them."""
     probe = (
@@ -155,6 +157,7 @@ def test_help_does_not_load_the_matcher(tmp_path: Path) -> None:
         assert result.stderr.strip().splitlines()[-1] == expected, (command, result.stderr[-500:])
 
 
+@pytest.mark.slow
 def test_make_eval_prints_its_figures() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench.rights"],

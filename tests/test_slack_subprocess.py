@@ -8,10 +8,13 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.fakes.slack_fake import SlackFake, form_body, sign, slash_command
 from tests.processes import clean_env, start_run
 from tests.slack_support import SECRET
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 LISTENING = re.compile(r"HTTP mode listening on http://127\.0\.0\.1:(\d+)/slack/events")
 

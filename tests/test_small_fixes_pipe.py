@@ -14,6 +14,8 @@ import pytest
 
 from tests.processes import SENDBOT, clean_env
 
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
 
 
