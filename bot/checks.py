@@ -10,7 +10,7 @@ from bot.config import Config
 # Modules with `check(config) -> tuple[list[str], list[str]]` (problems, warnings), e.g.
 # content validation that reports stale reviews.
 CHECK_MODULES: list[str] = [
-    "storage.check",  # the database file: readable, writable, not damaged, not from a newer sendbot
+    "bot.storage_check",  # the database file: readable, writable, not damaged, not from a newer sendbot
     "cogs.content_check",
     "cogs.reports",
     "feeds.checks",

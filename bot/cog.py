@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 class Cog:
-    """Subclass, decorate methods with `@command`, and list the module in cogs.COG_MODULES.
+    """Subclass, decorate methods with `@command`, and list the module in `[bot] cogs`
+    (bot.config.DEFAULT_COGS for the built-in ones).
 
     A cog module exposes `setup(core) -> Cog`. Cogs never import a platform library.
     """

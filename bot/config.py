@@ -31,10 +31,26 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+# The cogs `sendbot run` loads, in this order (`!help` lists commands alphabetically anyway).
+# `[bot] cogs` replaces the list: leave one out to disable it, or add a third-party cog
+# package by its module name (it must expose `setup(core)`).
+DEFAULT_COGS: tuple[str, ...] = (
+    "cogs.help",
+    "cogs.rights",
+    "cogs.timeline",
+    "cogs.changes",
+    "cogs.reports",
+    "cogs.feeds",
+)
+
+
 class BotSection(Section):
     prefix: Annotated[str, Field(min_length=1, max_length=3)] = "!"
     reply_to_unknown: bool = True
     timezone: str = "Europe/London"
+    cogs: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")]], Field(min_length=1)
+    ] = list(DEFAULT_COGS)
 
     @field_validator("prefix")
     @classmethod

@@ -81,12 +81,14 @@ class BotCore:
         return self.config.bot.prefix
 
     def load_cogs(self, modules: Iterable[str] | None = None) -> None:
-        if modules is None:
-            from cogs import COG_MODULES
-
-            modules = COG_MODULES
-        for name in modules:
-            module = importlib.import_module(name)
+        """Load the cogs named in `[bot] cogs` (or `modules`): the core knows none by name."""
+        for name in self.config.bot.cogs if modules is None else modules:
+            try:
+                module = importlib.import_module(name)
+            except ImportError as e:
+                raise SystemExit(f"sendbot: [bot] cogs: cannot load {name!r} ({e})") from None
+            if not callable(getattr(module, "setup", None)):
+                raise SystemExit(f"sendbot: [bot] cogs: {name!r} has no setup(core) function") from None
             self.add_cog(module.setup(self))
 
     def add_cog(self, cog: Cog) -> None:

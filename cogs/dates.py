@@ -116,11 +116,11 @@ def parse_date(text: str, today: date) -> date:
         result = _build(y, mo, d, shown)
     elif _NUMERIC_NO_YEAR.match(s):
         raise DateError(f"'{shown}' has no year, so I can't be sure which date you mean. {HOW_TO_WRITE}")
-    elif (m := _DAY_MONTH.match(s)) or (m2 := _MONTH_DAY.match(s)):
-        if m:
+    elif (m := _DAY_MONTH.match(s) or _MONTH_DAY.match(s)) is not None:
+        if m.re is _DAY_MONTH:
             d, month_word, year_text = int(m.group(1)), m.group(2), m.group(3)
         else:
-            month_word, d, year_text = m2.group(1), int(m2.group(2)), m2.group(3)
+            month_word, d, year_text = m.group(1), int(m.group(2)), m.group(3)
         if month_word not in MONTHS:
             raise DateError(f"I don't recognise '{month_word[:15]}' as a month in '{shown}'. {HOW_TO_WRITE}")
         if year_text is None:

@@ -203,19 +203,19 @@ class TimelineCog(Cog):
         text = " ".join(f"{step} {when}".split())
         if not text:
             return Reply(card=self.overview_card(p))
-        kind, when = self._step(text, p)
-        if not when.strip() and kind != "tribunal-order":
+        kind, dates = self._step(text, p)
+        if not dates.strip() and kind != "tribunal-order":
             raise UsageError(f"Give {DATE_MEANING[kind]}, e.g. `{p}timeline {kind} {self._example(kind)}`.")
         today = self.core.today()
         if kind == "transfer":
-            deadlines, given = self._transfer(when, today)
+            deadlines, given = self._transfer(dates, today)
         elif kind == "appeal":
-            deadlines, given = self._appeal(when, today)
+            deadlines, given = self._appeal(dates, today)
         else:
             order = ""
             if kind == "tribunal-order":
-                order, when = self._order(when, p)
-            start = self._date(when, today)
+                order, dates = self._order(dates, p)
+            start = self._date(dates, today)
             given = f"Date given: **{format_date(start)}** ({DATE_MEANING[kind]})."
             if order:
                 given = f"Date of {ORDER_KINDS[order]}: **{format_date(start)}**."

@@ -350,8 +350,9 @@ class Index:
         column = np.searchsorted(self._features, grams).astype(np.int32)
         kept = (column < len(self._features)) & (self._features[np.minimum(column, len(self._features) - 1)] == grams)
         size = len(self._features)
-        nb = np.bincount(classes[kept] * size + column[kept], minlength=n_classes * size)
-        nb = nb.reshape(n_classes, size).astype(np.float32)
+        counts = np.bincount(classes[kept] * size + column[kept], minlength=n_classes * size)
+        nb = counts.reshape(n_classes, size).astype(np.float32)
+        del counts
         del column, kept, grams, classes
         # The complement of each class: every other class's counts, smoothed (in place: the
         # matrix is the largest thing the matcher holds).

@@ -100,7 +100,7 @@ class PrintingMessenger:
     def __init__(self) -> None:
         self._n = 0
 
-    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None) -> str:
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         from bot.markup import to_plain
 
         lines = [to_plain(reply.text)] if reply.text else []
@@ -128,20 +128,26 @@ class PrintingMessenger:
 
 async def _poll(config: Config) -> int:
     from bot.core import BotCore
-    from cogs.feeds import FeedsCog
+    from feeds.service import FeedService
+    from storage.db import InstanceLocked
 
-    core = await BotCore.create(config)
+    try:
+        # It delivers, so it takes the database's lock like `sendbot run`: never both at once.
+        core = await BotCore.create(config, exclusive=True)
+    except InstanceLocked as e:
+        print(f"sendbot feeds poll: {e}", file=sys.stderr)
+        return 1
     try:
         # Deliveries to console channels are printed; other platforms' deliveries stay
         # queued for `sendbot run`, where their adapters are connected.
         core.register_messenger(PrintingMessenger())
         await core.start()
-        cog = core.cogs.get("feeds")
-        if not isinstance(cog, FeedsCog):
+        service = getattr(core.cogs.get("feeds"), "service", None)
+        if not isinstance(service, FeedService):
             print("sendbot feeds poll: the feeds cog is not loaded", file=sys.stderr)
             return 1
-        summary = await cog.service.poll_due(force=True)
-        delivered = await cog.service.deliver_due()
+        summary = await service.poll_due(force=True)
+        delivered = await service.deliver_due()
     finally:
         await core.stop()
     _say(

@@ -32,7 +32,8 @@ class _ChatConverter(MarkdownConverter):
     def process_text(self, el: Any, parent_tags: Any = None) -> str:
         # markdownify leaves text inside pre, code, kbd and samp unescaped (for a code span);
         # here that text is shown like any other, so it is escaped like any other.
-        return str(super().process_text(el, parent_tags=set(parent_tags or ()) - {"_noformat"}))
+        # markdownify has process_text (0.13+) but no type information for it.
+        return str(super().process_text(el, parent_tags=set(parent_tags or ()) - {"_noformat"}))  # type: ignore[misc]
 
     def convert_a(self, el: Any, text: str, parent_tags: Any = None) -> str:
         href = clean_text(el.get("href") or "").strip()

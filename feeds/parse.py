@@ -204,7 +204,7 @@ def _alive(pid: int) -> bool:
 
 def _pidfd(pid: int) -> int | None:
     try:
-        return os.pidfd_open(pid)  # type: ignore[attr-defined,no-any-return]
+        return os.pidfd_open(pid)
     except ProcessLookupError:
         os._exit(0)  # the bot is already gone
     except (AttributeError, OSError):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 MAX_BACKOFF = timedelta(hours=6)
 JITTER = 0.1  # up to 10% of the interval, so feeds added together drift apart
+_RANDOM = random.Random()  # tests pass their own seeded one
 
 
 def after_success(
@@ -20,9 +21,9 @@ def after_success(
     rng: random.Random | None = None,
 ) -> datetime:
     """The next fetch: the interval plus jitter, or later if the server's max-age says so."""
-    rng = rng or random
+    jitter = (rng or _RANDOM).uniform(0, JITTER)
     base = timedelta(minutes=interval_minutes)
-    delay = base + base * rng.uniform(0, JITTER)
+    delay = base + base * jitter
     if max_age is not None:
         delay = max(delay, timedelta(seconds=max_age))
     return now + delay
@@ -43,10 +44,9 @@ def after_failure(
     paused: the next attempt is never later than that, so the pause comes at the first
     failed fetch at that moment rather than up to a whole backoff step (6.6 h) after it.
     A Retry-After from the server is a floor, even past `pause_at`."""
-    rng = rng or random
     base = timedelta(minutes=interval_minutes)
     delay = min(base * (2 ** max(0, min(failures - 1, 16))), MAX_BACKOFF)
-    delay += delay * rng.uniform(0, JITTER)
+    delay += delay * (rng or _RANDOM).uniform(0, JITTER)
     if pause_at is not None and now < pause_at:
         delay = min(delay, _ceil_second(pause_at) - now)
     if retry_after is not None:

@@ -303,12 +303,11 @@ class FeedService:
         # start knows this delivery may have gone out, and settles it by its nonce.
         await self.store.mark_sending(d.id, now)
         fault_point("before-send")
-        send = {"nonce": d.nonce, **({"unsure": True} if d.unsure else {})}
         self._send_idle.clear()
         try:
             if d.kind == "notice":
                 reply = render_notice(d.body or "")
-                message_id = await messenger.post(d.channel, reply, **send)
+                message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
             else:
                 item = await self.store.item(d.item_id) if d.item_id is not None else None
                 if item is None:
@@ -324,12 +323,12 @@ class FeedService:
                         reply = render_item(
                             item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True
                         )
-                        message_id = await messenger.post(d.channel, reply, **send)
+                        message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
                 else:
                     reply = render_item(
                         item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
                     )
-                    message_id = await messenger.post(d.channel, reply, **send)
+                    message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
         except DeliveryError as e:
             if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
                 await self.store.mark_failed(d.id, str(e))

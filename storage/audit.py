@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot.model import Actor
 from storage.db import Database, Tx
+
+
+class Who(Protocol):
+    """Whoever acted (bot.model.Actor has these; storage imports nothing of the bot's)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,7 @@ class AuditLog:
         self.db = db
 
     async def record(
-        self, actor: Actor, scope_id: str, action: str, target: str = "", detail: str = "", *, tx: Tx | None = None
+        self, actor: Who, scope_id: str, action: str, target: str = "", detail: str = "", *, tx: Tx | None = None
     ) -> None:
         """Record an action; pass `tx` to make it part of the caller's transaction."""
         sql = (

@@ -15,16 +15,11 @@ import os
 import sqlite3
 from pathlib import Path
 
-from bot.config import Config
 from storage.db import bundled_migrations
 
 KEY = "storage.path"
 BUSY_SECONDS = 2.0  # how long a lock held by another process may last before it is reported
 _MOVE_AWAY = "restore it from a backup, or move it away so that a new one is created at the next start"
-
-
-def check(config: Config) -> tuple[list[str], list[str]]:
-    return check_database(config.storage.path), []
 
 
 def check_database(path: str) -> list[str]:

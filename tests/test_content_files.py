@@ -50,7 +50,7 @@ REQUIRED_TOPICS = {
 }
 
 
-def all_sources(content):  # type: ignore[no-untyped-def]
+def all_sources(content):
     for t in content.topics:
         yield t.id, t.sources
     for s in content.timeline.values():
@@ -88,7 +88,7 @@ def test_shipped_content_is_valid_and_complete() -> None:
 
 def test_no_keyword_points_at_two_topics() -> None:
     # An exact phrase shared by two topics would make `!rights <phrase>` ambiguous.
-    seen: dict[tuple[str, ...], str] = {}
+    seen: dict[str, str] = {}
     for topic in load_content().topics:
         for phrase in {topic.title, *topic.keywords}:
             key = name_key(phrase)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.adapters.discord_render import (
     CONTENT_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -15,7 +17,7 @@ from bot.adapters.discord_render import (
 from bot.model import Attachment, Card, CardField, Reply
 
 
-def embed_size(d: dict) -> int:
+def embed_size(d: Any) -> int:
     total = len(d.get("title", "")) + len(d.get("description", "")) + len(d.get("footer", {}).get("text", ""))
     return total + sum(len(f["name"]) + len(f["value"]) for f in d.get("fields", []))
 
@@ -78,7 +80,7 @@ def test_reply_with_text_card_and_files() -> None:
     assert [len(p.content or "") for p in r.parts] == [2000, 500]
     assert r.parts[0].embed is None and r.parts[1].embed is not None
     assert [f.filename for f in r.parts[1].files] == ["d.ics"]
-    assert r.allowed_mentions.to_dict() == {"parse": []}
+    assert dict(r.allowed_mentions.to_dict()) == {"parse": []}
 
 
 def test_edit_is_one_message() -> None:
@@ -101,4 +103,4 @@ def test_empty_reply_still_sends_something_valid() -> None:
 def test_role_ping_allows_that_role_only() -> None:
     r = render(Reply("New item"), ping_role_id=123456789012345678)
     assert r.parts[0].content == "<@&123456789012345678> New item"
-    assert r.allowed_mentions.to_dict() == {"parse": [], "roles": [123456789012345678]}
+    assert dict(r.allowed_mentions.to_dict()) == {"parse": [], "roles": [123456789012345678]}

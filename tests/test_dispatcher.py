@@ -49,14 +49,14 @@ def sample_setup(core: BotCore) -> Cog:
 
 
 @pytest.fixture
-async def h(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def h(tmp_path: Path):
     harness = await Harness.create(tmp_path, cog_modules=["cogs.help"])
     harness.core.add_cog(Sample(harness.core))
     yield harness
     await harness.close()
 
 
-async def test_unexpected_error_gives_reference_and_bot_keeps_serving(h: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_unexpected_error_gives_reference_and_bot_keeps_serving(h: Harness, caplog) -> None:
     caplog.set_level(logging.ERROR)
     out = await h.outcome("!boom")
     assert out.status == "error" and out.error_ref

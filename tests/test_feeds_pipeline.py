@@ -48,7 +48,7 @@ async def test_identical_body_without_etag_is_not_parsed(tmp_path: Path, feed_se
         calls = 0
         real = service(h).parser.parse
 
-        async def counting(*a, **kw):  # type: ignore[no-untyped-def]
+        async def counting(*a, **kw):
             nonlocal calls
             calls += 1
             return await real(*a, **kw)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.messenger import Messenger
 from bot.model import ChannelRef, Reply
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 async def test_config_subscriptions_are_upserted_and_pruned(tmp_path: Path, feed_server: FeedServer) -> None:
     a = feed_server.set("/a", rss(snj_entries(1)))
     b = feed_server.set("/b", rss(snj_entries(1)))
-    subs = [
+    subs: list[dict[str, Any]] = [
         {"url": a, "name": "Feed A", "channel": "general", "include": ["SEND"]},
         {"url": b, "channel": "news", "interval_minutes": 30},
     ]

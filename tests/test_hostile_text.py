@@ -355,7 +355,7 @@ def test_render_cleans_stored_text_and_checks_stored_links() -> None:
 @pytest.mark.parametrize("link_url", ["http://10.0.0.5/story", "http://2130706433/story", "http://localhost/x"])
 def test_render_does_not_make_a_private_item_link_clickable(link_url: str) -> None:
     card = render_item(_stored(link=link_url), tz=ZoneInfo("Europe/London"), summary_chars=400).card
-    assert card is not None and card.url is None
+    assert card is not None and card.url is None and card.footer is not None
     assert "http" not in card.footer and link_url.split("//", 1)[1] in to_plain(card.footer)
 
 

@@ -529,7 +529,7 @@ async def test_a_report_forgotten_while_its_notice_is_posted_loses_the_notice(h:
     original = messenger.post
     forgot: list[str] = []
 
-    async def post_then_forget(channel, reply, *, nonce=None, unsure=False):  # type: ignore[no-untyped-def]
+    async def post_then_forget(channel, reply, *, nonce=None, unsure=False):
         message_id = await original(channel, reply, nonce=nonce, unsure=unsure)
         if not forgot:  # the member runs !forgetme while the notice is on its way
             forgot.append(await h.say_text("!forgetme confirm", user_id="u1", direct=True, channel="dm-u1"))

@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import pytest
@@ -39,7 +40,7 @@ async def slash(r: Running, command: str, text: str, user_id: str = MEMBER, **kw
     return await send(r, form_body(slash_command(command, text, user_id=user_id, **kw)), FORM)
 
 
-async def event(r: Running, text: str, user_id: str = MEMBER, **kw: object) -> tuple[int, str]:
+async def event(r: Running, text: str, user_id: str = MEMBER, **kw: Any) -> tuple[int, str]:
     return await send(r, json.dumps(message_event(text, user_id=user_id, **kw)), "application/json")
 
 
@@ -313,7 +314,7 @@ async def test_an_unexpected_error_in_a_handler_still_answers_with_a_reference(
                 raise RuntimeError("kaboom")
             return await real_actor(*args, **kw)  # type: ignore[arg-type]
 
-        r.adapter.people.actor = broken_once  # type: ignore[method-assign]
+        r.adapter.people.actor = broken_once  # type: ignore[method-assign, assignment]
         with caplog.at_level(logging.ERROR):
             if surface == "slash":
                 await slash(r, "/sendbot", "help", response_url=r.fake.response_url())

@@ -179,7 +179,7 @@ def sendbot_check(tmp_path: Path, db: Path) -> tuple[int, list[str]]:
 
 
 @pytest.fixture
-def restore_modes(tmp_path: Path):  # type: ignore[no-untyped-def]
+def restore_modes(tmp_path: Path):
     yield
     for p in [tmp_path, *tmp_path.rglob("*")]:
         if p.is_dir():

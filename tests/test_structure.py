@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+from bot.config import DEFAULT_COGS
 from bot.core import BotCore
-from cogs import COG_MODULES
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,10 +16,10 @@ PLATFORM_LIBS = {"discord", "slack_bolt", "slack_sdk"}
 
 
 async def test_every_cog_loads_and_no_two_commands_share_a_name(tmp_path: Path) -> None:
-    h = await Harness.create(tmp_path)  # loads every module in COG_MODULES
+    h = await Harness.create(tmp_path)  # loads every module in [bot] cogs (the default list)
     try:
         core: BotCore = h.core
-        assert len(core.cogs) == len(COG_MODULES)
+        assert len(core.cogs) == len(DEFAULT_COGS)
         seen: dict[str, str] = {}
         for spec in core.dispatcher.specs:
             for name in (spec.name, *spec.aliases):
@@ -58,3 +60,21 @@ def test_storage_and_cogs_do_not_import_adapters() -> None:
         for path in (ROOT / pkg).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             assert "bot.adapters" not in text, path
+
+
+async def test_the_cogs_to_run_come_from_the_config(tmp_path: Path) -> None:
+    h = await Harness.create(tmp_path, {"bot": {"cogs": ["cogs.help", "cogs.rights"]}})
+    try:
+        assert sorted(h.core.cogs) == ["help", "rights"]
+        assert "feeds" not in await h.say_text("!help")
+    finally:
+        await h.close()
+
+
+@pytest.mark.parametrize(
+    ("cogs", "message"),
+    [(["cogs.nonexistent"], "cannot load .cogs.nonexistent."), (["bot.markup"], r"has no setup\(core\) function")],
+)
+async def test_a_cog_that_cannot_be_loaded_is_named(tmp_path: Path, cogs: list[str], message: str) -> None:
+    with pytest.raises(SystemExit, match=message):
+        await Harness.create(tmp_path, {"bot": {"cogs": cogs}})

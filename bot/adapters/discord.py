@@ -14,7 +14,7 @@ import inspect
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, Optional
 
 import aiohttp
@@ -70,7 +70,7 @@ def _arg_description(arg: ArgSpec) -> str:
 
 def _annotation(arg: ArgSpec) -> Any:
     if arg.kind == "choice" and 0 < len(arg.choices) <= CHOICES_LIMIT:
-        base: Any = Literal[tuple(arg.choices)]  # type: ignore[valid-type]
+        base: Any = Literal[tuple(arg.choices)]
     else:
         # More choices than Discord lists: a string, still checked by CommandSpec.convert.
         base = _KIND_TYPES.get(arg.kind, str)
@@ -207,7 +207,7 @@ class DiscordAdapter:
         await self.sync_commands(client.tree)
 
     async def sync_commands(self, tree: app_commands.CommandTree) -> None:
-        targets = [discord.Object(id=g) for g in self.config.guild_ids] or [None]
+        targets: list[discord.Object | None] = [discord.Object(id=g) for g in self.config.guild_ids] or [None]
         for guild in targets:
             where = f"server {guild.id}" if guild else "all servers (Discord may take up to an hour to show them)"
             try:
@@ -262,9 +262,9 @@ class DiscordAdapter:
         items.append(app_commands.ContextMenu(name=REPORT_MENU, callback=self._report_callback()))
         for item in items:
             if guilds:
-                tree.add_command(item, guilds=guilds)  # type: ignore[arg-type]
+                tree.add_command(item, guilds=guilds)
             else:
-                tree.add_command(item)  # type: ignore[arg-type]
+                tree.add_command(item)
 
     def _slash_command(self, spec: CommandSpec, name: str) -> app_commands.Command:
         adapter = self
@@ -292,7 +292,9 @@ class DiscordAdapter:
         }
         callback.__qualname__ = callback.__name__ = f"slash_{spec.name.replace(' ', '_')}"
         description = _describe(spec.help.splitlines()[0] if spec.help else "", spec.name)
-        cmd = app_commands.Command(name=name, description=description, callback=callback)
+        cmd: app_commands.Command[Any, ..., Any] = app_commands.Command(
+            name=name, description=description, callback=callback
+        )
         for arg in spec.args:
             if arg.autocomplete and arg.kind in ("str", "rest"):
                 cmd.autocomplete(arg.name)(self._autocompleter(spec, arg))
@@ -300,7 +302,7 @@ class DiscordAdapter:
 
     def _autocompleter(
         self, spec: CommandSpec, arg: ArgSpec
-    ) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+    ) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
         async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             method = getattr(spec.cog, arg.autocomplete or "", None)
             if method is None:
@@ -320,7 +322,7 @@ class DiscordAdapter:
 
         return complete
 
-    def _report_callback(self) -> Callable[[discord.Interaction, discord.Message], Awaitable[None]]:
+    def _report_callback(self) -> Callable[[discord.Interaction, discord.Message], Coroutine[Any, Any, None]]:
         adapter = self
 
         async def report_message(interaction: discord.Interaction, message: discord.Message) -> None:
@@ -363,7 +365,7 @@ class DiscordAdapter:
             return
         perms = None
         if isinstance(message.author, discord.Member) and hasattr(message.channel, "permissions_for"):
-            perms = message.channel.permissions_for(message.author)  # type: ignore[union-attr]
+            perms = message.channel.permissions_for(message.author)
         incoming = Incoming(
             text=message.content,
             author=self._actor(message.author, perms),
@@ -409,9 +411,10 @@ class DiscordAdapter:
             reference = None if deleted else message.to_reference(fail_if_not_exists=False)
             for part in rendered.parts:
                 try:
-                    await message.channel.send(
-                        **part.kwargs(), reference=reference, allowed_mentions=rendered.allowed_mentions
-                    )  # type: ignore[arg-type]
+                    send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
+                    if reference is not None:
+                        send["reference"] = reference
+                    await message.channel.send(**send)
                 except discord.Forbidden:
                     if reference is None:
                         raise
@@ -420,7 +423,7 @@ class DiscordAdapter:
                 reference = None
         await outcome.delivered()
 
-    async def _try_direct(self, user: discord.abc.User, rendered: Rendered) -> bool:
+    async def _try_direct(self, user: discord.User | discord.Member, rendered: Rendered) -> bool:
         try:
             for part in rendered.parts:
                 await user.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
@@ -558,7 +561,10 @@ class DiscordAdapter:
                 # The first message carries the delivery's nonce: Discord then returns the
                 # message already made instead of posting a retried send twice.
                 part_nonce = delivery_nonce(nonce if i == 0 else f"{nonce}:{i}") if nonce else None
-                sent = await target.send(**part.kwargs(), nonce=part_nonce, allowed_mentions=rendered.allowed_mentions)
+                send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
+                if part_nonce:
+                    send["nonce"] = part_nonce
+                sent = await target.send(**send)
                 first_id = first_id or str(sent.id)
         return first_id
 

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 
@@ -126,9 +127,9 @@ class MessagePart:
     embed: discord.Embed | None = None
     files: list[discord.File] = field(default_factory=list)
 
-    def kwargs(self) -> dict:
+    def kwargs(self) -> dict[str, Any]:
         """Keyword arguments shared by send/reply/followup.send (empty values left out)."""
-        out: dict = {}
+        out: dict[str, Any] = {}
         if self.content:
             out["content"] = self.content
         if self.embed is not None:

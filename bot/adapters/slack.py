@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -450,8 +451,13 @@ class SlackAdapter:
                 for msg in msgs:
                     await self._call(
                         channel,
-                        lambda msg=msg: self.client.chat_postEphemeral(
-                            channel=channel, user=user, text=msg.text, blocks=msg.blocks or None, thread_ts=thread_ts
+                        functools.partial(
+                            self.client.chat_postEphemeral,
+                            channel=channel,
+                            user=user,
+                            text=msg.text,
+                            blocks=msg.blocks or None,
+                            thread_ts=thread_ts,
                         ),
                         paced=False,
                     )
@@ -557,7 +563,8 @@ class SlackAdapter:
                 continue
             resp = await self._call(
                 channel,
-                lambda msg=msg, meta=(None if ts else metadata): self.client.chat_postMessage(
+                functools.partial(
+                    self.client.chat_postMessage,
                     channel=channel,
                     text=msg.text,
                     blocks=msg.blocks or None,
@@ -565,7 +572,7 @@ class SlackAdapter:
                     link_names=False,
                     unfurl_links=False,
                     unfurl_media=False,
-                    metadata=meta,
+                    metadata=None if ts else metadata,  # only the first message carries the nonce
                 ),
             )
             ts = ts or str(resp.get("ts") or "")

@@ -190,11 +190,13 @@ class FakeDiscord:
         async with self._cond:
             self._cond.notify_all()
 
-    async def wait_until(self, predicate: Callable[[], T]) -> T:
+    async def wait_until(self, predicate: Callable[[], T | None]) -> T:
         """Wait until predicate() is truthy (re-checked on every recorded event); a test
         that waits in vain fails after `wait_seconds` instead of hanging."""
         async with asyncio.timeout(self.wait_seconds), self._cond:
-            return await self._cond.wait_for(predicate)
+            result = await self._cond.wait_for(predicate)
+            assert result is not None  # wait_for returns only once the predicate is truthy
+            return result
 
     def find_calls(self, method: str, path_re: str) -> list[Call]:
         pattern = re.compile(path_re + "$")
