@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from bot.commands import CommandSpec
+from bot.commands import ArgSpec, CommandSpec
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -31,8 +31,19 @@ class Cog:
             fn = getattr(type(self), attr, None)
             spec = getattr(fn, "__command_spec__", None)
             if spec is not None:
-                specs.append(dataclasses.replace(spec, callback=getattr(self, attr), cog=self))
+                args = tuple(self._bind_completer(spec, a) for a in spec.args)
+                specs.append(dataclasses.replace(spec, callback=getattr(self, attr), cog=self, args=args))
         return sorted(specs, key=lambda s: s.name)
+
+    def _bind_completer(self, spec: CommandSpec, arg: ArgSpec) -> ArgSpec:
+        """`autocomplete={"topic": "complete_topic"}` names a method: bind it now, so a typo
+        fails when the cog loads rather than when someone types."""
+        if not arg.autocomplete:
+            return arg
+        method = getattr(self, arg.autocomplete, None)
+        if not callable(method):
+            raise TypeError(f"{spec.name}: autocomplete method {arg.autocomplete!r} is not on {type(self).__name__}")
+        return dataclasses.replace(arg, complete=method)
 
     async def on_start(self) -> None:
         """Called once the database is open and adapters are registered."""

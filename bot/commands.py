@@ -38,16 +38,24 @@ _MISSING = inspect.Parameter.empty
 CommandCallback = Callable[..., Awaitable[Any]]
 
 
+ArgKind = Literal["str", "int", "bool", "choice", "rest"]
+
+
+Completer = Callable[[str], Awaitable[list[tuple[str, str]]]]
+
+
 @dataclass(frozen=True)
 class ArgSpec:
     name: str
-    kind: str  # "str" | "int" | "bool" | "choice" | "rest"
+    kind: ArgKind
     required: bool
     default: Any
     help: str = ""
     choices: tuple[str, ...] = ()
     option: bool = False  # keyword-only: given as key=value
     autocomplete: str | None = None  # name of a cog method (partial: str) -> list[(label, value)]
+    # That method, bound to the cog, once the cog registers its commands (Cog.commands()).
+    complete: Completer | None = field(default=None, compare=False, repr=False)
 
     @property
     def display(self) -> str:
@@ -297,7 +305,7 @@ def _convert_value(spec: ArgSpec, value: Any) -> Any:
     raise AssertionError(f"unknown arg kind {spec.kind}")
 
 
-def _kind_of(annotation: Any) -> tuple[str, tuple[str, ...]]:
+def _kind_of(annotation: Any) -> tuple[ArgKind, tuple[str, ...]]:
     if annotation is Rest:
         return "rest", ()
     if annotation is int:

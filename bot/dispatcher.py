@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rapidfuzz import fuzz, process
 
@@ -32,12 +32,15 @@ log = logging.getLogger(__name__)
 ActionCallback = Callable[..., Awaitable[Any]]
 
 
+OutcomeStatus = Literal["ok", "usage", "denied", "cooldown", "user_error", "error", "unknown"]
+
+
 @dataclass
 class Outcome:
     """What the adapter should do in answer to one incoming command."""
 
     replies: list[Reply] = field(default_factory=list)
-    status: str = "ok"  # ok | usage | denied | cooldown | user_error | error | unknown
+    status: OutcomeStatus = "ok"
     delete_trigger: bool = False
     error_ref: str | None = None
     command: str | None = None

@@ -8,7 +8,7 @@ scope is a Discord guild, a Slack team, or "console".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ class Place:
         return ChannelRef(self.platform, self.scope_id, self.id)
 
 
+# Where a command came from: typed in chat, a slash command, a message menu, `sendbot ask`.
+Surface = Literal["prefix", "slash", "action", "cli"]
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One message (or slash command, or shortcut) arriving from a platform."""
@@ -60,7 +64,7 @@ class Incoming:
     thread_id: str | None = None
     # "prefix" for !commands typed in chat, "slash" for slash commands, "action" for
     # context menus/shortcuts, "cli" for `sendbot ask`. Cogs rarely need it; adapters do.
-    surface: str = "prefix"
+    surface: Surface = "prefix"
     raw: Any = field(default=None, compare=False, repr=False)
 
 

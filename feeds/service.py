@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
 from bot.messenger import DeliveryError
@@ -53,7 +53,7 @@ class StorageTrouble(Exception):
 @dataclass
 class PollOutcome:
     feed_id: int
-    status: str  # new | unchanged | error | paused
+    status: Literal["new", "unchanged", "error", "paused"]
     report: IngestReport | None = None
     error: str | None = None
 
@@ -291,10 +291,15 @@ class FeedService:
                         return summary
                     attempted.add(d.id)
                     result = await self._deliver_one(d)
-                    setattr(summary, result, getattr(summary, result) + 1)
+                    if result == "sent":
+                        summary.sent += 1
+                    elif result == "failed":
+                        summary.failed += 1
+                    else:
+                        summary.retrying += 1
         return summary
 
-    async def _deliver_one(self, d: Delivery) -> str:
+    async def _deliver_one(self, d: Delivery) -> Literal["sent", "retrying", "failed"]:
         messenger = self.core.messengers.get(d.channel.platform)
         if messenger is None:
             return "retrying"

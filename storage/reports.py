@@ -65,14 +65,19 @@ class NewReport:
     message_author_name: str | None = None
 
 
+# The reports table enforces these with CHECK constraints (migration 0003).
+ReportStatus = Literal["open", "resolved", "dismissed"]
+AnnounceStatus = Literal["pending", "sending", "sent", "failed", "unrouted"]
+
+
 @dataclass(frozen=True)
 class Report:
     id: int
     platform: str
     scope_id: str
-    kind: str
+    kind: Literal["told", "message"]
     source: str | None
-    status: str
+    status: ReportStatus
     created_at: str
     text: str | None
     redactions: int
@@ -84,7 +89,7 @@ class Report:
     message_link: str | None
     message_author_id: str | None
     message_author_name: str | None
-    announce_status: str
+    announce_status: AnnounceStatus
     announce_attempts: int
     announce_message_id: str | None
     closed_at: str | None
@@ -293,7 +298,7 @@ class ReportsRepo:
 
     # -- announcements ---------------------------------------------------------------
 
-    async def set_announce(self, report_id: int, status: str, message_id: str | None = None) -> None:
+    async def set_announce(self, report_id: int, status: AnnounceStatus, message_id: str | None = None) -> None:
         await self.db.execute(
             "UPDATE reports SET announce_status = ?, announce_message_id = COALESCE(?, announce_message_id),"
             " announce_attempts = announce_attempts + (CASE WHEN ? IN ('sent', 'failed') THEN 1 ELSE 0 END)"

@@ -20,7 +20,7 @@ from bot.config import Config, parse
 from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.markup import to_plain
-from bot.model import Actor, ChannelRef, Incoming, Place, Reply
+from bot.model import Actor, ChannelRef, Incoming, Place, Reply, Surface
 
 
 @dataclass
@@ -137,7 +137,7 @@ class Harness:
         scope: str = "console",
         channel: str = "general",
         direct: bool = False,
-        surface: str = "prefix",
+        surface: Surface = "prefix",
     ) -> Incoming:
         return Incoming(
             text=text,

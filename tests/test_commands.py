@@ -111,3 +111,28 @@ def test_decorator_rejects_sync_functions_and_unknown_types() -> None:
 
     with pytest.raises(TypeError, match="unsupported"):
         command("y", help="y")(bad)
+
+
+def test_autocomplete_is_bound_when_the_cog_registers_and_a_typo_fails_then() -> None:
+    from bot.cog import Cog
+
+    class Good(Cog):
+        name = "good"
+
+        @command("pick", help="x", autocomplete={"what": "complete_what"})
+        async def pick(self, ctx: object, what: str = "") -> None: ...
+
+        async def complete_what(self, partial: str) -> list[tuple[str, str]]:
+            return [(partial, partial)]
+
+    class Typo(Good):
+        name = "typo"
+
+        @command("pick", help="x", autocomplete={"what": "complete_wat"})
+        async def pick(self, ctx: object, what: str = "") -> None: ...
+
+    cog = Good(core=None)  # type: ignore[arg-type]
+    [spec] = cog.commands()
+    assert spec.args[0].complete == cog.complete_what  # the bound method, ready for the adapter
+    with pytest.raises(TypeError, match="autocomplete method 'complete_wat' is not on Typo"):
+        Typo(core=None).commands()  # type: ignore[arg-type]

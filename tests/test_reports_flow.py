@@ -117,7 +117,9 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     # Forget me: asks first, then deletes and says what.
     ask = await h.say_text("!forgetme", user_id="u1")
     assert "1 report stored" in ask and "!forgetme confirm" in ask
-    assert "Not the same" not in ask
+    # Asking deletes nothing yet: the report still has its text.
+    kept = await cog(h).repo.get(1)
+    assert kept is not None and kept.text is not None and kept.erased is None
     done = await h.say_text("!forgetme confirm", user_id="u1")
     assert "deleted the text, your user id and 1 moderator note from 1 report" in done
     # The announcement that quoted the text is removed from the moderators' channel too.

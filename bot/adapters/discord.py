@@ -27,7 +27,7 @@ from bot.commands import ArgSpec, CommandSpec
 from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.messenger import DeliveryError
-from bot.model import Actor, ChannelRef, Incoming, Place, Reply, ReportedMessage
+from bot.model import Actor, ChannelRef, Incoming, Place, Reply, ReportedMessage, Surface
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,7 @@ class DiscordAdapter:
             name=name, description=description, callback=callback
         )
         for arg in spec.args:
-            if arg.autocomplete and arg.kind in ("str", "rest"):
+            if arg.complete is not None and arg.kind in ("str", "rest"):
                 cmd.autocomplete(arg.name)(self._autocompleter(spec, arg))
         return cmd
 
@@ -304,12 +304,10 @@ class DiscordAdapter:
         self, spec: CommandSpec, arg: ArgSpec
     ) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
         async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-            method = getattr(spec.cog, arg.autocomplete or "", None)
-            if method is None:
-                log.error("autocomplete method %r missing on cog %s", arg.autocomplete, type(spec.cog).__name__)
+            if arg.complete is None:
                 return []
             try:
-                pairs = await method(current[:100])
+                pairs = await arg.complete(current[:100])
             except Exception:
                 log.exception("autocomplete for /%s %s failed", spec.name, arg.name)
                 return []
@@ -433,7 +431,7 @@ class DiscordAdapter:
 
     # -- slash commands and the context menu -----------------------------------------
 
-    def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: str) -> Incoming:
+    def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
         channel_id = interaction.channel_id or 0
         return Incoming(
             text=text,
