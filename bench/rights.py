@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cogs.content_model import CONTENT_DIR, MATCHER_FILE, OFF_TOPIC, Content, MatcherSettings, load_content
-from cogs.topic_match import Match, Signals, TopicMatcher, TopicText, decide
+from cogs.content.model import CONTENT_DIR, MATCHER_FILE, OFF_TOPIC, Content, MatcherSettings, load_content
+from cogs.rights.match import Match, Signals, TopicMatcher, TopicText, decide
 
 TEST_FILE = Path(__file__).with_name("rights_test.txt")
 FOLDS = 5
@@ -238,7 +238,7 @@ def calibrate(content: Content) -> tuple[MatcherSettings, float, float]:
 
 def write_settings(settings: MatcherSettings, acc: float, wrong: float, path: Path) -> None:
     lines = [
-        "# The !rights matcher's confidence model (cogs/topic_match.py). Do not edit by hand: run",
+        "# The !rights matcher's confidence model (cogs/rights/match.py). Do not edit by hand: run",
         "# `python -m bench.rights --calibrate` after changing examples.toml or the matcher.",
         f"# Fitted by {FOLDS}-fold cross-validation over the examples: held-out accuracy {acc:.3f},",
         f"# confident-wrong {wrong:.3f} (limit {MAX_CONFIDENT_WRONG}).",
@@ -255,7 +255,7 @@ import json, time
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
-from cogs.content_model import load_content
+from cogs.content.model import load_content
 from cogs.rights import RightsCog
 from bench.rights import build_matcher
 content = load_content()

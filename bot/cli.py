@@ -12,15 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.config import Config, ConfigError, load, resolve_path
+from bot.config import DEFAULT_COGS, Config, ConfigError, load, resolve_path
 from bot.logsetup import setup_logging
-
-# Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
-# parsers to `(args, config) -> int`.
-CLI_MODULES: list[str] = [
-    "cogs.reports_cli",
-    "feeds.cli",
-]
 
 
 def _load_config(args: argparse.Namespace) -> Config | None:
@@ -107,8 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("check", parents=[common], help="validate the config file and the bot's content")
     p.set_defaults(func=cmd_check)
-    for name in CLI_MODULES:
-        importlib.import_module(name).register(sub, common)
+    # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`
+    # on its parsers to `(args, config) -> int`. The parser is built before the config file is
+    # read, so every shipped cog's subcommands are offered.
+    for name in DEFAULT_COGS:
+        register = getattr(importlib.import_module(name), "register_cli", None)
+        if register is not None:
+            register(sub, common)
     return parser
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from cogs.content_model import CONTENT_DIR
+from cogs.content.model import CONTENT_DIR
 
 pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 

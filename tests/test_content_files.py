@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.config import parse
-from cogs.content_check import check
-from cogs.content_model import CONTENT_DIR, ContentError, check_url, load_content
-from cogs.topic_match import name_key
+from cogs.content.check import check
+from cogs.content.model import CONTENT_DIR, ContentError, check_url, load_content
+from cogs.rights.match import name_key
 
 # Sources may only point at primary law, the government's own pages, or the named charities.
 ALLOWED_HOSTS = {"www.legislation.gov.uk", "www.gov.uk", "www.ipsea.org.uk"}

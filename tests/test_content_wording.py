@@ -5,7 +5,7 @@ keeps the content to."""
 import re
 from collections.abc import Iterator
 
-from cogs.content_model import Content, load_content
+from cogs.content.model import Content, load_content
 
 
 def texts(content: Content) -> Iterator[tuple[str, str]]:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from cogs.dates import DateError, format_date, parse_date
+from cogs.timeline.dates import DateError, format_date, parse_date
 
 TODAY = date(2026, 11, 27)
 

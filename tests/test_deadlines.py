@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from cogs.deadlines import (
+from cogs.timeline.deadlines import (
     SAFE_DATE_NOTE,
     add_months,
     appeal_deadline,

@@ -438,7 +438,7 @@ async def test_cli_preview_and_poll_print_no_terminal_escapes(tmp_path: Path, fe
 
 def test_printing_messenger_strips_escapes_from_any_card() -> None:
     from bot.model import Card, ChannelRef, Reply
-    from feeds.cli import PrintingMessenger
+    from cogs.feeds.cli import PrintingMessenger
 
     async def go() -> None:
         reply = Reply(
@@ -571,7 +571,7 @@ async def test_a_redirect_to_a_numeric_private_form_is_refused(feed_server: Feed
 
 
 def test_report_text_loses_hidden_characters_before_it_is_stored() -> None:
-    from cogs.redact import redact
+    from cogs.reports.redact import redact
 
     red = redact("the head\u202e said\u200b no\x1b[31m ehcp\x00 for 07700 900123")
     assert red.text == "the head said no ehcp for [phone number removed]"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cogs.redact import EMAIL, NINO, PHONE, POSTCODE, redact
+from cogs.reports.redact import EMAIL, NINO, PHONE, POSTCODE, redact
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.model import Reply
-from cogs.help import SIGNPOST
+from cogs.content.render import SIGNPOST
 from cogs.rights import RightsCog
 from tests.harness import Harness, reply_text
 
@@ -187,7 +187,7 @@ async def test_reform_answer_points_to_changes(harness: Harness) -> None:
 
 
 def test_a_section_letter_is_kept_so_section_i_is_not_the_draft_plan_card(harness: Harness) -> None:
-    from cogs.topic_match import words
+    from cogs.rights.match import words
 
     assert words("section I names a school") == ["sectioni", "names", "school"]
     assert words("s.19 alternative provision") == ["s19", "alternative", "provision"]
@@ -260,8 +260,8 @@ async def test_every_refusal_signposts_free_help(harness: Harness, query: str) -
 
 
 def test_a_close_related_topic_is_offered_as_also_see_and_a_far_one_is_not() -> None:
-    from cogs.content_model import MatcherSettings
-    from cogs.topic_match import Match, Signals, decide
+    from cogs.content.model import MatcherSettings
+    from cogs.rights.match import Match, Signals, decide
 
     settings = MatcherSettings(coefficients=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0], threshold=0.5, also_gap=1.0)
     related = {"exclusions": frozenset({"part-time-timetables"})}
@@ -275,7 +275,7 @@ def test_a_close_related_topic_is_offered_as_also_see_and_a_far_one_is_not() -> 
 
 
 async def test_also_see_is_shown_on_the_card(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cogs.topic_match import Match, MatchResult
+    from cogs.rights.match import Match, MatchResult
 
     cog = rights_cog(harness)
     best, also = Match("exclusions", 4.0), Match("part-time-timetables", 3.5)

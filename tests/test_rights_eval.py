@@ -26,7 +26,7 @@ from bench.rights import (
     rates,
     run,
 )
-from cogs.content_model import OFF_TOPIC, Content, load_content
+from cogs.content.model import OFF_TOPIC, Content, load_content
 from tests.processes import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.slack_checks import check
-from bot.checks import CHECK_MODULES
+from bot.checks import check_functions
 from bot.config import parse
 
 
@@ -17,7 +17,7 @@ def checks(slack: dict[str, Any], subs: list[dict[str, Any]] | None = None) -> t
 
 
 def test_registered_for_sendbot_check() -> None:
-    assert "bot.adapters.slack_checks" in CHECK_MODULES
+    assert check in check_functions(parse({}, environ={}))
 
 
 def test_good_socket_config_passes() -> None:

@@ -78,3 +78,33 @@ async def test_the_cogs_to_run_come_from_the_config(tmp_path: Path) -> None:
 async def test_a_cog_that_cannot_be_loaded_is_named(tmp_path: Path, cogs: list[str], message: str) -> None:
     with pytest.raises(SystemExit, match=message):
         await Harness.create(tmp_path, {"bot": {"cogs": cogs}})
+
+
+def test_every_shipped_cog_is_a_package_with_setup() -> None:
+    import importlib
+
+    for name in DEFAULT_COGS:
+        module = importlib.import_module(name)
+        assert module.__file__ is not None and module.__file__.endswith("__init__.py"), name
+        assert callable(module.setup), name
+
+
+def test_checks_come_from_the_cogs_the_config_loads() -> None:
+    from bot.checks import check_functions
+    from bot.config import parse
+    from cogs.content.check import check as content_check
+    from cogs.reports import check as reports_check
+
+    every = check_functions(parse({}, environ={}))
+    # rights, timeline and changes share the content check: it runs once.
+    assert every.count(content_check) == 1 and reports_check in every
+    fewer = check_functions(parse({"bot": {"cogs": ["cogs.help", "cogs.timeline"]}}, environ={}))
+    assert content_check in fewer and reports_check not in fewer
+
+
+def test_cog_packages_add_their_subcommands() -> None:
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {"run", "ask", "check", "reports", "feeds"} <= set(sub.choices)  # type: ignore[arg-type]

@@ -14,24 +14,17 @@ from bot.cog import Cog
 from bot.commands import Rest, command
 from bot.context import CommandContext
 from bot.core import BotCore
-from bot.markup import escape, link
+from bot.markup import escape
 from bot.model import Card, CardField, Reply
-from cogs.content_model import Content, Source, Topic, load_for, load_or_exit
-from cogs.dates import format_long
-from cogs.help import SIGNPOST
-from cogs.topic_match import MatchResult, TopicMatcher, TopicText
+from cogs.content.model import Content, Source, Topic, load_for, load_or_exit
+from cogs.content.render import CHANGES_COLOUR, SIGNPOST, sources_text
+from cogs.rights.match import MatchResult, TopicMatcher, TopicText
+from cogs.timeline.dates import format_long
 
 __all__ = ["RightsCog", "Source", "Topic", "setup"]
 
 MAX_AUTOCOMPLETE = 25  # Discord's limit for autocomplete choices
 RIGHTS_COLOUR = 0x2E7D32
-CHANGES_COLOUR = 0xE65100
-
-
-def sources_text(sources: list[Source]) -> str:
-    return "\n".join(f"- {link(s.label, s.url)}" for s in sources)
-
-
 # What the bot covers, for a refusal of a question about something else.
 COVERS = (
     "I answer questions about SEND rights in England: asking for an EHC needs assessment, EHC plans "

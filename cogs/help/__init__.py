@@ -10,11 +10,7 @@ from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UserError
 from bot.model import Card, CardField, Reply
-
-SIGNPOST = (
-    "Not legal advice. Free independent help: your local SENDIASS, "
-    "IPSEA (ipsea.org.uk), Contact (contact.org.uk) and your parent carer forum."
-)
+from cogs.content.render import SIGNPOST
 
 
 class HelpCog(Cog):

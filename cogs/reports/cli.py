@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from cogs.dates import DateError, parse_date
+from cogs.timeline.dates import DateError, parse_date
 from storage.db import Database
 from storage.reports import Note, Report, ReportsRepo
 

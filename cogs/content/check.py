@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from cogs.content_model import REVIEW_MONTHS, ContentError, load_for
+from cogs.content.model import REVIEW_MONTHS, ContentError, load_for
 
 
 def check(config: Config, *, today: date | None = None) -> tuple[list[str], list[str]]:

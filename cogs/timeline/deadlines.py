@@ -28,7 +28,7 @@ from functools import lru_cache
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from cogs.dates import format_date
+from cogs.timeline.dates import format_date
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from bot.errors import UsageError, UserError
 from bot.markup import escape
 from bot.messenger import DeliveryError
 from bot.model import Actor, Card, CardField, ChannelRef, Place, Reply, ReportedMessage
-from cogs import reports_views as views
-from cogs.redact import redact
+from cogs.reports import views
+from cogs.reports.redact import redact
 from storage.reports import EraseCounts, NewReport, Report, ReportsRepo, iso
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 if TYPE_CHECKING:
     from bot.config import Config
 
-CONTENT_DIR = Path(__file__).parent / "content"
+CONTENT_DIR = Path(__file__).parent
 RIGHTS_FILE = "rights.toml"
 TIMELINE_FILE = "timeline.toml"
 REFORM_FILE = "reform.toml"
@@ -164,7 +164,7 @@ class ReformItem(_Model):
 
 
 class MatcherSettings(_Model):
-    """The matcher's confidence model and thresholds (cogs/topic_match.py), written by
+    """The matcher's confidence model and thresholds (cogs/rights/match.py), written by
     `python -m bench.rights --calibrate` from a cross-validation over the examples, never
     tuned by hand."""
 

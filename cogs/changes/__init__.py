@@ -13,10 +13,12 @@ from bot.context import CommandContext
 from bot.core import BotCore
 from bot.markup import escape
 from bot.model import Card, CardField, Reply
-from cogs.content_model import Content, load_for, load_or_exit
-from cogs.dates import format_long
-from cogs.help import SIGNPOST
-from cogs.rights import CHANGES_COLOUR, sources_text
+from cogs.content.check import check
+from cogs.content.model import Content, load_for, load_or_exit
+from cogs.content.render import CHANGES_COLOUR, SIGNPOST, sources_text
+from cogs.timeline.dates import format_long
+
+__all__ = ["ChangesCog", "check", "setup"]
 
 
 class ChangesCog(Cog):

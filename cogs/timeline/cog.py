@@ -1,7 +1,7 @@
 """!timeline: statutory SEND deadlines as calendar dates, with the rule behind each one.
 
 The text and the week counts come from cogs/content/timeline.toml; the arithmetic is in
-cogs/deadlines.py and the reading of dates in cogs/dates.py. Each dated answer shows how
+cogs/timeline/deadlines.py and the reading of dates in cogs/timeline/dates.py. Each dated answer shows how
 every date was worked out and carries an .ics file with the dates.
 """
 
@@ -18,12 +18,11 @@ from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError
 from bot.model import Card, CardField, Reply
-from cogs.calendar_file import calendar_attachment
-from cogs.content_model import Content, TimelineSection, load_for, load_or_exit
-from cogs.dates import DateError, format_date, format_long, parse_date
-from cogs.deadlines import Deadline, appeal_deadline, offset, transfer_dates
-from cogs.help import SIGNPOST
-from cogs.rights import sources_text
+from cogs.content.model import Content, TimelineSection, load_for, load_or_exit
+from cogs.content.render import SIGNPOST, sources_text
+from cogs.timeline.calendar_file import calendar_attachment
+from cogs.timeline.dates import DateError, format_date, format_long, parse_date
+from cogs.timeline.deadlines import Deadline, appeal_deadline, offset, transfer_dates
 
 KINDS: tuple[str, ...] = ("assessment", "draft-plan", "review", "amendments", "appeal", "transfer", "tribunal-order")
 TIMELINE_COLOUR = 0x1565C0

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cogs.content_model import OFF_TOPIC, MatcherSettings
+from cogs.content.model import OFF_TOPIC, MatcherSettings
 
 MAX_QUERY_CHARS = 1500  # long stories bury the question near the end: keep all of a normal message
 MAX_TOKENS = 250

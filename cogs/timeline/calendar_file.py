@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from bot.model import Attachment
-from cogs.deadlines import Deadline
+from cogs.timeline.deadlines import Deadline
 
 PRODID = "-//sendbot//SEND deadlines//EN"
 DISCLAIMER = "Not legal advice. Free independent help: your local SENDIASS, IPSEA, Contact and your parent carer forum."

@@ -1,0 +1,10 @@
+"""!timeline: statutory deadlines counted from the parent's own dates.
+
+cog.py is the command; dates.py reads the dates parents type; deadlines.py is the date arithmetic
+(one function per legal rule); calendar_file.py builds the .ics attachment.
+"""
+
+from cogs.content.check import check
+from cogs.timeline.cog import TimelineCog, setup
+
+__all__ = ["TimelineCog", "check", "setup"]
