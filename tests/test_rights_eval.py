@@ -117,7 +117,7 @@ def test_the_examples_alone_teach_more_than_the_topic_names(content: Content, qu
 def test_the_stored_thresholds_are_the_calibrated_ones(content: Content) -> None:
     """matcher.toml must be what `python -m bench.rights --calibrate` gives for these examples:
     thresholds chosen by cross-validation, never by hand (nor on the test split)."""
-    calibrated, _, _ = calibrate(content)
+    calibrated = calibrate(content).settings
     stored = content.matcher
     hint = "run `python -m bench.rights --calibrate` and commit matcher.toml"
     # Coefficients are stored to 4 decimals: allow for the last digit's rounding on another CPU.
@@ -173,3 +173,19 @@ def test_make_eval_prints_its_figures() -> None:
     assert keys == ["questions", "accuracy", "confident_wrong", "refused", "build_ms", "query_p99_ms"]
     assert lines[-1].startswith(f"questions={len(load_questions(TEST_FILE))} ")
     assert any(line.startswith("none ") for line in lines)  # the per-label confusion summary
+
+
+@pytest.mark.slow
+def test_building_the_matcher_prints_nothing(tmp_path: Path) -> None:
+    """bm25s sets its logger to DEBUG when imported; the console must stay clean at INFO."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "!rights plan"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Did you mean" in result.stdout
+    assert result.stderr == ""

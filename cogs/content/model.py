@@ -29,6 +29,11 @@ TIMELINE_FILE = "timeline.toml"
 REFORM_FILE = "reform.toml"
 EXAMPLES_FILE = "examples.toml"
 MATCHER_FILE = "matcher.toml"
+# Questions written blind, the way parents type, each labelled with every topic that answers it.
+# The matcher learns from them as it does from examples.toml; calibration also sets its
+# threshold on their cross-validated scores, because they look like real questions and the
+# examples (written to cover every boundary case) do not.
+PARENT_QUESTIONS_FILE = "parent_questions.txt"
 
 # The label of off-topic example questions in examples.toml (greetings, benefits, forum chat):
 # the matcher learns from them what the bot does not cover. No topic may use this id.
@@ -188,9 +193,12 @@ class Content:
     topics: tuple[Topic, ...]  # rights topics, then the reform-status topic
     timeline: dict[str, TimelineSection]
     reform: Reform
-    # Example questions by topic id (examples.toml), and the off-topic ones.
+    # Example questions by topic id (examples.toml and parent_questions.txt), and the
+    # off-topic ones.
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     off_topic: tuple[str, ...] = ()
+    # parent_questions.txt on its own: (labels, question), for calibration.
+    parent_questions: tuple[tuple[frozenset[str], str], ...] = ()
     matcher: MatcherSettings = field(default_factory=MatcherSettings)
 
     def topic(self, topic_id: str) -> Topic | None:
@@ -228,7 +236,7 @@ def load_for(config: Config) -> Content:
 def _fingerprint(directory: Path) -> tuple[tuple[str, str], ...]:
     """What the files hold (a digest each): reading is cheap, parsing and validating are not."""
     out = []
-    for name in (RIGHTS_FILE, TIMELINE_FILE, REFORM_FILE, EXAMPLES_FILE, MATCHER_FILE):
+    for name in (RIGHTS_FILE, TIMELINE_FILE, REFORM_FILE, EXAMPLES_FILE, PARENT_QUESTIONS_FILE, MATCHER_FILE):
         try:
             out.append((name, hashlib.blake2b((directory / name).read_bytes(), digest_size=16).hexdigest()))
         except OSError:
@@ -335,6 +343,17 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
         items = [(reform.status.id, reform.status.sources), *((i.id, i.sources) for i in reform.items)]
         problems += [p for ident, srcs in items if (p := _primary_first(REFORM_FILE, "entry", ident, srcs))]
     examples, off_topic = _examples(examples_data, [t.id for t in all_topics], problems)
+    parent_questions = _parent_questions(directory, {t.id for t in all_topics}, examples, off_topic, problems)
+    # A short question ("hi all", "what is sen support") may also be in examples.toml, written
+    # by someone else: it is learnt once, and still counts as a parent question.
+    known = {q.casefold() for qs in examples.values() for q in qs} | {q.casefold() for q in off_topic}
+    for labels, text in parent_questions:
+        if text.casefold() in known:
+            continue
+        if OFF_TOPIC in labels:
+            off_topic += (text,)
+        for label in labels - {OFF_TOPIC}:
+            examples[label] = (*examples.get(label, ()), text)
     ids = {t.id for t in all_topics}
     for t in all_topics:
         problems += [f"topic {t.id!r}: related topic {r!r} does not exist" for r in t.related if r not in ids]
@@ -350,8 +369,54 @@ def load_content(directory: Path = CONTENT_DIR) -> Content:
         reform=reform,
         examples=examples,
         off_topic=off_topic,
+        parent_questions=tuple(parent_questions),
         matcher=matcher,
     )
+
+
+def _parent_questions(
+    directory: Path,
+    topic_ids: set[str],
+    examples: dict[str, tuple[str, ...]],
+    off_topic: tuple[str, ...],
+    problems: list[str],
+) -> list[tuple[frozenset[str], str]]:
+    """parent_questions.txt: `labels<TAB>question` per line, labels joined by `|`, `none` for a
+    question the bot does not cover; `#` starts a comment. Optional: a forum's own content
+    folder may leave it out."""
+    path = directory / PARENT_QUESTIONS_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(f"{PARENT_QUESTIONS_FILE}: cannot be read ({e})")
+        return []
+    seen: set[str] = set()
+    out: list[tuple[frozenset[str], str]] = []
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        where = f"{PARENT_QUESTIONS_FILE}:{n}"
+        field_, sep, question = raw.partition("\t")
+        text = " ".join(question.split())
+        if not sep or not text or len(text) > MAX_EXAMPLE_CHARS:
+            problems.append(f"{where}: expected labels<TAB>question (at most {MAX_EXAMPLE_CHARS} characters)")
+            continue
+        labels = frozenset(label.strip() for label in field_.split("|"))
+        unknown = sorted(labels - topic_ids - {OFF_TOPIC})
+        if unknown:
+            problems.append(f"{where}: no topic has the id {', '.join(map(repr, unknown))}")
+            continue
+        if OFF_TOPIC in labels and len(labels) > 1:
+            problems.append(f"{where}: {OFF_TOPIC!r} cannot be combined with a topic")
+            continue
+        if text.casefold() in seen:
+            problems.append(f"{where}: {text[:60]!r} appears twice")
+            continue
+        seen.add(text.casefold())
+        out.append((labels, text))
+    return out
 
 
 def _examples(

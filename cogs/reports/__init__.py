@@ -1,7 +1,10 @@
 """Misinformation reports: parents report, moderators triage, correct, export and erase.
 
-cog.py holds the commands, retention and the announcer; views.py renders the queue; redact.py
-takes personal details out of report text; cli.py is `sendbot reports ...` for moderators.
+cog.py composes `ReportsCog` from parents.py (!report, the message action, !myreports,
+!forgetme), queue.py (the moderators' !reports commands), announcer.py (the moderators'
+notices, retries and retractions) and retention.py (the maintenance run and `check`), on the
+shared base in base.py; views.py renders the queue; redact.py takes personal details out of
+report text; cli.py is `sendbot reports ...` for moderators.
 """
 
 from cogs.reports.cli import register as register_cli

@@ -3,12 +3,15 @@
 Every piece of text a member wrote (the report, a reported message, an author's display
 name, a moderator's note) goes through `bot.markup.escape`, so it cannot add links or
 formatting; adapters then make any mention syntax in it inert. Kept apart from the cog so
-the workflow there reads without layout noise.
+the workflow there reads without layout noise. The summary's grouping of similar untagged
+reports (`similar_claims`) lives here with the summary card, its only user.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
+
+from rapidfuzz import fuzz, utils
 
 from bot.markup import escape
 from bot.model import Card, CardField, Reply
@@ -47,6 +50,11 @@ def one_line(text: str | None, limit: int = 80) -> str:
     if text is None:
         return "*(text deleted)*"
     return safe(" ".join(text.split()), limit)
+
+
+def plural(count: int, noun: str) -> str:
+    """The count and the noun, with an s unless the count is 1: "1 report", "2 reports"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def when(stamp: str, tz: tzinfo) -> str:
@@ -183,3 +191,58 @@ def my_reports_card(reports: list[Report], *, more: bool, prefix: str, tz: tzinf
         body="\n".join(lines),
         footer=f"To delete what you wrote and your link to these reports: {prefix}forgetme",
     )
+
+
+def summary_card(title: str, items: list[Report], *, prefix: str) -> Card:
+    """`!reports summary`: counts by status, source and tag, and groups of similar untagged reports."""
+    by_status: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    by_tag: dict[str, int] = {}
+    for r in items:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+        source = r.source or ("a reported message" if r.kind == "message" else "not said")
+        by_source[source] = by_source.get(source, 0) + 1
+        for t in r.tags:
+            by_tag[t] = by_tag.get(t, 0) + 1
+    fields = [
+        CardField("By status", _counts(by_status), inline=True),
+        CardField("Told by", _counts(by_source), inline=True),
+    ]
+    if by_tag:
+        fields.append(CardField("Most reported claims (tags)", _counts(by_tag, limit=10)))
+    clusters = similar_claims([r for r in items if not r.tags and r.text])
+    if clusters:
+        lines = [f"{len(c)}× {one_line(c[0].text, 100)} (#{', #'.join(str(r.id) for r in c[:5])})" for c in clusters]
+        fields.append(CardField("Similar untagged reports", clip("\n".join(lines), FIELD_LIMIT)))
+    return Card(
+        title=title,
+        fields=tuple(fields),
+        footer=f"Tag reports with {prefix}reports tag <number> <tag> so they count together.",
+    )
+
+
+def similar_claims(reports: list[Report], *, threshold: float = 70.0, limit: int = 5) -> list[list[Report]]:
+    """Groups of reports with near-identical wording, largest first (only groups of 2+).
+
+    A greedy pass against each group's first report: cheap enough for the few hundred
+    untagged reports a forum sees in a month, and good enough to suggest a tag.
+    """
+    groups: list[tuple[str, list[Report]]] = []
+    for r in reports[:500]:
+        key = utils.default_process(r.text or "")
+        if not key:
+            continue
+        for rep, members in groups:
+            if fuzz.token_sort_ratio(key, rep) >= threshold:
+                members.append(r)
+                break
+        else:
+            groups.append((key, [r]))
+    found = [members for _, members in groups if len(members) > 1]
+    found.sort(key=len, reverse=True)
+    return found[:limit]
+
+
+def _counts(counts: dict[str, int], limit: int = 20) -> str:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return "\n".join(f"{escape(k)}: {v}" for k, v in ordered)

@@ -35,6 +35,7 @@ never need it (`!help`) never load numpy or bm25s.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import re
 import unicodedata
@@ -55,6 +56,8 @@ NB_MIN_COUNT = 2  # a word pair seen in one example only teaches little and cost
 RETRIEVAL_WEIGHT = 1.0  # the retrieval model's share of the combined score (naive Bayes: 1)
 NAME_BOOST = 1.0  # added to a topic whose keyword (two words or more) appears whole in the question
 GRAM_CHUNK = 500  # examples counted at a time while building (bounds the memory peak)
+TYPO_RARE = 5  # a word in this many examples or fewer may itself be a typo
+TYPO_RATIO = 20  # ...of a word one slip away that is used this many times as often
 
 # Words that carry no topic meaning in parents' questions, dropped before matching.
 STOPWORDS = frozenset(
@@ -190,6 +193,36 @@ def words(text: str) -> list[str]:
     return out
 
 
+_SEPARATOR = "\x00"  # between texts normalised together: not a word, not a space
+_TO_SPACE_KEEPING_SEPARATOR = {**_TO_SPACE, ord(_SEPARATOR): _SEPARATOR}
+
+
+def words_many(texts: Sequence[str]) -> list[list[str]]:
+    """`words` for many texts at once, as `[words(t) for t in texts]` gives, in a fraction of
+    the time: the string work runs once over all of them (building the matcher reads
+    thousands of examples)."""
+    joined = f" {_SEPARATOR} ".join(t[:MAX_QUERY_CHARS].replace(_SEPARATOR, " ") for t in texts)
+    if not joined.isascii():
+        joined = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
+    joined = joined.lower()
+    if "," in joined:
+        joined = _THOUSANDS.sub("", joined)
+    joined = _joined(" ".join(joined.translate(_TO_SPACE_KEEPING_SEPARATOR).split()))
+    out = []
+    for text, part in zip(texts, joined.split(_SEPARATOR), strict=True):
+        tokens = part.split()
+        if len(tokens) >= MAX_TOKENS // 2:  # near the cap, where joining references moves it
+            out.append(words(text))
+            continue
+        kept = []
+        for w in tokens:
+            w = SYNONYMS.get(w, w)
+            if w not in STOPWORDS:
+                kept.append(w)
+        out.append(kept)
+    return out
+
+
 def name_key(text: str) -> str:
     """What two names must share to be the same name: their meaningful words, in order."""
     return " ".join(words(text)) or normalise(text)
@@ -258,6 +291,10 @@ class Index:
         import numpy as np
         import Stemmer
 
+        # bm25s sets its own logger to DEBUG when imported, which would print a line to the
+        # console at every build whatever [logging] level says.
+        logging.getLogger("bm25s").setLevel(max(logging.getLogger().getEffectiveLevel(), logging.WARNING))
+
         self._np: Any = np
         self._stemmer: Any = Stemmer.Stemmer("english")
         self.keys: list[str] = [*(t.key for t in topics), OFF_TOPIC]
@@ -273,9 +310,20 @@ class Index:
         labelled += [(len(topics), text) for text in off_topic]
 
         # Words -> stems (each distinct word stemmed once) -> numbers.
-        raw_words = [words(text) for _, text in labelled]
+        raw_words = words_many([text for _, text in labelled])
         distinct_words = sorted({w for ws in raw_words for w in ws})
         self._raw_vocab = [w for w in distinct_words if len(w) >= 4]
+        # How many examples use each word: a word seen once or twice next to a common word one
+        # keystroke away ("councel", "apeal") is taken as a typo of it (see _correct).
+        self._word_count: dict[str, int] = {}
+        for ws in raw_words:
+            for w in set(ws):
+                self._word_count[w] = self._word_count.get(w, 0) + 1
+        # The folded spellings are correction targets too ("councel" -> "council" -> "la").
+        for source, target in SYNONYMS.items():
+            if len(source) >= 4 and target in self._word_count:
+                self._word_count.setdefault(source, self._word_count[target])
+                self._raw_vocab.append(source)
         self._vocab: dict[str, int] = {}
         id_of: dict[str, int] = {}  # word -> its stem's number (each distinct word looked up once)
         for w, stem in zip(distinct_words, self._stemmer.stemWords(distinct_words), strict=True):
@@ -307,7 +355,7 @@ class Index:
                     self._phrases.append((f" {' '.join(phrase)} ", c))
 
         # Retrieval: BM25 over the examples (bm25s, given the numbers directly).
-        self._bm25: Any = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        self._bm25: Any = _whole_array_bm25(bm25s, np)(k1=BM25_K1, b=BM25_B)
         self._bm25.index((docs, dict(self._vocab)), show_progress=False)
 
         # Every (document, gram) once: binary counts for both models. Temporaries are dropped
@@ -387,19 +435,33 @@ class Index:
         return [s for s in self._stemmer.stemWords(list(ws)) if s]
 
     def _correct(self, ws: list[str]) -> list[str]:
-        """A word the examples never use, close to one they do, is taken as that word."""
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-
+        """A word the examples never use, or use only as a rare slip, close to a word they use
+        far more often is taken as that word. Closeness counts a swapped pair of letters as one
+        slip ("reveiw"), as people make them."""
         out = []
         for w in ws:
-            if len(w) < 5 or w.isdigit() or self._stemmer.stemWord(w) in self._vocab:
+            count = self._word_count.get(w, 0)
+            known = count > 0 or self._stemmer.stemWord(w) in self._vocab
+            if len(w) < 5 or w.isdigit() or (known and count > TYPO_RARE):
                 out.append(w)
                 continue
-            limit = 1 if len(w) < 8 else 2
-            hit = process.extractOne(w, self._raw_vocab, scorer=Levenshtein.distance, score_cutoff=limit)
-            out.append(hit[0] if hit else w)
+            likely = self._likely_word(w, count)
+            out.append(SYNONYMS.get(likely, likely) if likely else w)
         return out
+
+    def _likely_word(self, w: str, count: int) -> str | None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        limit = 1 if len(w) < 8 else 2
+        # A word the examples use is corrected only to one a great deal more common.
+        floor = max(1, count * TYPO_RATIO) if count else 1
+        near = process.extract(w, self._raw_vocab, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        best = [(dist, -self._word_count[c]) for c, dist, _ in near if c != w and self._word_count[c] >= floor]
+        if not best:
+            return None
+        dist, minus_count = min(best)
+        return next(c for c, d, _ in near if d == dist and -self._word_count[c] == minus_count and c != w)
 
     def _rival(self, top: int, order: Any) -> int:
         """The best class other than `top` and the topics related to it."""
@@ -448,6 +510,52 @@ class Index:
             words=len(distinct),
         )
         return [Match(self.keys[int(c)], float(combined[c])) for c in order], signals
+
+
+@functools.lru_cache(maxsize=1)
+def _whole_array_bm25(bm25s: Any, np: Any) -> Any:
+    """bm25s's BM25, its index built with whole-array numpy instead of a Python loop over the
+    documents (the library invites overriding `build_index_from_ids`; its own formulas are used,
+    and the scoring is untouched). Building the matcher must stay under 300 ms."""
+    from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
+
+    class WholeArrayBM25(bm25s.BM25):
+        def build_index_from_ids(
+            self,
+            unique_token_ids: list[int],
+            corpus_token_ids: list[list[int]],
+            show_progress: bool = True,
+            leave_progress: bool = False,
+        ) -> dict[str, Any]:
+            if self.method in self.methods_requiring_nonoccurrence:
+                return super().build_index_from_ids(unique_token_ids, corpus_token_ids, show_progress, leave_progress)
+            self.nonoccurrence_array = None
+            n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
+            lengths = np.fromiter((len(d) for d in corpus_token_ids), dtype=np.int64, count=n_docs)
+            flat = np.fromiter((t for d in corpus_token_ids for t in d), dtype=np.int64, count=int(lengths.sum()))
+            doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+            # (term, document) pairs, sorted by term then document: the CSC layout bm25s scores from.
+            pairs, tf = np.unique(flat * n_docs + doc_of, return_counts=True)
+            term, doc = pairs // n_docs, pairs % n_docs
+            df = np.bincount(term, minlength=n_vocab)
+            idf_of = _select_idf_scorer(self.idf_method)
+            idf = np.array([idf_of(int(d), N=n_docs) if d else 0.0 for d in df], dtype=self.dtype)
+            tfc = _select_tfc_scorer(self.method)(
+                tf_array=tf.astype(self.dtype),
+                l_d=lengths[doc].astype(self.dtype),
+                l_avg=lengths.mean(),
+                k1=self.k1,
+                b=self.b,
+                delta=self.delta,
+            )
+            return {
+                "data": (idf[term] * tfc).astype(self.dtype),
+                "indices": doc.astype(self.int_dtype),
+                "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+                "num_docs": n_docs,
+            }
+
+    return WholeArrayBM25
 
 
 @functools.lru_cache(maxsize=2)

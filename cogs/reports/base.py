@@ -1,0 +1,53 @@
+"""The base the parts of the reports cog share: its state, and what one part calls in another.
+
+`ReportsCog` (cog.py) is composed from mixins, one per reason to change: parents.py,
+queue.py, announcer.py and retention.py (the pattern Red-DiscordBot uses for big cogs). Each
+mixin derives from `ReportsBase`, so mypy checks a call from one part into another against the
+abstract declaration here, and the composed cog cannot be built if a part is missing one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from typing import Any
+
+from bot.cog import Cog
+from bot.config import ReportsSection
+from bot.model import Actor, ChannelRef
+from storage.reports import EraseCounts, ReportsRepo
+
+
+class ReportsBase(Cog, ABC):
+    """State set by `ReportsCog.__init__`, and the methods the mixins call across parts."""
+
+    repo: ReportsRepo
+    _pending: set[asyncio.Task[Any]]  # announcements in flight (drained at shutdown)
+    _announcing: set[int]  # reports whose first announcement is running
+
+    @property
+    @abstractmethod
+    def settings(self) -> ReportsSection:
+        """The `[reports]` config section (cog.py)."""
+
+    # -- announcer.py ------------------------------------------------------------------
+
+    @abstractmethod
+    def moderator_channel(self, platform: str, scope_id: str) -> ChannelRef | None:
+        """The moderators' channel configured for a Discord server or Slack workspace."""
+
+    @abstractmethod
+    def _schedule_announce(self, report_id: int, reporter: Actor) -> None:
+        """Announce a new report in the background."""
+
+    @abstractmethod
+    async def _after_erasure(self, *erased: EraseCounts) -> None:
+        """Take down announcements that quoted erased text, and checkpoint the database."""
+
+    @abstractmethod
+    async def retry_announcements(self, platform: str | None = None) -> int:
+        """Announce reports whose announcement failed or never ran."""
+
+    @abstractmethod
+    async def retry_receipts(self, platform: str) -> int:
+        """Send the receipts a crash cut off."""

@@ -1,0 +1,173 @@
+"""The parents' side of reports: `!report`, the "Report misinformation" message action
+(`report_message`), `!myreports` and `!forgetme`, with the daily limit and the confirmation.
+
+Privacy shapes the flow: report text is redacted before it is stored, the command message
+is removed from public channels, and the reporter's identity is kept only so they can list
+and delete their reports. PRIVACY.md lists every field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Literal
+
+from bot.commands import Rest, command
+from bot.context import CommandContext
+from bot.errors import UsageError, UserError
+from bot.model import Reply, ReportedMessage
+from cogs.reports import views
+from cogs.reports.base import ReportsBase
+from cogs.reports.redact import redact
+from storage.reports import NewReport, iso
+
+log = logging.getLogger(__name__)
+
+Who = Literal["school", "LA", "health", "other"]
+
+MY_REPORTS_SHOWN = 20
+
+# A link we will put inside [label](url): web addresses only, nothing that could close the
+# parenthesis or carry markup.
+_LINK_RE = re.compile(r"^https?://[^\s()<>\[\]`*_|]{1,500}$")
+
+
+class ParentsMixin(ReportsBase):
+    """What any member can do: report, see their reports, and have them forgotten."""
+
+    async def _store(self, ctx: CommandContext, new: NewReport) -> int:
+        """Apply the daily limit and store; raise a friendly error when over the limit."""
+        now = self.core.now()
+        limit = self.settings.per_user_per_day
+        report_id = await self.repo.create_within_limit(new, now=now, since=now - timedelta(days=1), limit=limit)
+        if report_id is None:
+            raise UserError(
+                f"Thank you, but you've already sent {limit} report{'s' if limit != 1 else ''} in the last 24 hours, "
+                "which is the most I can take from one person. Please try again tomorrow, "
+                "or contact a moderator directly if it's urgent."
+            )
+        self._schedule_announce(report_id, ctx.author)
+        # The receipt is the reply to this command: recorded as delivered once the adapter has
+        # sent it; one a crash cut off is sent at the next connect (retry_receipts).
+        ctx.after_reply.append(lambda: self.repo.receipt_delivered(report_id))
+        return report_id
+
+    def _confirmation(self, report_id: int, redacted: str) -> Reply:
+        p = self.core.prefix
+        text = (
+            f"✅ Thank you. Your report is **#{report_id}**. The moderators will look into it "
+            f"and may post a correction with sources. Check its progress with `{p}myreports`."
+        )
+        if redacted:
+            text += f"\nTo protect your privacy I removed {redacted} before saving it."
+        return Reply(text, ephemeral=True)
+
+    @command(
+        "report",
+        help="Tell the moderators about something you were told that may be wrong: `!report the school said …`\n"
+        "Only the moderators see it; in a public channel your message is removed.",
+        args_help={
+            "text": "what you were told, in your own words",
+            "who": "who told you: school, LA (local authority), health or other",
+        },
+        examples=("!report school said EHCPs are being abolished this year who=school",),
+        private_input=True,
+    )
+    async def report(self, ctx: CommandContext, text: Rest, *, who: Who | None = None) -> Reply:
+        # private_input=True has already asked the adapter to remove the parent's message in
+        # a public channel, even if the report is refused below.
+        p = self.core.prefix
+        claim = text.strip()
+        if not claim:
+            raise UsageError(
+                f"Tell me what you were told, for example `{p}report the school said we must wait a year`."
+            )
+        limit = self.settings.max_length
+        if len(claim) > limit:
+            raise UserError(
+                f"That report is {len(claim)} characters; the most I can take is {limit}. "
+                "Please shorten it to the key claim and who made it."
+            )
+        red = redact(claim)
+        day_ago = iso(self.core.now() - timedelta(days=1))
+        for recent in await self.repo.for_reporter(ctx.author.platform, ctx.author.id, limit=10):
+            if recent.text == red.text and recent.created_at >= day_ago:
+                raise UserError(f"You already reported that today (#{recent.id}). Thank you, the moderators have it.")
+        new = NewReport(
+            platform=ctx.author.platform,
+            scope_id=ctx.place.scope_id,
+            kind="told",
+            text=red.text,
+            redactions=red.total,
+            reporter_id=ctx.author.id,
+            channel_id=ctx.place.id,
+            channel_name=ctx.place.name,
+            channel_is_direct=ctx.place.is_direct,
+            source=who,
+        )
+        report_id = await self._store(ctx, new)
+        return self._confirmation(report_id, red.summary())
+
+    async def report_message(self, ctx: CommandContext, message: ReportedMessage) -> Reply:
+        """The "Report misinformation" message action (Discord context menu, Slack shortcut)."""
+        existing = await self.repo.find_message_report(message.place.platform, message.message_id, ctx.author.id)
+        if existing is not None:
+            raise UserError(f"You already reported that message (#{existing}). Thank you, the moderators have it.")
+        red = redact(views.clip(message.text, self.settings.max_length) if message.text else "")
+        new = NewReport(
+            platform=ctx.author.platform,
+            scope_id=message.place.scope_id,
+            kind="message",
+            text=red.text,
+            redactions=red.total,
+            reporter_id=ctx.author.id,
+            channel_id=message.place.id,
+            channel_name=message.place.name,
+            channel_is_direct=message.place.is_direct,
+            message_id=message.message_id,
+            message_link=message.link if message.link and _LINK_RE.match(message.link) else None,
+            message_author_id=message.author.id,
+            message_author_name=message.author.name,
+        )
+        report_id = await self._store(ctx, new)
+        return self._confirmation(report_id, red.summary())
+
+    @command("myreports", help="Your own reports and what has happened to them (only you see this).")
+    async def myreports(self, ctx: CommandContext) -> Reply:
+        reports = await self.repo.for_reporter(ctx.author.platform, ctx.author.id, limit=MY_REPORTS_SHOWN + 1)
+        card = views.my_reports_card(
+            reports[:MY_REPORTS_SHOWN], more=len(reports) > MY_REPORTS_SHOWN, prefix=self.core.prefix, tz=self.core.tz
+        )
+        return Reply(card=card, ephemeral=True)
+
+    @command(
+        "forgetme",
+        help="Delete what you wrote in your reports and your link to them. Asks you to confirm first.",
+        args_help={"confirm": "type `confirm` to go ahead"},
+    )
+    async def forgetme(self, ctx: CommandContext, confirm: Literal["confirm"] | None = None) -> Reply:
+        p = self.core.prefix
+        platform, user = ctx.author.platform, ctx.author.id
+        if confirm is None:
+            reports, notes = await self.repo.count_for_reporter(platform, user)
+            if not reports:
+                return Reply("I have no reports from you, so there is nothing to delete.", ephemeral=True)
+            return Reply(
+                f"You have {views.plural(reports, 'report')} stored. `{p}forgetme confirm` will delete, for each one: "
+                "what you wrote (or the message you reported, its author and link), your user id, "
+                f"and the moderators' notes on it ({views.plural(notes, 'note')}). "
+                "The report numbers, dates, status and tags stay as anonymous counts. This cannot be undone.",
+                ephemeral=True,
+            )
+        counts = await self.repo.erase_reporter(platform, user, reason="forgotten", at=self.core.now())
+        await self._after_erasure(counts)
+        # Counts only: logging who asked to be forgotten would defeat the purpose.
+        log.info("forgetme: erased %d report(s) and %d note(s)", counts.reports, counts.notes)
+        if not counts.reports:
+            return Reply("I have no reports from you, so there was nothing to delete.", ephemeral=True)
+        return Reply(
+            f"Done. I deleted the text, your user id and {views.plural(counts.notes, 'moderator note')} "
+            f"from {views.plural(counts.reports, 'report')}. They no longer show in `{p}myreports`.",
+            ephemeral=True,
+        )

@@ -1,0 +1,348 @@
+"""The moderators' queue: `!reports` (list), `show`, `tag`, `untag`, `note`, `resolve`,
+`dismiss`, `correct`, `summary` and `purge-user`.
+
+Every moderator action is audited, in the same transaction as the change it records.
+Corrections quote a `!rights` topic, never the reporter.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import timedelta
+from typing import Any, Literal, Protocol, cast
+
+from bot.commands import Rest, command
+from bot.context import CommandContext
+from bot.errors import UsageError, UserError
+from bot.messenger import DeliveryError
+from bot.model import Card, ChannelRef, Place, Reply
+from cogs.reports import views
+from cogs.reports.base import ReportsBase
+from cogs.reports.redact import redact
+from storage.reports import Report
+
+log = logging.getLogger(__name__)
+
+ListStatus = Literal["open", "resolved", "dismissed", "all"]
+
+# The default for optional free text (a module-level constant, as ruff's B008 asks).
+NO_TEXT = Rest("")
+_ID_HELP = {"id": "the report's number, from `!reports`"}
+PAGE_SIZE = 10
+NOTE_LIMIT = 1000
+# Notes and closing text added after a report's text was deleted would outlive the deletion.
+_ERASED_NO_TEXT = "Report #{id}'s text has been deleted, so it can't take a note or closing text any more."
+SUMMARY_MAX_DAYS = 3650
+
+_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# A user as typed by a moderator: a raw platform id, or a mention (<@123>, <@!123>, <@U123|name>).
+_USER_RE = re.compile(r"^(?:<@!?([A-Za-z0-9]{1,40})(?:\|[^>]{0,80})?>|@?([A-Za-z0-9][A-Za-z0-9._-]{0,63}))$")
+
+
+class RightsLookup(Protocol):
+    """The part of the rights cog a correction needs (see the !rights issue)."""
+
+    def lookup(self, query: str) -> Any: ...
+
+    def topic_card(self, topic: Any) -> Card: ...
+
+
+class QueueMixin(ReportsBase):
+    """The `!reports ...` commands, all moderator-only."""
+
+    def _in_moderator_channel(self, place: Place) -> bool:
+        channel = self.moderator_channel(place.platform, place.scope_id)
+        return channel is not None and channel.channel_id == place.id
+
+    def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
+        """Moderator answers are public only in the moderators' channel (or a DM), so report
+        text is never shown in a members' channel by a moderator's slip."""
+        private = not (ctx.place.is_direct or self._in_moderator_channel(ctx.place))
+        return Reply(text, card=card, ephemeral=private)
+
+    async def _get(self, ctx: CommandContext, report_id: int) -> Report:
+        report = await self.repo.get(report_id, ctx.place.platform, ctx.place.scope_id)
+        if report is None:
+            raise UserError(f"There is no report #{report_id} for this forum. `{self.core.prefix}reports` lists them.")
+        return report
+
+    async def _audit(
+        self, ctx: CommandContext, action: str, report_id: int | None, detail: str = "", tx: Any = None
+    ) -> None:
+        target = f"report #{report_id}" if report_id is not None else ""
+        await self.core.audit.record(ctx.author, ctx.place.scope_id, action, target, detail, tx=tx)
+
+    @command(
+        "reports",
+        help="Moderators: list reports, newest first (open ones unless `status=` says otherwise).",
+        aliases=("reports list",),
+        moderator_only=True,
+        args_help={
+            "page": "page number (10 a page)",
+            "status": "open, resolved, dismissed or all (default open)",
+            "tag": "only this tag",
+        },
+        examples=("!reports", "!reports 2", "!reports status=all tag=6000-myth"),
+    )
+    async def reports(self, ctx: CommandContext, page: int = 1, *, status: ListStatus = "open", tag: str = "") -> Reply:
+        if page < 1:
+            raise UsageError("The page number starts at 1.")
+        tag_filter = _tag(tag) if tag else None
+        offset = (page - 1) * PAGE_SIZE
+        items, total = await self.repo.page(
+            ctx.place.platform,
+            ctx.place.scope_id,
+            status=None if status == "all" else status,
+            tag=tag_filter,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        listed = f"page {page}, {status}" + (f", tag {tag_filter}" if tag_filter else "")
+        await self._audit(ctx, "report.list", None, listed)
+        if page > pages:
+            raise UserError(f"There {'is' if pages == 1 else 'are'} only {views.plural(pages, 'page')}.")
+        card = views.list_card(
+            items,
+            total=total,
+            page=page,
+            pages=pages,
+            status=status,
+            tag=tag_filter,
+            prefix=self.core.prefix,
+            tz=self.core.tz,
+        )
+        return self._reply(ctx, card=card)
+
+    @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=_ID_HELP)
+    async def reports_show(self, ctx: CommandContext, id: int) -> Reply:
+        report = await self._get(ctx, id)
+        notes = await self.repo.notes(report.id)
+        await self._audit(ctx, "report.view", report.id)
+        card = views.detail_card(
+            report, notes, show_reporter=self.settings.show_reporter_to_moderators, tz=self.core.tz
+        )
+        return self._reply(ctx, card=card)
+
+    @command(
+        "reports tag",
+        help="Moderators: tag a report with the claim it makes, e.g. `ehcp-abolished`, `6000-myth`, `must-wait`.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "tag": "lower-case letters, digits and hyphens, up to 40"},
+        examples=("!reports tag 12 must-wait",),
+    )
+    async def reports_tag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
+        tag = _tag(tag)
+        report = await self._get(ctx, id)
+        async with self.core.db.transaction() as tx:
+            added = await self.repo.add_tag(report.id, tag, tx=tx)
+            if added:
+                await self._audit(ctx, "report.tag", report.id, tag, tx=tx)
+        if not added:
+            return self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
+        return self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
+
+    @command(
+        "reports untag",
+        help="Moderators: remove a tag from a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "tag": "the tag to remove"},
+    )
+    async def reports_untag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
+        tag = _tag(tag)
+        report = await self._get(ctx, id)
+        async with self.core.db.transaction() as tx:
+            removed = await self.repo.remove_tag(report.id, tag, tx=tx)
+            if removed:
+                await self._audit(ctx, "report.untag", report.id, tag, tx=tx)
+        if not removed:
+            raise UserError(f"Report #{report.id} has no tag `{tag}`.")
+        return self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
+
+    @command(
+        "reports note",
+        help="Moderators: add a private note to a report.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "text": "the note, seen only by moderators"},
+    )
+    async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
+        note = text.strip()
+        if not note:
+            raise UsageError("Write the note after the report number.")
+        if len(note) > NOTE_LIMIT:
+            raise UserError(f"Notes can be up to {NOTE_LIMIT} characters; that one is {len(note)}.")
+        report = await self._get(ctx, id)
+        if report.erased:
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id))
+        red = redact(note)
+        async with self.core.db.transaction() as tx:
+            note_id = await self.repo.add_note(
+                report.id,
+                at=self.core.now(),
+                moderator_id=ctx.author.id,
+                moderator_name=ctx.author.name,
+                text=red.text,
+                tx=tx,
+            )
+            if note_id:
+                await self._audit(ctx, "report.note", report.id, tx=tx)
+        if not note_id:  # erased meanwhile
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id))
+        return self._reply(ctx, f"Added a note to report #{report.id}.")
+
+    async def _close(
+        self, ctx: CommandContext, report_id: int, status: Literal["resolved", "dismissed"], why: str
+    ) -> Reply:
+        why = why.strip()
+        if len(why) > NOTE_LIMIT:
+            raise UserError(f"That can be up to {NOTE_LIMIT} characters; it is {len(why)}.")
+        report = await self._get(ctx, report_id)
+        if report.erased and why:
+            how = f"`{self.core.prefix}reports {'resolve' if status == 'resolved' else 'dismiss'} {report.id}`"
+            raise UserError(_ERASED_NO_TEXT.format(id=report.id) + f" Close it without one: {how}.")
+        action = "resolve" if status == "resolved" else "dismiss"
+        async with self.core.db.transaction() as tx:
+            closed = await self.repo.close(
+                report.id, status, at=self.core.now(), resolution=redact(why).text if why else None, tx=tx
+            )
+            if closed:
+                await self._audit(ctx, f"report.{action}", report.id, tx=tx)
+        if not closed:
+            current = await self.repo.get(report.id)
+            if current is not None and current.status == "open":  # erased meanwhile
+                raise UserError(_ERASED_NO_TEXT.format(id=report.id))
+            raise UserError(f"Report #{report.id} is already {report.status}.")
+        days = self.settings.retention_days
+        return self._reply(ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.")
+
+    @command(
+        "reports resolve",
+        help="Moderators: mark a report dealt with, with an optional note.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "note": "what was done (optional)"},
+    )
+    async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = NO_TEXT) -> Reply:
+        return await self._close(ctx, id, "resolved", note)
+
+    @command(
+        "reports dismiss",
+        help="Moderators: close a report that needs no action, with a reason.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "reason": "why no action is needed (optional)"},
+    )
+    async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = NO_TEXT) -> Reply:
+        return await self._close(ctx, id, "dismissed", reason)
+
+    @command(
+        "reports correct",
+        help="Moderators: post a short, sourced correction from a !rights topic where the claim was seen.",
+        moderator_only=True,
+        args_help={**_ID_HELP, "topic": "a !rights topic, e.g. ehcp"},
+        examples=("!reports correct 12 ehcp",),
+    )
+    async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest) -> Reply:
+        p = self.core.prefix
+        query = topic.strip()
+        if not query:
+            raise UsageError(f"Name the `{p}rights` topic to quote, e.g. `{p}reports correct {id} ehcp`.")
+        report = await self._get(ctx, id)
+        rights = cast("RightsLookup | None", self.core.cogs.get("rights"))
+        if rights is None:
+            raise UserError(
+                f"The `{p}rights` topics aren't loaded on this bot, so I can't post a sourced correction. "
+                "You can still reply to the claim yourself and resolve the report."
+            )
+        found = rights.lookup(query)
+        if found is None:
+            raise UserError(f"No `{p}rights` topic matches `{_clip_code(query)}`. Try `{p}rights` to see the topics.")
+        if not getattr(found, "sources", None):
+            raise UserError(f"The topic `{found.id}` has no sources, so it can't be used for a correction.")
+        correction = Reply(
+            text="ℹ️ The moderators are sharing this because a claim about it was reported here. "
+            "Here is what the law and guidance say, with sources:",
+            card=rights.topic_card(found),
+        )
+        if report.channel_is_direct:
+            # A report sent by direct message has no public channel to correct in.
+            await self._audit(ctx, "report.correct", report.id, f"topic {found.id}, given to the moderator")
+            return Reply(
+                f"Report #{report.id} came by direct message, so there is no channel to post in. "
+                "Here is the correction to share where it is needed:",
+                card=correction.card,
+                ephemeral=True,
+            )
+        channel = ChannelRef(report.platform, report.scope_id, report.channel_id)
+        try:
+            message_id = await self.core.post(channel, correction, nonce=f"report-{report.id}-correction")
+        except DeliveryError as e:
+            log.warning("report #%d: correction could not be posted: %s", report.id, e)
+            raise UserError(f"I couldn't post in {views.where(report)}: {e}. Nothing was recorded.") from None
+        async with self.core.db.transaction() as tx:
+            await self.repo.record_correction(
+                report.id, at=self.core.now(), topic=found.id, message_id=message_id, tx=tx
+            )
+            await self._audit(ctx, "report.correct", report.id, f"topic {found.id}", tx=tx)
+        return self._reply(
+            ctx,
+            f"Posted the `{found.id}` correction in {views.where(report)}. "
+            f"Resolve the report when done: `{p}reports resolve {report.id}`.",
+        )
+
+    @command(
+        "reports summary",
+        help="Moderators: counts by status and tag, and the most reported claims, in the last [days] (default 30).",
+        moderator_only=True,
+    )
+    async def reports_summary(self, ctx: CommandContext, days: int = 30) -> Reply:
+        if not 1 <= days <= SUMMARY_MAX_DAYS:
+            raise UsageError(f"`days` should be between 1 and {SUMMARY_MAX_DAYS}.")
+        since = self.core.now() - timedelta(days=days)
+        items = await self.repo.in_window(ctx.place.platform, ctx.place.scope_id, since)
+        await self._audit(ctx, "report.summary", None, f"{days} days")
+        title = f"Reports in the last {views.plural(days, 'day')}: {len(items)}"
+        if not items:
+            return self._reply(ctx, card=Card(title=title, body="No reports."))
+        return self._reply(ctx, card=views.summary_card(title, items, prefix=self.core.prefix))
+
+    @command(
+        "reports purge-user",
+        help="Moderators: delete a member's personal data from reports (reports they made and of their messages).",
+        moderator_only=True,
+        args_help={"user": "their user id, or a mention"},
+    )
+    async def reports_purge_user(self, ctx: CommandContext, user: str) -> Reply:
+        m = _USER_RE.match(user.strip())
+        if not m:
+            raise UsageError("Give the member's user id or mention them.")
+        user_id = m.group(1) or m.group(2)
+        now = self.core.now()
+        platform, scope = ctx.place.platform, ctx.place.scope_id
+        async with self.core.db.transaction() as tx:
+            made = await self.repo.erase_reporter(platform, user_id, reason="purged", at=now, scope_id=scope, tx=tx)
+            about = await self.repo.erase_message_author(platform, scope, user_id, at=now, tx=tx)
+            # The purged user's id is left out of the audit entry on purpose.
+            detail = f"{made.reports} made, {about.reports} of their messages"
+            await self._audit(ctx, "report.purge-user", None, detail, tx=tx)
+        await self._after_erasure(made, about)
+        notes = made.notes + about.notes
+        if not (made.reports or about.reports):
+            return self._reply(ctx, "I have no reports from or about that member in this forum. Nothing was deleted.")
+        return self._reply(
+            ctx,
+            f"Deleted that member's personal data from {views.plural(made.reports, 'report')} they made and "
+            f"{views.plural(about.reports, 'report')} of their messages (text, ids, names, links and "
+            f"{views.plural(notes, 'note')}). Numbers, dates, status and tags remain as anonymous counts.",
+        )
+
+
+def _tag(raw: str) -> str:
+    tag = raw.strip().lower().lstrip("#")
+    if not _TAG_RE.match(tag):
+        raise UsageError("Tags are lower-case letters, digits and hyphens (up to 40), e.g. `must-wait`.")
+    return tag
+
+
+def _clip_code(s: str) -> str:
+    return views.clip(s.replace("`", "'"), 40)
