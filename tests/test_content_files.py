@@ -288,3 +288,47 @@ def test_a_non_legislation_source_on_the_reform_status_is_rejected(tmp_path: Pat
     with pytest.raises(ContentError) as info:
         load_content(d)
     assert any("'A consultation'" in p and "www.legislation.gov.uk" in p for p in info.value.problems)
+
+
+def test_parent_questions_are_learnt_and_kept_for_calibration(tmp_path: Path) -> None:
+    d = copy_content(tmp_path)
+    (d / "parent_questions.txt").write_text(
+        "# a comment\n"
+        "exclusions|part-time-timetables\tthey keep ringing me to fetch him at lunch\n"
+        "none\twhen is the bake sale\n",
+        encoding="utf-8",
+    )
+    content = load_content(d)
+    assert content.parent_questions == (
+        (frozenset({"exclusions", "part-time-timetables"}), "they keep ringing me to fetch him at lunch"),
+        (frozenset({"none"}), "when is the bake sale"),
+    )
+    assert "they keep ringing me to fetch him at lunch" in content.examples["exclusions"]
+    assert "they keep ringing me to fetch him at lunch" in content.examples["part-time-timetables"]
+    assert "when is the bake sale" in content.off_topic
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("no-such-topic\twhat now", "no topic has the id 'no-such-topic'"),
+        ("none|exclusions\twhat now", "'none' cannot be combined with a topic"),
+        ("exclusions what now", "expected labels<TAB>question"),
+        ("exclusions\t", "expected labels<TAB>question"),
+    ],
+)
+def test_a_bad_parent_question_line_is_named(tmp_path: Path, line: str, message: str) -> None:
+    d = copy_content(tmp_path)
+    (d / "parent_questions.txt").write_text(f"exclusions\tfine question\n{line}\n", encoding="utf-8")
+    with pytest.raises(ContentError) as e:
+        load_content(d)
+    assert any(p.startswith("parent_questions.txt:2: ") and message in p for p in e.value.problems), e.value.problems
+
+
+def test_a_parent_question_twice_is_named_and_the_file_is_optional(tmp_path: Path) -> None:
+    d = copy_content(tmp_path)
+    (d / "parent_questions.txt").write_text("exclusions\tSame Question\nnone\tsame  question\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"parent_questions\.txt:2: 'same question' appears twice"):
+        load_content(d)
+    (d / "parent_questions.txt").unlink()
+    assert load_content(d).parent_questions == ()

@@ -1,9 +1,9 @@
 """The labelled questions behind `make eval`, and the matcher measured on them.
 
-Two sets, written independently (by different people, none of whom saw the other's set):
-the examples the matcher learns from (cogs/content/examples.toml) and the test split it never
-sees (bench/rights_test.txt). These tests keep them apart and honest, and hold the matcher to
-the figures the README states.
+Sets written independently (by different people, none of whom saw another's set): the
+examples and parent questions the matcher learns from (cogs/content/examples.toml and
+parent_questions.txt) and the test split it never sees (bench/rights_test.txt). These tests
+keep them apart and honest, and hold the matcher to the figures the README states.
 """
 
 from __future__ import annotations
@@ -46,10 +46,8 @@ ISSUE_QUESTIONS = {
     "how do i complain about the council": {"complaints"},
 }
 
-# The issue asks for 0.95 accuracy; the matcher measures 0.920 (see README.md). This floor
-# keeps what has been reached from slipping while the gap is worked on; confident-wrong
-# answers are held to the issue's own limit.
-MIN_ACCURACY = 0.90
+# Issue 10's figures for the test split.
+MIN_ACCURACY = 0.95
 MAX_CONFIDENT_WRONG = 0.02
 
 
@@ -93,6 +91,7 @@ def test_every_question_quoted_in_the_issue_is_in_the_test_split_word_for_word(q
 
 def test_no_test_question_is_a_near_copy_of_an_example(content: Content, questions: list[Question]) -> None:
     examples = [e for v in content.examples.values() for e in v] + list(content.off_topic)
+    examples += [text for _, text in content.parent_questions]
     near = []
     for q in questions:
         hit = process.extractOne(q.text, examples, scorer=fuzz.ratio, processor=str.lower, score_cutoff=90)

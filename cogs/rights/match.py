@@ -55,7 +55,7 @@ NB_ALPHA = 2.0  # complement naive Bayes smoothing
 NB_MIN_COUNT = 2  # a word pair seen in one example only teaches little and costs memory
 RETRIEVAL_WEIGHT = 1.0  # the retrieval model's share of the combined score (naive Bayes: 1)
 NAME_BOOST = 1.0  # added to a topic whose keyword (two words or more) appears whole in the question
-GRAM_CHUNK = 500  # examples counted at a time while building (bounds the memory peak)
+GRAM_CHUNK = 250  # examples counted at a time while building (bounds the memory peak)
 TYPO_RARE = 5  # a word in this many examples or fewer may itself be a typo
 TYPO_RATIO = 20  # ...of a word one slip away that is used this many times as often
 
@@ -193,34 +193,47 @@ def words(text: str) -> list[str]:
     return out
 
 
+_SPACES = re.compile(r"\s{2,}")
 _SEPARATOR = "\x00"  # between texts normalised together: not a word, not a space
 _TO_SPACE_KEEPING_SEPARATOR = {**_TO_SPACE, ord(_SEPARATOR): _SEPARATOR}
 
 
-def words_many(texts: Sequence[str]) -> list[list[str]]:
+def words_many(texts: Sequence[str], chunk: int = 1000) -> list[list[str]]:
     """`words` for many texts at once, as `[words(t) for t in texts]` gives, in a fraction of
-    the time: the string work runs once over all of them (building the matcher reads
-    thousands of examples)."""
+    the time: the string work runs over a thousand texts at a time rather than one by one
+    (building the matcher reads thousands of examples; whole chunks keep the memory peak low)."""
+    out: list[list[str]] = []
+    # One string object per distinct word: split() makes a new one for every occurrence, and
+    # thousands of examples hold a hundred thousand of them (the memory the matcher grows by).
+    canonical: dict[str, str] = {}
+    for start in range(0, len(texts), chunk):
+        part_texts = texts[start : start + chunk]
+        for text, part in zip(part_texts, _normalised_together(part_texts), strict=True):
+            tokens = part.split()
+            if len(tokens) >= MAX_TOKENS // 2:  # near the cap, where joining references moves it
+                out.append(words(text))
+                continue
+            kept = []
+            for w in tokens:
+                w = SYNONYMS.get(w, w)
+                if w not in STOPWORDS:
+                    kept.append(canonical.setdefault(w, w))
+            out.append(kept)
+    return out
+
+
+def _normalised_together(texts: Sequence[str]) -> list[str]:
+    """normalise() and _joined() for each text, run once over all of them."""
     joined = f" {_SEPARATOR} ".join(t[:MAX_QUERY_CHARS].replace(_SEPARATOR, " ") for t in texts)
     if not joined.isascii():
         joined = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
     joined = joined.lower()
     if "," in joined:
         joined = _THOUSANDS.sub("", joined)
-    joined = _joined(" ".join(joined.translate(_TO_SPACE_KEEPING_SEPARATOR).split()))
-    out = []
-    for text, part in zip(texts, joined.split(_SEPARATOR), strict=True):
-        tokens = part.split()
-        if len(tokens) >= MAX_TOKENS // 2:  # near the cap, where joining references moves it
-            out.append(words(text))
-            continue
-        kept = []
-        for w in tokens:
-            w = SYNONYMS.get(w, w)
-            if w not in STOPWORDS:
-                kept.append(w)
-        out.append(kept)
-    return out
+    # Runs of spaces to one, as normalise's split-and-join does (a regex: splitting the whole
+    # text would make an object per word at once).
+    joined = _joined(_SPACES.sub(" ", joined.translate(_TO_SPACE_KEEPING_SEPARATOR)))
+    return joined.split(_SEPARATOR)
 
 
 def name_key(text: str) -> str:
@@ -338,6 +351,8 @@ class Index:
                 docs.append(doc)
                 labels.append(label)
                 flat_ids.extend(doc)
+        del raw_words, labelled  # the words are numbers now
+        _give_back_freed_memory()  # each stage's temporaries, before the next stage's
         v = self._size = len(self._vocab)
         n, n_classes = len(docs), len(self.keys)
         label_array = np.array(labels)
@@ -357,12 +372,13 @@ class Index:
         # Retrieval: BM25 over the examples (bm25s, given the numbers directly).
         self._bm25: Any = _whole_array_bm25(bm25s, np)(k1=BM25_K1, b=BM25_B)
         self._bm25.index((docs, dict(self._vocab)), show_progress=False)
+        _give_back_freed_memory()
 
         # Every (document, gram) once: binary counts for both models. Temporaries are dropped
         # as soon as they are used: the peak, not what is kept, decides the memory the bot grows by.
         flat = np.array(flat_ids, dtype=np.int64)
         ends = np.cumsum([len(d) for d in docs])
-        del docs, raw_words, labelled, flat_ids
+        del docs, flat_ids
         gram_parts, class_parts = [], []
         for start in range(0, n, GRAM_CHUNK):
             stop = min(start + GRAM_CHUNK, n)
@@ -375,6 +391,7 @@ class Index:
         del flat
         grams, classes = np.concatenate(gram_parts), np.concatenate(class_parts)
         del gram_parts, class_parts
+        _give_back_freed_memory()
 
         # Word statistics: idf as bm25s computes it (Lucene), and how spread over the classes
         # each word is: a word found in one class says a lot, one spread over all says little.
@@ -398,10 +415,11 @@ class Index:
         column = np.searchsorted(self._features, grams).astype(np.int32)
         kept = (column < len(self._features)) & (self._features[np.minimum(column, len(self._features) - 1)] == grams)
         size = len(self._features)
-        counts = np.bincount(classes[kept] * size + column[kept], minlength=n_classes * size)
-        nb = counts.reshape(n_classes, size).astype(np.float32)
-        del counts
+        # Counted straight into float32: an int64 count matrix first would double the peak.
+        nb = np.zeros((n_classes, size), dtype=np.float32)
+        np.add.at(nb, (classes[kept], column[kept]), 1.0)
         del column, kept, grams, classes
+        _give_back_freed_memory()
         # The complement of each class: every other class's counts, smoothed (in place: the
         # matrix is the largest thing the matcher holds).
         np.subtract(nb.sum(axis=0, keepdims=True), nb, out=nb)
@@ -531,12 +549,15 @@ def _whole_array_bm25(bm25s: Any, np: Any) -> Any:
                 return super().build_index_from_ids(unique_token_ids, corpus_token_ids, show_progress, leave_progress)
             self.nonoccurrence_array = None
             n_docs, n_vocab = len(corpus_token_ids), len(unique_token_ids)
-            lengths = np.fromiter((len(d) for d in corpus_token_ids), dtype=np.int64, count=n_docs)
+            lengths = np.fromiter((len(d) for d in corpus_token_ids), dtype=np.int32, count=n_docs)
             flat = np.fromiter((t for d in corpus_token_ids for t in d), dtype=np.int64, count=int(lengths.sum()))
-            doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+            flat *= n_docs
+            flat += np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
             # (term, document) pairs, sorted by term then document: the CSC layout bm25s scores from.
-            pairs, tf = np.unique(flat * n_docs + doc_of, return_counts=True)
-            term, doc = pairs // n_docs, pairs % n_docs
+            pairs, tf = np.unique(flat, return_counts=True)
+            del flat
+            term, doc = (pairs // n_docs).astype(np.int32), (pairs % n_docs).astype(np.int32)
+            del pairs
             df = np.bincount(term, minlength=n_vocab)
             idf_of = _select_idf_scorer(self.idf_method)
             idf = np.array([idf_of(int(d), N=n_docs) if d else 0.0 for d in df], dtype=self.dtype)
@@ -562,7 +583,25 @@ def _whole_array_bm25(bm25s: Any, np: Any) -> Any:
 def _shared_index(topics: tuple[TopicText, ...], off_topic: tuple[str, ...]) -> Index:
     """One Index per distinct content: it is read-only once built, so matchers made from the
     same topics and examples (a reload, several bots in one test run) share it."""
-    return Index(topics, off_topic)
+    index = Index(topics, off_topic)
+    _give_back_freed_memory()
+    return index
+
+
+def _give_back_freed_memory() -> None:
+    """Return the build's freed temporaries to the system. glibc keeps freed heap memory for
+    reuse, so without this the bot would stay about 12 MB bigger than the matcher it keeps."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+        if trim is not None:
+            trim(0)
+    except OSError:  # not glibc (musl, macOS): nothing to do
+        pass
 
 
 def _standardised(np: Any, v: Any) -> Any:
