@@ -33,10 +33,6 @@ def check_functions(config: Config) -> list[CheckFn]:
 def run_checks(config: Config) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
-    if config.slack_enabled and config.slack.mode == "socket" and not config.slack.app_token:
-        problems.append("slack.app_token: Socket Mode needs an app-level token (xapp-…) or SLACK_APP_TOKEN")
-    if config.slack_enabled and config.slack.mode == "http" and not config.slack.signing_secret:
-        problems.append("slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET")
     for fn in check_functions(config):
         p, w = fn(config)
         problems += p

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,7 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.commands import CommandSpec
 from bot.context import CommandContext
 from bot.cooldowns import Cooldowns
-from bot.errors import CooldownActive, PermissionDenied, UsageError, UserError
+from bot.errors import CooldownActive, PermissionDenied, UsageError, UserError, failure_reply, new_reference
 from bot.model import Incoming, Reply
 
 if TYPE_CHECKING:
@@ -273,7 +272,7 @@ class Dispatcher:
         except UserError as e:
             return Outcome([Reply(e.message, ephemeral=True)], status="user_error", command=name)
         except Exception:
-            ref = secrets.token_hex(3)
+            ref = new_reference()
             # The message text is left out of the log on purpose: reports may name children.
             log.exception(
                 "command failed ref=%s command=%s platform=%s place=%s",
@@ -282,8 +281,7 @@ class Dispatcher:
                 ctx.incoming.place.platform,
                 ctx.incoming.place.id,
             )
-            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-            return Outcome([Reply(text, ephemeral=True)], status="error", error_ref=ref, command=name)
+            return Outcome([failure_reply(ref)], status="error", error_ref=ref, command=name)
         return Outcome(
             as_replies(result), delete_trigger=ctx.delete_trigger, command=name, after_delivery=ctx.after_reply
         )

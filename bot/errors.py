@@ -6,6 +6,10 @@ reference id and the user sees only that id.
 
 from __future__ import annotations
 
+import secrets
+
+from bot.model import Reply
+
 
 class BotError(Exception):
     """Base for errors whose message is safe and useful to show to the user."""
@@ -32,3 +36,16 @@ class CooldownActive(BotError):
         seconds = max(1, int(retry_after + 0.999))
         super().__init__(f"Please wait {seconds} second{'s' if seconds != 1 else ''} before using that again.")
         self.retry_after = retry_after
+
+
+def new_reference() -> str:
+    """Six hex digits: short enough to read out, enough to find one line in a day's log."""
+    return secrets.token_hex(3)
+
+
+def failure_reply(ref: str) -> Reply:
+    """The only thing a person sees of an unexpected error: the reference the moderators can
+    look up. Written once here so the dispatcher and every adapter say the same thing; the
+    caller logs the error with `ref=<ref>` (never the person's text, which may name a child)."""
+    text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
+    return Reply(text, ephemeral=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.adapters.slack_checks import check
 from bot.checks import check_functions
 from bot.config import parse
@@ -53,3 +55,18 @@ def test_slack_feed_ping_must_be_a_usergroup() -> None:
     sub = {"url": "https://example.org/feed", "platform": "slack", "scope": "T1", "channel": "C1"}
     problems, _ = checks({}, [sub | {"mention_role": "parents"}, sub | {"mention_role": "S0PARENTS"}])
     assert problems == ["feeds.subscriptions.0.mention_role: on Slack use a user group id (S0123ABCD), here or channel"]
+
+
+@pytest.mark.parametrize(
+    ("slack", "key"),
+    [
+        ({"bot_token": "xoxb-1", "mode": "socket"}, "slack.app_token: Socket Mode needs"),
+        ({"bot_token": "xoxb-1", "mode": "http"}, "slack.signing_secret: HTTP mode needs"),
+    ],
+)
+def test_a_secret_the_mode_needs_is_named_once_by_sendbot_check(slack: dict[str, Any], key: str) -> None:
+    from bot.checks import run_checks
+
+    problems, _ = run_checks(parse({"slack": slack}, environ={}))
+    assert [p for p in problems if p.startswith(key)] == [p for p in problems if "needs" in p and "slack." in p]
+    assert len([p for p in problems if p.startswith(key)]) == 1

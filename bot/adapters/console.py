@@ -8,6 +8,7 @@ when stdin is a terminal; otherwise one command per line, then exit at end of in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import re
 import sys
@@ -16,6 +17,7 @@ import unicodedata
 from pathlib import Path
 from typing import TextIO
 
+from bot.adapters.base import Adapter, Answer
 from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.markup import clean_text, to_plain
@@ -65,7 +67,29 @@ def _safe_filename(name: str) -> str:
     return name[:80]
 
 
-class ConsoleAdapter:
+class _ConsoleAnswer(Answer):
+    """The terminal is both the channel and the person: a private reply is printed marked
+    "(only you can see this)", so it never needs a direct message or a public fallback."""
+
+    def __init__(self, adapter: ConsoleAdapter, incoming: Incoming) -> None:
+        self.adapter = adapter
+        self.incoming = incoming
+
+    # The mark follows the way a reply went, not what it asked for, so the console shows
+    # what a channel would: a private reply that fell back to public would be seen unmarked.
+    async def private(self, reply: Reply) -> bool:
+        self.adapter._print(self.adapter._with_files(dataclasses.replace(reply, ephemeral=True)))
+        return True
+
+    async def public(self, reply: Reply) -> None:
+        self.adapter._print(self.adapter._with_files(dataclasses.replace(reply, ephemeral=False)))
+
+    async def remove_trigger(self) -> None:
+        # The typed line stays on the terminal; what is shown is what a channel would show.
+        await self.adapter.delete(self.incoming.place.ref, self.incoming.message_id or "")
+
+
+class ConsoleAdapter(Adapter):
     """Both the adapter (reads lines, prints replies) and the console's Messenger."""
 
     platform = PLATFORM
@@ -104,16 +128,15 @@ class ConsoleAdapter:
         return Incoming(text=text, author=self.actor, place=self.place, message_id=f"c{next(self._ids)}")
 
     async def ask(self, text: str) -> Outcome | None:
-        """Dispatch one line; print its replies. None if the line was not a command."""
-        outcome = await self.core.dispatcher.handle(self.incoming(text))
-        if outcome is not None:
-            self.show(outcome)
-            await outcome.delivered()
-        return outcome
+        """Dispatch one line; print its replies. None if the line was not a command.
 
-    def show(self, outcome: Outcome) -> None:
-        for reply in outcome.replies:
-            self._print(self._with_files(reply))
+        Unlike the chat platforms there is no failure note here: what can fail is the
+        terminal itself (a closed pipe), and that has to reach `run_bot` to stop the bot."""
+        incoming = self.incoming(text)
+        outcome = await self.core.dispatcher.handle(incoming)
+        if outcome is not None:
+            await self.deliver(outcome, incoming, _ConsoleAnswer(self, incoming))
+        return outcome
 
     def _with_files(self, reply: Reply) -> str:
         text = render_reply(reply)

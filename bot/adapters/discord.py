@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import inspect
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, Optional
 
@@ -22,7 +22,8 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.adapters.discord_render import Rendered, plain_text_of, render, render_single, resolve_role
+from bot.adapters.base import Adapter, Answer, secret_text
+from bot.adapters.discord_render import plain_text_of, render, render_single, resolve_role
 from bot.commands import ArgSpec, CommandSpec
 from bot.core import BotCore
 from bot.dispatcher import Outcome
@@ -129,7 +130,120 @@ class SendbotClient(discord.Client):
         self.adapter.core.platform_ready(PLATFORM)
 
 
-class DiscordAdapter:
+class _MessageAnswer(Answer):
+    """Answering a !command typed in a channel, a thread or a direct message. Discord has no
+    ephemeral messages outside interactions, so a private reply is a direct message, then
+    (DMs closed) a reply in the channel."""
+
+    def __init__(self, message: discord.Message) -> None:
+        self.message = message
+        self.where = ChannelRef(PLATFORM, str(message.guild.id) if message.guild else "dm", str(message.channel.id))
+        self.removed = False
+
+    async def direct(self, reply: Reply) -> bool:
+        if self.message.guild is None:
+            return False  # already in a direct message: the reply there is private
+        rendered = render(reply)
+        try:
+            for part in rendered.parts:
+                await self.message.author.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
+        except discord.HTTPException:
+            return False  # DMs closed (Forbidden) or failed: fall back to the channel
+        return True
+
+    async def public(self, reply: Reply) -> None:
+        rendered = render(reply)
+        # Never a reply to a message that has just been removed.
+        reference = None if self.removed else self.message.to_reference(fail_if_not_exists=False)
+        with _delivery_errors(self.where):
+            for part in rendered.parts:
+                try:
+                    send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
+                    if reference is not None:
+                        send["reference"] = reference
+                    await self.message.channel.send(**send)
+                except discord.Forbidden:
+                    if reference is None:
+                        raise
+                    # Replying needs Read Message History; a plain message does not.
+                    await self.message.channel.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
+                reference = None
+
+    async def remove_trigger(self) -> None:
+        # Already gone (the author was quicker) counts as removed.
+        with _delivery_errors(self.where), contextlib.suppress(discord.NotFound):
+            await self.message.delete()
+        self.removed = True
+
+    def why_kept(self, error: DeliveryError) -> str:
+        if error.permanent:
+            # Removing someone else's message needs Manage Messages (see invite_permissions).
+            return "I don't have the Manage Messages permission in this channel"
+        return "Discord did not answer in time"
+
+    async def failure(self, reply: Reply) -> None:
+        # In the channel, not by DM: the direct message may be what failed, and the channel
+        # is where the person is waiting for an answer. The note holds nothing private.
+        await self.message.channel.send(reply.text, allowed_mentions=discord.AllowedMentions.none())
+
+
+class _InteractionAnswer(Answer):
+    """Answering a slash command or the message menu. The first part answers the interaction
+    (or, once deferred, replaces the private "thinking…" message); the rest are followups."""
+
+    # Unanswered, an interaction ends in Discord's "did not respond", or stays "thinking…"
+    # once deferred: a reply that cannot be sent is replaced by the failure note.
+    must_answer = True
+
+    def __init__(self, interaction: discord.Interaction, *, deferred: bool = False) -> None:
+        self.interaction = interaction
+        self.deferred = deferred
+        self.first = True
+        scope = str(interaction.guild_id) if interaction.guild_id else "dm"
+        self.where = ChannelRef(PLATFORM, scope, str(interaction.channel_id or 0))
+
+    async def private(self, reply: Reply) -> bool:
+        await self._send(reply, ephemeral=True)
+        return True
+
+    async def public(self, reply: Reply) -> None:
+        await self._send(reply, ephemeral=False)
+
+    async def _send(self, reply: Reply, *, ephemeral: bool) -> None:
+        interaction = self.interaction
+        rendered = render(reply)
+        mentions = rendered.allowed_mentions
+        with _delivery_errors(self.where):
+            for part in rendered.parts:
+                kwargs = part.kwargs()
+                if self.first and not self.deferred:
+                    await interaction.response.send_message(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
+                elif self.first:
+                    # The private "thinking…" message becomes the answer, or a pointer to it.
+                    if ephemeral:
+                        if "files" in kwargs:
+                            kwargs["attachments"] = kwargs.pop("files")
+                        await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
+                    else:
+                        await interaction.edit_original_response(
+                            content="Done: posted in the channel.", allowed_mentions=mentions
+                        )
+                        await interaction.followup.send(**kwargs, allowed_mentions=mentions)
+                else:
+                    await interaction.followup.send(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
+                self.first = False
+
+    async def failure(self, reply: Reply) -> None:
+        interaction, none = self.interaction, discord.AllowedMentions.none()
+        if not interaction.response.is_done():
+            await interaction.response.send_message(reply.text, ephemeral=True, allowed_mentions=none)
+        else:
+            # Already deferred or partly answered: without a followup the person would be
+            # left with "thinking…" or half an answer and no word of what happened.
+            await interaction.followup.send(reply.text, ephemeral=True, allowed_mentions=none)
+
+
+class DiscordAdapter(Adapter):
     """Runs the client; is also the Messenger for platform "discord"."""
 
     platform = PLATFORM
@@ -168,7 +282,7 @@ class DiscordAdapter:
         return intents
 
     async def run(self) -> None:
-        token = self.config.token.get_secret_value() if self.config.token else ""
+        token = secret_text(self.config.token)
         if not token:
             raise RuntimeError("no Discord token: set DISCORD_TOKEN or [discord] token")
         self._point_at_endpoints()
@@ -375,59 +489,13 @@ class DiscordAdapter:
         outcome = await self.core.dispatcher.handle(incoming)
         if outcome is None:
             return
+        answer = _MessageAnswer(message)
         try:
-            await self._answer_message(message, outcome)
-        except discord.HTTPException as e:
-            log.warning("could not answer !%s in channel %s: HTTP %s", outcome.command, message.channel.id, e.status)
+            await self.deliver(outcome, incoming, answer)
         except Exception:
-            # A failure in the adapter itself (the dispatcher handled the cog's own): log it
-            # with a reference and give the person that reference rather than silence.
-            ref = secrets.token_hex(3)
-            log.exception("could not answer !%s in channel %s ref=%s", outcome.command, message.channel.id, ref)
-            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-            with contextlib.suppress(Exception):
-                await message.channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-
-    async def _answer_message(self, message: discord.Message, outcome: Outcome) -> None:
-        deleted = False
-        if outcome.delete_trigger and message.guild is not None:
-            where = ChannelRef(PLATFORM, str(message.guild.id), str(message.channel.id))
-            try:
-                with _delivery_errors(where):
-                    await message.delete()
-                deleted = True
-                await self.core.trigger_deleted(PLATFORM, where.channel_id, str(message.id))
-            except DeliveryError as e:
-                # Needs Manage Messages; the reply still goes out.
-                log.info("could not delete a command message (%s): grant Manage Messages", e)
-                await self.core.trigger_deleted(PLATFORM, where.channel_id, str(message.id), e)
-        for reply in outcome.replies:
-            rendered = render(reply)
-            # No ephemeral messages outside interactions: a DM, then a public reply.
-            if reply.ephemeral and message.guild is not None and await self._try_direct(message.author, rendered):
-                continue
-            reference = None if deleted else message.to_reference(fail_if_not_exists=False)
-            for part in rendered.parts:
-                try:
-                    send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
-                    if reference is not None:
-                        send["reference"] = reference
-                    await message.channel.send(**send)
-                except discord.Forbidden:
-                    if reference is None:
-                        raise
-                    # Replying needs Read Message History; a plain message does not.
-                    await message.channel.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
-                reference = None
-        await outcome.delivered()
-
-    async def _try_direct(self, user: discord.User | discord.Member, rendered: Rendered) -> bool:
-        try:
-            for part in rendered.parts:
-                await user.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
-        except discord.HTTPException:
-            return False  # DMs closed (Forbidden) or failed: fall back to the channel
-        return True
+            # A failure in the adapter itself (the dispatcher handled the cog's own): the
+            # person gets its reference rather than silence.
+            await self.tell_failure(answer, f"!{outcome.command} in channel {message.channel.id}")
 
     # -- slash commands and the context menu -----------------------------------------
 
@@ -446,7 +514,7 @@ class DiscordAdapter:
         raw_args = {k: v for k, v in options.items() if v is not None}
         shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
         incoming = self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
-        await self._respond(interaction, self.core.dispatcher.invoke(spec, incoming, raw_args))
+        await self._respond(interaction, incoming, self.core.dispatcher.invoke(spec, incoming, raw_args))
 
     async def on_report(self, interaction: discord.Interaction, message: discord.Message) -> None:
         guild = interaction.guild
@@ -462,11 +530,11 @@ class DiscordAdapter:
         incoming = self._interaction_incoming(interaction, REPORT_MENU, "action")
         # Always private: a public answer would tell the channel who made the report.
         await self._respond(
-            interaction, self.core.dispatcher.perform(REPORT_ACTION, incoming, message=reported), private=True
+            interaction, incoming, self.core.dispatcher.perform(REPORT_ACTION, incoming, message=reported), private=True
         )
 
     async def _respond(
-        self, interaction: discord.Interaction, work: Awaitable[Outcome], *, private: bool = False
+        self, interaction: discord.Interaction, incoming: Incoming, work: Awaitable[Outcome], *, private: bool = False
     ) -> None:
         task = asyncio.ensure_future(work)
         deferred = False
@@ -479,51 +547,25 @@ class DiscordAdapter:
             deferred = True
             await interaction.response.defer(thinking=True, ephemeral=True)
             outcome = await task
+        # An interaction must be answered, even by a command with nothing to say.
         replies = outcome.replies or [Reply("Done.", ephemeral=True)]
-        first = True
-        for reply in replies:
-            ephemeral = reply.ephemeral or private
-            rendered = render(reply)
-            mentions = rendered.allowed_mentions
-            for part in rendered.parts:
-                kwargs = part.kwargs()
-                if first and not deferred:
-                    await interaction.response.send_message(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
-                elif first and deferred:
-                    # The private "thinking…" message becomes the answer, or a pointer to it.
-                    if ephemeral:
-                        if "files" in kwargs:
-                            kwargs["attachments"] = kwargs.pop("files")
-                        await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
-                    else:
-                        await interaction.edit_original_response(
-                            content="Done: posted in the channel.", allowed_mentions=mentions
-                        )
-                        await interaction.followup.send(**kwargs, allowed_mentions=mentions)
-                else:
-                    await interaction.followup.send(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
-                first = False
-        await outcome.delivered()
+        if private:
+            replies = [dataclasses.replace(r, ephemeral=True) for r in replies]
+        outcome = dataclasses.replace(outcome, replies=replies)
+        # Errors other than a refused send reach on_tree_error, which answers with a reference.
+        await self.deliver(outcome, incoming, _InteractionAnswer(interaction, deferred=deferred))
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Errors outside the dispatcher's own handler: an answer that failed to send, or a
         slash command Discord still lists but this version of the bot no longer has."""
+        answer = _InteractionAnswer(interaction)
         if isinstance(error, app_commands.CommandNotFound):
             log.warning("slash command %r is not known to this bot (stale registration)", error.name)
             text = "That command isn't available any more. Type / to see the current commands."
-        else:
-            ref = secrets.token_hex(3)
-            log.error("slash command failed ref=%s: %s", ref, type(error).__name__, exc_info=error)
-            text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
-            if not interaction.response.is_done():
-                await interaction.response.send_message(
-                    text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-                )
-            else:
-                # Already deferred or partly answered: without a followup the user would be
-                # left with "thinking..." or half an answer and no word of what happened.
-                await interaction.followup.send(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+                await answer.failure(Reply(text, ephemeral=True))
+            return
+        await self.tell_failure(answer, "a slash command", error)
 
     # -- Messenger -------------------------------------------------------------------
 

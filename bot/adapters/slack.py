@@ -18,11 +18,9 @@ paced at about one message per second per channel, with 429 Retry-After honoured
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import re
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,7 +33,9 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.base import Adapter, Answer, secret_text
 from bot.adapters.slack_blocks import LINK_ACTION_ID, render, render_all
+from bot.adapters.slack_checks import missing_token
 from bot.adapters.slack_pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack_people import PLATFORM, SlackPeople, error_code
 from bot.adapters.slack_text import from_slack_text
@@ -113,10 +113,6 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def _secret(value: Any) -> str:
-    return value.get_secret_value() if value is not None else ""
-
-
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
     for key, value in (headers or {}).items():
         if key.lower() == name.lower():
@@ -132,7 +128,102 @@ def _retry_after(e: SlackApiError) -> float:
         return 1.0
 
 
-class SlackAdapter:
+Respond = Callable[..., Awaitable[Any]]
+
+
+class _SlackAnswer(Answer):
+    """Answering a !command message, a slash command or the report shortcut.
+
+    A private reply is an ephemeral message; where the bot is not in the channel, a slash
+    command's response_url, else a direct message. Slack offers no public fallback for a
+    private reply: a channel the bot cannot post ephemerally in, it cannot post in at all."""
+
+    def __init__(
+        self,
+        adapter: SlackAdapter,
+        channel: str,
+        user: str,
+        *,
+        thread_ts: str | None = None,
+        respond: Respond | None = None,
+        trigger_ts: str | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+        self.respond = respond
+        self.trigger_ts = trigger_ts
+
+    async def private(self, reply: Reply) -> bool:
+        msgs = [m for m in render_all(reply) if not m.empty]
+        if msgs:
+            try:
+                for msg in msgs:
+                    await self.adapter._call(
+                        self.channel,
+                        functools.partial(
+                            self.adapter.client.chat_postEphemeral,
+                            channel=self.channel,
+                            user=self.user,
+                            text=msg.text,
+                            blocks=msg.blocks or None,
+                            thread_ts=self.thread_ts,
+                        ),
+                        paced=False,
+                    )
+            except DeliveryError as e:
+                if not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
+                    raise
+                if self.respond is None:
+                    return False  # not in that channel: a direct message, files and all
+                for msg in msgs:
+                    await self.respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
+        if reply.files:
+            # Ephemeral messages cannot carry files: they go to the person privately.
+            dm = await self.adapter._open_dm(self.user)
+            await self.adapter._upload(dm, reply, thread_ts=None)
+        return True
+
+    async def direct(self, reply: Reply) -> bool:
+        await self.adapter.send_direct(self.adapter.team_id or "", self.user, reply)
+        return True
+
+    async def public(self, reply: Reply) -> None:
+        try:
+            await self.adapter._post(self.channel, reply, thread_ts=self.thread_ts)
+        except DeliveryError as e:
+            if self.respond is None or not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
+                raise
+            for msg in render_all(reply):
+                await self.respond(text=msg.text, blocks=msg.blocks or None, response_type="in_channel")
+
+    async def remove_trigger(self) -> None:
+        try:
+            await self.adapter.delete(
+                ChannelRef(PLATFORM, self.adapter.team_id or "", self.channel), self.trigger_ts or ""
+            )
+        except SlackDeliveryError as e:
+            if e.code != "message_not_found":  # already gone counts as removed
+                raise
+
+    def why_kept(self, error: DeliveryError) -> str:
+        if isinstance(error, SlackDeliveryError) and error.code == "cant_delete_message":
+            # chat.delete with a bot token may remove only the bot's own posts.
+            return "Slack lets an app remove only its own messages"
+        return "Slack did not allow it just now"
+
+    async def failure(self, reply: Reply) -> None:
+        if self.respond is None:
+            await super().failure(reply)
+            return
+        # A slash command or shortcut: its response_url reaches the person even where the
+        # bot is not in the channel.
+        msg = render(reply)
+        await self.respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
+
+
+class SlackAdapter(Adapter):
     """Runs the bolt app and is the `slack` Messenger."""
 
     platform = PLATFORM
@@ -149,18 +240,12 @@ class SlackAdapter:
         cfg = core.config.slack
         self.core = core
         self.mode = cfg.mode
-        bot_token = _secret(cfg.bot_token)
-        self._app_token = _secret(cfg.app_token)
-        signing_secret = _secret(cfg.signing_secret)
+        bot_token = secret_text(cfg.bot_token)
+        self._app_token = secret_text(cfg.app_token)
+        signing_secret = secret_text(cfg.signing_secret)
         # Checked when run() starts, not here, so a missing token stops the bot through
         # the app's normal shutdown (database closed, exit code 1) rather than mid-build.
-        self._config_problem: str | None = None
-        if not bot_token:
-            self._config_problem = "slack.bot_token: set the bot token (xoxb-…) or SLACK_BOT_TOKEN"
-        elif self.mode == "socket" and not self._app_token:
-            self._config_problem = "slack.app_token: Socket Mode needs an app-level token (xapp-…) or SLACK_APP_TOKEN"
-        elif self.mode == "http" and not signing_secret:
-            self._config_problem = "slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET"
+        self._config_problem = missing_token(cfg)
         self.client = AsyncWebClient(token=bot_token, base_url=cfg.api_base_url, logger=log)
         self.app = AsyncApp(
             name="sendbot",
@@ -276,9 +361,12 @@ class SlackAdapter:
         text = from_slack_text(event.get("text") or "").strip()
         if not self.core.dispatcher.is_command(text) or self._is_repeat(event):
             return
+        channel = str(event.get("channel"))
+        answer = _SlackAnswer(
+            self, channel, str(event["user"]), thread_ts=event.get("thread_ts"), trigger_ts=event.get("ts")
+        )
         try:
             team = context.team_id or body.get("team_id") or event.get("team") or ""
-            channel = event["channel"]
             author = await self.people.actor(event["user"])
             place = Place(PLATFORM, team, channel, channel, is_direct=event.get("channel_type") == "im")
             incoming = Incoming(
@@ -292,11 +380,9 @@ class SlackAdapter:
             )
             outcome = await self.core.dispatcher.handle(incoming)
             if outcome is not None:
-                await self._deliver(outcome, incoming, thread_ts=event.get("thread_ts"))
+                await self.deliver(outcome, incoming, answer)
         except Exception:
-            note = _failure_note(f"a message command in {event.get('channel')}")
-            with contextlib.suppress(Exception):
-                await self._ephemeral(str(event.get("channel")), str(event["user"]), note, event.get("thread_ts"), None)
+            await self.tell_failure(answer, f"a message command in {channel}")
 
     def _is_repeat(self, event: dict[str, Any]) -> bool:
         key = (str(event.get("channel")), str(event.get("ts")))
@@ -311,15 +397,18 @@ class SlackAdapter:
         self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Callable[..., Awaitable[Any]]
     ) -> None:
         await ack()  # first, always: Slack shows an error if this takes over 3 seconds
+        answer = _SlackAnswer(
+            self, str(command.get("channel_id", "")), str(command.get("user_id", "")), respond=respond
+        )
         try:
             incoming = await self._slash_incoming(command)
             outcome = await self.core.dispatcher.handle(incoming)
             if outcome is None:
                 hint = f"I don't know that command. Try `/{CATCH_ALL_COMMAND} help` or `{self.core.prefix}help`."
                 outcome = Outcome([Reply(hint, ephemeral=True)], status="unknown")
-            await self._deliver(outcome, incoming, respond=respond)
+            await self.deliver(outcome, incoming, answer)
         except Exception:
-            await self._tell_failure(respond, _failure_note(str(command.get("command"))))
+            await self.tell_failure(answer, str(command.get("command")))
 
     async def _slash_incoming(self, command: dict[str, Any]) -> Incoming:
         prefix = self.core.prefix
@@ -346,12 +435,13 @@ class SlackAdapter:
         self, ack: Callable[..., Awaitable[Any]], shortcut: dict[str, Any], respond: Callable[..., Awaitable[Any]]
     ) -> None:
         await ack()
+        chan = shortcut.get("channel") or {}
+        channel = str(chan.get("id", ""))
+        user = shortcut.get("user") or {}
+        answer = _SlackAnswer(self, channel, str(user.get("id", "")), respond=respond)
         try:
             team = str((shortcut.get("team") or {}).get("id") or self.team_id or "")
-            chan = shortcut.get("channel") or {}
-            channel = str(chan.get("id", ""))
             place = Place(PLATFORM, team, channel, str(chan.get("name") or channel), is_direct=channel.startswith("D"))
-            user = shortcut.get("user") or {}
             reporter = await self.people.actor(str(user.get("id", "")), user.get("name"))
             message = shortcut.get("message") or {}
             ts = str(message.get("ts") or shortcut.get("message_ts") or "")
@@ -369,16 +459,9 @@ class SlackAdapter:
             )
             incoming = Incoming(text="", author=reporter, place=place, message_id=ts, surface="action", raw=shortcut)
             outcome = await self.core.dispatcher.perform("report_message", incoming, message=reported)
-            await self._deliver(outcome, incoming, respond=respond)
+            await self.deliver(outcome, incoming, answer)
         except Exception:
-            await self._tell_failure(respond, _failure_note("the report shortcut"))
-
-    @staticmethod
-    async def _tell_failure(respond: Callable[..., Awaitable[Any]], note: Reply) -> None:
-        """Best effort: the person hears that it failed (privately) instead of silence."""
-        msg = render(note)
-        with contextlib.suppress(Exception):
-            await respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
+            await self.tell_failure(answer, "the report shortcut")
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         if not channel or not ts:
@@ -389,91 +472,6 @@ class SlackAdapter:
         except (SlackApiError, ClientError, TimeoutError) as e:
             log.info("slack: no permalink for a reported message: %s", type(e).__name__)
             return None
-
-    # -- answering commands ----------------------------------------------------------
-
-    async def _deliver(
-        self,
-        outcome: Outcome,
-        incoming: Incoming,
-        *,
-        thread_ts: str | None = None,
-        respond: Callable[..., Awaitable[Any]] | None = None,
-    ) -> None:
-        channel = incoming.place.id
-        user = incoming.author.id
-        answered = True
-        for reply in outcome.replies:
-            try:
-                if reply.ephemeral:
-                    await self._ephemeral(channel, user, reply, thread_ts, respond)
-                else:
-                    await self._public(channel, reply, thread_ts, respond)
-            except DeliveryError as e:
-                answered = False
-                log.warning("slack: could not answer in %s: %s", channel, e)
-        if answered:
-            await outcome.delivered()
-        if outcome.delete_trigger and incoming.message_id and incoming.surface == "prefix":
-            try:
-                await self.delete(incoming.place.ref, incoming.message_id)
-                await self.core.trigger_deleted("slack", channel, incoming.message_id)
-            except DeliveryError as e:
-                # A bot token cannot delete people's messages; say so to the author only.
-                log.info("slack: could not remove a command message: %s", e)
-                await self.core.trigger_deleted("slack", channel, incoming.message_id, e)
-                note = Reply("I couldn't remove your message from the channel; you may want to delete it.")
-                with contextlib.suppress(DeliveryError):
-                    await self._ephemeral(channel, user, note, thread_ts, None)
-
-    async def _public(
-        self, channel: str, reply: Reply, thread_ts: str | None, respond: Callable[..., Awaitable[Any]] | None
-    ) -> None:
-        try:
-            await self._post(channel, reply, thread_ts=thread_ts)
-        except DeliveryError as e:
-            if respond is None or not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
-                raise
-            for msg in render_all(reply):
-                await respond(text=msg.text, blocks=msg.blocks or None, response_type="in_channel")
-
-    async def _ephemeral(
-        self,
-        channel: str,
-        user: str,
-        reply: Reply,
-        thread_ts: str | None,
-        respond: Callable[..., Awaitable[Any]] | None,
-    ) -> None:
-        msgs = [m for m in render_all(reply) if not m.empty]
-        if msgs:
-            try:
-                for msg in msgs:
-                    await self._call(
-                        channel,
-                        functools.partial(
-                            self.client.chat_postEphemeral,
-                            channel=channel,
-                            user=user,
-                            text=msg.text,
-                            blocks=msg.blocks or None,
-                            thread_ts=thread_ts,
-                        ),
-                        paced=False,
-                    )
-            except DeliveryError as e:
-                if not (isinstance(e, SlackDeliveryError) and e.code in _NOT_IN_CHANNEL):
-                    raise
-                # Not in that channel: the slash command's response_url, else a direct message.
-                if respond is not None:
-                    for msg in msgs:
-                        await respond(text=msg.text, blocks=msg.blocks or None, response_type="ephemeral")
-                else:
-                    await self.send_direct(self.team_id or "", user, Reply(reply.text, reply.card))
-        if reply.files:
-            # Ephemeral messages cannot carry files: they go to the person privately.
-            dm = await self._open_dm(user)
-            await self._upload(dm, reply, thread_ts=None)
 
     # -- Messenger -------------------------------------------------------------------
 
@@ -614,15 +612,6 @@ class SlackAdapter:
             except (ClientError, TimeoutError) as e:
                 raise DeliveryError(f"could not reach Slack ({type(e).__name__})", permanent=False) from None
         raise DeliveryError("Slack kept rate limiting this channel", permanent=False, retry_after=last_wait)
-
-
-def _failure_note(what: str) -> Reply:
-    """Log the exception being handled with a short reference, and the private note that
-    gives the person that reference (never the error itself)."""
-    ref = secrets.token_hex(3)
-    log.exception("slack: failed to handle %s ref=%s", what, ref)
-    text = f"Sorry, something went wrong (ref `{ref}`). The moderators can look this up in the bot's log."
-    return Reply(text, ephemeral=True)
 
 
 def build(core: BotCore) -> SlackAdapter:

@@ -1,16 +1,44 @@
 """`sendbot check` for Slack settings: catches the mix-ups forum admins actually make
 (an app token pasted as the bot token, a display name where a member id belongs) before
-the bot starts. Imports no Slack library, so `sendbot check` stays fast."""
+the bot starts. Imports no Slack library, so `sendbot check` stays fast.
+
+The token rules live here once: the adapter refuses to start on `missing_token`, and
+`sendbot check` names what `token_problems` finds."""
 
 from __future__ import annotations
 
 import re
 
+from bot.adapters.base import secret_text
 from bot.adapters.slack_blocks import mention_for
-from bot.config import Config
+from bot.config import Config, SlackSection
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+BOT_TOKEN_PREFIX = "xoxb-"
+APP_TOKEN_PREFIX = "xapp-"
+
+
+def missing_token(slack: SlackSection) -> str | None:
+    """The first secret the configured mode cannot run without, as a problem naming its key."""
+    if not secret_text(slack.bot_token):
+        return f"slack.bot_token: set the bot token ({BOT_TOKEN_PREFIX}…) or SLACK_BOT_TOKEN"
+    if slack.mode == "socket" and not secret_text(slack.app_token):
+        return f"slack.app_token: Socket Mode needs an app-level token ({APP_TOKEN_PREFIX}…) or SLACK_APP_TOKEN"
+    if slack.mode == "http" and not secret_text(slack.signing_secret):
+        return "slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET"
+    return None
+
+
+def token_problems(slack: SlackSection) -> list[str]:
+    """Tokens that are set but are not the kind their key needs (pasted into the wrong box)."""
+    problems = []
+    app_token = secret_text(slack.app_token)
+    if not secret_text(slack.bot_token).startswith(BOT_TOKEN_PREFIX):
+        problems.append(f"slack.bot_token: expected the Bot User OAuth Token, which starts {BOT_TOKEN_PREFIX}")
+    if slack.mode == "socket" and app_token and not app_token.startswith(APP_TOKEN_PREFIX):
+        problems.append(f"slack.app_token: expected the app-level token, which starts {APP_TOKEN_PREFIX}")
+    return problems
 
 
 def check(config: Config) -> tuple[list[str], list[str]]:
@@ -24,12 +52,9 @@ def check(config: Config) -> tuple[list[str], list[str]]:
             )
     if not config.slack_enabled:
         return problems, warnings
-    bot_token = slack.bot_token.get_secret_value() if slack.bot_token else ""
-    app_token = slack.app_token.get_secret_value() if slack.app_token else ""
-    if not bot_token.startswith("xoxb-"):
-        problems.append("slack.bot_token: expected the Bot User OAuth Token, which starts xoxb-")
-    if slack.mode == "socket" and app_token and not app_token.startswith("xapp-"):
-        problems.append("slack.app_token: expected the app-level token, which starts xapp-")
+    if missing := missing_token(slack):
+        problems.append(missing)
+    problems += token_problems(slack)
     for uid in slack.moderator_user_ids:
         if not _USER_ID.match(uid):
             problems.append(

@@ -426,7 +426,9 @@ class Index:
         nb += NB_ALPHA
         nb /= nb.sum(axis=1, keepdims=True)
         np.log(nb, out=nb)
-        nb /= -np.abs(nb).sum(axis=1, keepdims=True)
+        # Each row over minus the sum of its absolute values, which is the row's own sum: logs of
+        # probabilities are never above zero (so no copy of the matrix is made for np.abs).
+        nb /= nb.sum(axis=1, keepdims=True)
         self._nb = nb
 
     @property

@@ -18,8 +18,9 @@ import json
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
@@ -28,6 +29,8 @@ TEAM_ID = "T0FORUM01"
 BOT_USER_ID = "UBOT00001"
 BOT_ID = "BBOT00001"
 APP_ID = "A0SENDBOT"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -143,6 +146,13 @@ class SlackFake:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(enough), within)
         return self.of(method)
+
+    async def wait_until(self, predicate: Callable[[], T | None], within: float = 5.0) -> T:
+        """Wait until predicate() is truthy, re-checked on every recorded call; return it."""
+        async with self._changed:
+            result = await asyncio.wait_for(self._changed.wait_for(predicate), within)
+        assert result is not None  # wait_for returns only once the predicate is truthy
+        return result
 
     async def wait_connected(self, within: float = 5.0) -> None:
         await asyncio.wait_for(self._ws_ready.wait(), within)
