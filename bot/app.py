@@ -26,7 +26,8 @@ class Adapter(Protocol):
         ...
 
 
-# Platform adapters are imported only when configured, so the console never loads them.
+# Platform adapters are imported only when configured, so the console never loads them. Each is
+# a package whose `build(core)` loads its client library when called, not at import.
 PLATFORM_ADAPTERS: dict[str, str] = {
     "discord": "bot.adapters.discord",
     "slack": "bot.adapters.slack",

@@ -12,8 +12,8 @@ CheckFn = Callable[[Config], tuple[list[str], list[str]]]
 # The core's checks, each a module with `check(config) -> (problems, warnings)`.
 CORE_CHECK_MODULES: list[str] = [
     "bot.storage_check",  # the database file: readable, writable, not damaged, not from a newer sendbot
-    "bot.adapters.slack_checks",
-    "bot.adapters.discord_checks",
+    "bot.adapters.slack.checks",
+    "bot.adapters.discord.checks",
 ]
 
 

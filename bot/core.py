@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.messenger import DeliveryError, Messenger
 from bot.model import ChannelRef, Reply
+from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.pending_deletes import PendingDeletes
@@ -39,6 +40,8 @@ class BotCore:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
+        # Supervised background loops by name (feed poller, report maintenance): their state.
+        self.loops: dict[str, LoopStatus] = {}
 
     @classmethod
     async def create(
@@ -164,6 +167,12 @@ class BotCore:
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
+
+    def supervise(self, factory: Callable[[], Coroutine[Any, Any, Any]], name: str) -> asyncio.Task[Any]:
+        """Start a background loop that is restarted (after a growing pause) whenever it
+        crashes; `self.loops[name]` says how it is doing. Cancelled at stop, like `spawn`."""
+        status = self.loops[name] = LoopStatus(name, "running", self.now())
+        return self.spawn(run_supervised(status, factory, self.now), name=name)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

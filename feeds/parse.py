@@ -2,9 +2,14 @@
 
 Parsing a 70 KB feed and converting its HTML costs tens of milliseconds of pure Python:
 in the event loop that would stall commands and gateway heartbeats, and threads would
-fight over the GIL. A small process pool uses both cores. Each worker arms an interval
-timer, so a pathological feed raises in the worker; if a worker is stuck in C code the
-pool is killed and rebuilt, so one feed never blocks the others.
+fight over the GIL. A small process pool (pebble's, which kills and replaces one worker at a
+time) uses both cores. Two limits, both counted from the moment a worker starts the job,
+never while it waits in the queue:
+- the worker's own CPU-time limit (`time_limit`): a pathological feed raises in the worker.
+  CPU time, not wall time, so a busy machine starving the (low-priority) workers never makes
+  a healthy parse look stuck;
+- a wall-clock limit (`stuck_after`) for a worker stuck where no signal reaches Python (in C):
+  that one worker is killed and replaced; the other jobs carry on.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import ctypes
 import hashlib
@@ -29,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+import pebble
 
 from feeds.markdown import cut, html_to_markup, plain_to_markup
 from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
@@ -152,6 +159,12 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Alarm()
 
 
+# The worker's CPU-time limit: ITIMER_PROF counts the process's CPU time (user and system)
+# and raises SIGPROF when it is used up.
+_LIMIT_TIMER = signal.ITIMER_PROF
+_LIMIT_SIGNAL = signal.SIGPROF
+
+
 def _noop(seconds: float) -> None:
     time.sleep(seconds)  # keeps each warm-up job busy long enough that every worker starts
 
@@ -176,8 +189,8 @@ def _watch_parent(parent: int, bot: int, bot_fd: int | None) -> None:
     reparented; otherwise an orphaned worker would wait on its task queue for ever, and keep
     the forkserver alive with it. `bot_fd` is a pidfd for the bot, readable once it has
     exited (a zombie not yet reaped counts); without one, the pid is looked at."""
-    # The parse time limit's SIGALRM must interrupt the main thread, never this one.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    # The parse time limit's signal must interrupt the main thread, never this one.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {_LIMIT_SIGNAL})
     while True:
         if bot_fd is not None:
             ended = bool(select.select([bot_fd], [], [], ORPHAN_CHECK_SECONDS)[0])
@@ -223,85 +236,87 @@ def _worker_init(bot_pid: int | None = None) -> None:
     # gateway heartbeats) should get the CPU first.
     with contextlib.suppress(OSError):
         os.nice(10)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(_LIMIT_SIGNAL, _on_alarm)
     # Workers ignore Ctrl-C; the parent decides when they stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _parse_in_worker(body: bytes, base_url: str, known: dict[str, str], limit: float) -> ParsedFeed:
-    signal.setitimer(signal.ITIMER_REAL, limit)
+    signal.setitimer(_LIMIT_TIMER, limit)
     try:
         return parse_bytes(body, base_url, known)
     except _Alarm:
         raise ParseError(f"parsing took longer than {limit:g} s") from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(_LIMIT_TIMER, 0)
 
 
 class Parser:
     """Owns the process pool. Create once; `close()` at shutdown."""
 
-    def __init__(self, workers: int | None = None, time_limit: float = 10.0) -> None:
+    def __init__(self, workers: int | None = None, time_limit: float = 10.0, stuck_after: float | None = None) -> None:
         self.workers = workers or min(2, multiprocessing.cpu_count() or 1)
         self.time_limit = time_limit
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # Generous: a worker that has used less CPU than time_limit may just be starved of it.
+        self.stuck_after = stuck_after if stuck_after is not None else 3 * time_limit + 10
+        self._pool: pebble.ProcessPool | None = None
 
-    def _ensure_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
+    def _ensure_pool(self) -> pebble.ProcessPool:
+        if self._pool is None or not self._pool.active:
             # forkserver: a fork of this (threaded) process could inherit held locks.
-            ctx = multiprocessing.get_context("forkserver")
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
+                context=multiprocessing.get_context("forkserver"),
             )
         return self._pool
 
     async def warm(self) -> None:
         """Start every worker now (each start costs the event loop a few milliseconds;
         better at start-up than in the middle of a cycle)."""
-        loop = asyncio.get_running_loop()
-        pool = self._ensure_pool()
-        await asyncio.gather(*(loop.run_in_executor(pool, _noop, 0.05) for _ in range(self.workers)))
+        await asyncio.gather(*(self.run(_noop, 0.05) for _ in range(self.workers)))
 
     def worker_pids(self) -> list[int]:
-        pool = self._pool
-        procs = getattr(pool, "_processes", None) or {}
-        return list(procs)
+        manager = getattr(getattr(self._pool, "_pool_manager", None), "worker_manager", None)
+        workers = getattr(manager, "workers", None) or {}
+        return [proc.pid for proc in list(workers.values()) if proc.pid is not None]
+
+    async def run(self, function: Any, *args: Any) -> Any:
+        """Run `function(*args)` in a worker: its result, or ParseError if the worker was stuck
+        for `stuck_after` seconds (it is killed and replaced) or died."""
+        future = self._ensure_pool().schedule(function, args=args, timeout=self.stuck_after)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError:
+            log.warning("a parser worker was stuck for %.0f s; it was replaced", self.stuck_after)
+            raise ParseError(f"parsing took longer than {self.time_limit:g} s") from None
+        except pebble.ProcessExpired:
+            raise ParseError("the parser crashed on this feed") from None
+        except concurrent.futures.process.BrokenProcessPool:
+            self._pool = None  # made again for the next feed
+            raise ParseError("the parser crashed on this feed") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this task is being cancelled: let it end
+            # The job was cancelled under us (the pool went away): this feed's problem only.
+            raise ParseError("the parser was restarted; the feed is tried again next cycle") from None
 
     async def parse(self, body: bytes, base_url: str, known: dict[str, str] | None = None) -> ParsedFeed:
-        loop = asyncio.get_running_loop()
-        pool = self._ensure_pool()
-        started = time.monotonic()
         try:
-            future = loop.run_in_executor(pool, _parse_in_worker, body, base_url, dict(known or {}), self.time_limit)
-            # The worker's own timer fires first; this outer limit is for a worker stuck in C.
-            return await asyncio.wait_for(future, self.time_limit + 5)
-        except TimeoutError:
-            log.warning("parser stuck after %.1f s; restarting the worker pool", time.monotonic() - started)
-            self._kill_pool()
-            raise ParseError(f"parsing took longer than {self.time_limit:g} s") from None
-        except concurrent.futures.process.BrokenProcessPool:
-            self._kill_pool()
-            raise ParseError("the parser crashed on this feed") from None
-        except (ParseError, RecursionError, MemoryError) as e:
-            if isinstance(e, ParseError):
-                raise
+            result: ParsedFeed = await self.run(_parse_in_worker, body, base_url, dict(known or {}), self.time_limit)
+            return result
+        except (ParseError, asyncio.CancelledError):
+            raise
+        except (RecursionError, MemoryError) as e:
             raise ParseError(f"the parser gave up ({type(e).__name__})") from None
         except Exception as e:
             # Anything feedparser raises is this feed's problem, not the bot's.
             raise ParseError(f"unreadable feed ({type(e).__name__})") from None
 
-    def _kill_pool(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: pool.shutdown(wait=True, cancel_futures=True)
-            )
+            pool.stop()
+            await asyncio.get_running_loop().run_in_executor(None, pool.join, 10)

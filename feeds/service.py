@@ -20,6 +20,7 @@ from bot.markup import escape
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef
 from feeds import scheduler
+from feeds.channels import channel_of
 from feeds.fetch import Fetcher, FetchResult, FetchSettings
 from feeds.filters import subscription_accepts
 from feeds.parse import ParsedFeed, ParseError, Parser
@@ -102,6 +103,7 @@ class FeedService:
         self._send_idle = asyncio.Event()  # clear while a platform call is in progress
         self._send_idle.set()
         self.storage_backoff = 0.0  # seconds the poller last waited for the database (0: fine)
+        self.crash_delay = 60.0  # seconds before the next cycle after a cycle crashed
 
     @property
     def parser(self) -> Parser:
@@ -208,7 +210,7 @@ class FeedService:
         subs = await self.store.subscriptions(feed_id=feed.id)
         channels: dict[ChannelRef, int] = {}
         for s in subs:
-            channels.setdefault(s.channel, s.id)
+            channels.setdefault(channel_of(s), s.id)
         p = self.core.prefix
         notices = []
         for channel, sub_id in channels.items():
@@ -251,6 +253,13 @@ class FeedService:
                     # same way after fetching) and let run_forever back off.
                     summary.storage_error = describe_error(self.core.db.path, e)
                     outcome = PollOutcome(feed.id, "error", error="storage error")
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is None or task.cancelling():
+                        raise  # the cycle is being stopped
+                    # Cancelled from inside (not asked for): this feed's failure, not the cycle's.
+                    log.exception("feed %s: its fetch was cancelled unexpectedly", feed.id)
+                    outcome = PollOutcome(feed.id, "error", error="internal error")
                 except Exception:  # a bug with one feed: count it, keep the other feeds going
                     log.exception("feed %s: could not record the fetch", feed.id)
                     outcome = PollOutcome(feed.id, "error", error="internal error")
@@ -300,7 +309,7 @@ class FeedService:
         return summary
 
     async def _deliver_one(self, d: Delivery) -> Literal["sent", "retrying", "failed"]:
-        messenger = self.core.messengers.get(d.channel.platform)
+        messenger = self.core.messengers.get(d.platform)
         if messenger is None:
             return "retrying"
         now = self.core.now()
@@ -312,7 +321,7 @@ class FeedService:
         try:
             if d.kind == "notice":
                 reply = render_notice(d.body or "")
-                message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
+                message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
             else:
                 item = await self.store.item(d.item_id) if d.item_id is not None else None
                 if item is None:
@@ -322,22 +331,22 @@ class FeedService:
                     original = await self.store.original_message(d)
                     if original and getattr(messenger, "can_edit", False):
                         reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars)
-                        await messenger.edit(d.channel, original, reply)
+                        await messenger.edit(channel_of(d), original, reply)
                         message_id = original
                     else:
                         reply = render_item(
                             item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True
                         )
-                        message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
+                        message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
                 else:
                     reply = render_item(
                         item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
                     )
-                    message_id = await messenger.post(d.channel, reply, nonce=d.nonce, unsure=d.unsure)
+                    message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
         except DeliveryError as e:
             if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
                 await self.store.mark_failed(d.id, str(e))
-                log.warning("delivery %s to %s failed for good: %s", d.id, d.channel, e)
+                log.warning("delivery %s to %s failed for good: %s", d.id, channel_of(d), e)
                 return "failed"
             await self.store.mark_retry(d.id, str(e), now + scheduler.delivery_backoff(d.attempts, e.retry_after))
             return "retrying"
@@ -345,12 +354,10 @@ class FeedService:
             # A bug in a messenger is retried like a failed send, within the same cap.
             error = f"unexpected error ({type(e).__name__})"
             if d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
-                log.exception(
-                    "delivery %s: unexpected error from the %s messenger; failed for good", d.id, d.channel.platform
-                )
+                log.exception("delivery %s: unexpected error from the %s messenger; failed for good", d.id, d.platform)
                 await self.store.mark_failed(d.id, error)
                 return "failed"
-            log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.channel.platform)
+            log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.platform)
             await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
             return "retrying"
         finally:
@@ -383,7 +390,11 @@ class FeedService:
                     log.info("feeds: the database works again; polling resumes")
                 self.storage_backoff = 0.0
             except asyncio.CancelledError:
-                raise
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                log.exception("feeds cycle was cancelled from inside; trying again in a minute")
+                delay = self.crash_delay
             except (sqlite3.Error, StorageTrouble) as e:
                 self.storage_backoff = min(max(self.storage_backoff * 2, STORAGE_BACKOFF_MIN), STORAGE_BACKOFF_MAX)
                 reason = str(e) if isinstance(e, StorageTrouble) else describe_error(self.core.db.path, e)
@@ -391,7 +402,7 @@ class FeedService:
                 delay = self.storage_backoff
             except Exception:
                 log.exception("feeds cycle failed; trying again in a minute")
-                delay = 60.0
+                delay = self.crash_delay
             self.wake.clear()
             if self._stopping:
                 break

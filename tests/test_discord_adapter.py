@@ -203,7 +203,7 @@ async def test_an_error_outside_the_dispatcher_still_answers_a_prefix_command(
 ) -> None:
     """A failure in the adapter itself (here the renderer) is logged with a reference and the
     person gets that reference, not silence; the next command is answered as usual."""
-    import bot.adapters.discord as adapter_module
+    import bot.adapters.discord.answer as adapter_module
 
     real_render = adapter_module.render
     calls = 0

@@ -29,9 +29,7 @@ async def test_config_subscriptions_are_upserted_and_pruned(tmp_path: Path, feed
     h = await make(tmp_path, subscriptions=[{**subs[0], "include": ["EHC"]}])
     try:
         listing = await service(h).store.subscriptions()
-        assert [(s.feed_id, s.channel.channel_id, s.include, s.source) for s in listing] == [
-            (1, "general", ("EHC",), "config")
-        ]
+        assert [(s.feed_id, s.channel_id, s.include, s.source) for s in listing] == [(1, "general", ("EHC",), "config")]
         feed = await service(h).store.feed(1)
         assert feed is not None and feed.display_name == "Feed A"
     finally:

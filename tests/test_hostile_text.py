@@ -251,8 +251,8 @@ def test_feed_text_in_code_or_pre_cannot_carry_markup_of_its_own() -> None:
 
 
 def test_a_hostile_item_reaches_discord_and_slack_without_a_masked_link() -> None:
-    from bot.adapters.discord_render import render_embed
-    from bot.adapters.slack_blocks import render
+    from bot.adapters.discord.render import render_embed
+    from bot.adapters.slack.blocks import render
 
     item = _stored(
         summary=html_to_markup(

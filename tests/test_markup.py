@@ -31,7 +31,7 @@ def test_plain_text_restores_link_urls_and_leaves_them_unformatted() -> None:
 
 
 def test_channel_references_render_per_surface_and_cannot_be_forged() -> None:
-    from bot.adapters.discord_render import defuse
+    from bot.adapters.discord.render import defuse
     from bot.markup import channel
 
     text = f"Posted in {channel('C0GENERAL')} and {channel('123456789012345678')}"

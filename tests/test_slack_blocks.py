@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters import slack_blocks as sb
 from bot.adapters.slack import CATCH_ALL_COMMAND, REPORT_SHORTCUT_ID
-from bot.adapters.slack_text import from_slack_text
+from bot.adapters.slack import blocks as sb
+from bot.adapters.slack.text import from_slack_text
 from bot.markup import escape, link
 from bot.model import Card, CardField, Reply
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack_checks import check
+from bot.adapters.slack.checks import check
 from bot.checks import check_functions
 from bot.config import parse
 

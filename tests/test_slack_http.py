@@ -291,7 +291,7 @@ async def test_a_failed_user_lookup_is_logged_without_the_user_id(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with running(tmp_path, "http") as r:
-        with caplog.at_level(logging.WARNING, logger="bot.adapters.slack_people"):
+        with caplog.at_level(logging.WARNING, logger="bot.adapters.slack.people"):
             await event(r, "!whisper", user_id="U0NOBODY42")
             await r.fake.wait_for("chat.postEphemeral")
         assert "users.info failed: user_not_found" in caplog.text

@@ -108,3 +108,34 @@ def test_cog_packages_add_their_subcommands() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert {"run", "ask", "check", "reports", "feeds"} <= set(sub.choices)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_sendbot_check_and_the_console_load_no_platform_library(tmp_path: Path) -> None:
+    """`sendbot check` and `sendbot ask` import the adapter packages' checks, never discord.py
+    or slack-bolt themselves (they cost start-up time and memory a console never needs)."""
+    import subprocess
+    import sys
+
+    from tests.processes import clean_env
+
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['sendbot', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('bot.cli', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('discord', 'slack_bolt', 'slack_sdk') if m in sys.modules), file=sys.stderr)\n"
+    )
+    for args in (["check"], ["ask", "!help"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.stderr.strip().splitlines()[-1] == "[]", (args, result.stderr[-500:])

@@ -18,6 +18,7 @@ from bot.core import BotCore
 from bot.errors import UsageError, UserError
 from bot.markup import channel, clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
+from feeds.channels import channel_of
 from feeds.fetch import FetchError, check_url
 from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
 from feeds.preview import match_count, preview_lines
@@ -28,6 +29,7 @@ from storage.feeds import Feed, Subscription, from_iso
 
 log = logging.getLogger(__name__)
 
+POLLER = "feeds-poller"  # the supervised loop's name (core.loops)
 MAX_LATEST = 20
 
 
@@ -59,7 +61,7 @@ class FeedsCog(Cog):
     async def on_start(self) -> None:
         await self.sync_config_subscriptions()
         if self.core.serving and self.core.config.feeds.enabled:
-            self._task = self.core.spawn(self.service.run_forever(), name="feeds-poller")
+            self._task = self.core.supervise(self.service.run_forever, name=POLLER)
             log.info("feed poller started")
 
     async def on_platform_ready(self, platform: str) -> None:
@@ -104,7 +106,7 @@ class FeedsCog(Cog):
     async def _own(self, ctx: CommandContext, sub_id: int) -> tuple[Subscription, Feed]:
         sub = await self.service.store.subscription(sub_id)
         place = ctx.place
-        if sub is None or (sub.channel.platform, sub.channel.scope_id) != (place.platform, place.scope_id):
+        if sub is None or (sub.platform, sub.scope_id) != (place.platform, place.scope_id):
             raise UserError(f"There is no feed subscription {sub_id} here. `{ctx.prefix}feeds list` shows the ids.")
         feed = await self.service.store.feed(sub.feed_id)
         assert feed is not None
@@ -138,7 +140,7 @@ class FeedsCog(Cog):
             flt = for_subscription(s).describe()
             extra = f"; {escape(flt)}" if s.include or s.exclude else ""
             lines.append(
-                f"`{s.id}` **{escape(_clip(f.display_name, 60))}**{state} → {channel_label(s.channel)}{extra}\n"
+                f"`{s.id}` **{escape(_clip(f.display_name, 60))}**{state} → {channel_label(channel_of(s))}{extra}\n"
                 f"    {escape(f.url)}"
             )
         return Reply(card=Card(title="Feed subscriptions", body="\n".join(lines)), ephemeral=True)
@@ -183,7 +185,7 @@ class FeedsCog(Cog):
         known = await store.feed_by_url(url)
         if known is not None:
             for s in await store.subscriptions(feed_id=known.id):
-                if s.channel == channel:
+                if channel_of(s) == channel:
                     raise UserError(f"This channel already has that feed (id `{s.id}`).")
         fetched, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
@@ -248,7 +250,7 @@ class FeedsCog(Cog):
         note = ""
         if sub.source == "config":
             note = " It is also in the config file, so it comes back at the next start unless removed there."
-        return Reply(f"Removed **{escape(_clip(feed.display_name))}** from {channel_label(sub.channel)}.{note}")
+        return Reply(f"Removed **{escape(_clip(feed.display_name))}** from {channel_label(channel_of(sub))}.{note}")
 
     @command(
         "feeds preview",
@@ -294,7 +296,7 @@ class FeedsCog(Cog):
         await self.service.store.set_subscription_paused(sub.id, True)
         await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.pause", str(sub.id), feed.url)
         return Reply(
-            f"Paused **{escape(_clip(feed.display_name))}** in {channel_label(sub.channel)}. "
+            f"Paused **{escape(_clip(feed.display_name))}** in {channel_label(channel_of(sub))}. "
             f"`{ctx.prefix}feeds resume {id}` turns it back on (items from the pause are not posted)."
         )
 
@@ -315,7 +317,7 @@ class FeedsCog(Cog):
             await store.resume(feed.id, self.core.now())
         await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.resume", str(sub.id), feed.url)
         self._poke()
-        return Reply(f"Resumed **{escape(_clip(feed.display_name))}** in {channel_label(sub.channel)}.")
+        return Reply(f"Resumed **{escape(_clip(feed.display_name))}** in {channel_label(channel_of(sub))}.")
 
     @command(
         "feeds status",
@@ -357,9 +359,26 @@ class FeedsCog(Cog):
                 f"Next fetch: {upcoming}",
                 f"Posted: {c.get('sent', 0)}; waiting: {c.get('pending', 0)}; failed: {c.get('failed', 0)}",
             ]
-            name = f"`{s.id}` {escape(_clip(f.display_name, 60))} → {channel_label(s.channel)}"
+            name = f"`{s.id}` {escape(_clip(f.display_name, 60))} → {channel_label(channel_of(s))}"
             fields.append(CardField(name, "\n".join(lines)))
-        return Reply(card=Card(title="Feed status", fields=tuple(fields)), ephemeral=True)
+        return Reply(card=Card(title="Feed status", body=self._poller_line(), fields=tuple(fields)), ephemeral=True)
+
+    def _poller_line(self) -> str:
+        """How the feed poller itself is doing: a feed that silently stops is the worst thing
+        a feed bot can do, so a crash shows here until the poller has run cleanly again."""
+        status = self.core.loops.get(POLLER)
+        if status is None:
+            return "The poller is not running in this process (it runs under `sendbot run`)."
+        tz = self.core.tz
+        crash = ""
+        if status.restarts:
+            error = escape(clean_text(status.last_error or "unknown error"))
+            crash = f" It has restarted {status.restarts} time(s); last crash {when(status.last_crash_at, tz)}: {error}"
+        if status.state == "running":
+            return f"Poller: ✅ running.{crash}"
+        if status.state == "restarting":
+            return f"Poller: ⚠️ crashed, restarting.{crash}"
+        return "Poller: stopped."
 
 
 def setup(core: BotCore) -> Cog:

@@ -54,7 +54,7 @@ class ReportsCog(ParentsMixin, QueueMixin, AnnouncerMixin, RetentionMixin):
 
     async def on_start(self) -> None:
         if self.core.serving:
-            self.core.spawn(self._maintenance_loop(), name="reports-maintenance")
+            self.core.supervise(self._maintenance_loop, name="reports-maintenance")
 
     async def on_stop(self) -> None:
         # Let announcements in flight finish (core.stop cancels tasks next); any cut short

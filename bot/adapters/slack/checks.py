@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.adapters.base import secret_text
-from bot.adapters.slack_blocks import mention_for
+from bot.adapters.slack.blocks import mention_for
 from bot.config import Config, SlackSection
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -1,0 +1,224 @@
+"""The discord.py client and its events: what the bot asks Discord for (intents, the invite's
+permissions), and each way a command arrives (a `!command` message, a slash command, the
+"Report misinformation" menu), read into the neutral model and handed to the dispatcher.
+
+Nothing here knows a particular cog: a command is a spec the dispatcher resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+
+from bot.adapters.base import Adapter
+from bot.adapters.discord import PLATFORM
+from bot.adapters.discord.answer import InteractionAnswer, MessageAnswer
+from bot.adapters.discord.commands import REPORT_MENU
+from bot.adapters.discord.render import plain_text_of
+from bot.commands import CommandSpec
+from bot.config import DiscordSection
+from bot.dispatcher import Outcome
+from bot.model import Actor, Incoming, Place, Reply, ReportedMessage, Surface
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
+
+log = logging.getLogger(__name__)
+
+REPORT_ACTION = "report_message"
+
+
+def intents(message_content: bool) -> discord.Intents:
+    """The gateway events the bot needs, and no more."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True  # channels, roles and permissions for moderator checks
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = message_content
+    return wanted
+
+
+def invite_permissions(*, manage_messages: bool = False) -> discord.Permissions:
+    """What the bot needs in a channel: read, answer (replies need Read Message History),
+    embeds and the .ics attachments. Manage Messages only lets it remove a !report command
+    message so a parent's words are not left on show; everything else works without it."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        attach_files=True,
+        read_message_history=True,
+        manage_messages=manage_messages,
+    )
+
+
+def invite_url(client_id: int, *, manage_messages: bool = False) -> str:
+    return discord.utils.oauth_url(
+        client_id,
+        permissions=invite_permissions(manage_messages=manage_messages),
+        scopes=("bot", "applications.commands"),
+    )
+
+
+class SendbotClient(discord.Client):
+    """A discord.Client whose hooks call back into the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter, *, intents: discord.Intents, **options: Any) -> None:
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = adapter.on_tree_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        await self.adapter.setup(self)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_ready(self) -> None:
+        # Connected (first time, or after a reconnect that lost the session): what was cut
+        # off while away (unsure deliveries, a pending delete) is retried now.
+        self.adapter.core.platform_ready(PLATFORM)
+
+
+class DiscordEvents(Adapter):
+    """The inbound half of `DiscordAdapter` (adapter.py), which sets the state below."""
+
+    config: DiscordSection
+    client: SendbotClient | None
+    # Slash commands answer at once when the cog is quick; a slower one is deferred after this.
+    defer_after: float
+
+    # -- translating to the neutral model --------------------------------------------
+
+    def _is_moderator(self, member: discord.abc.User, permissions: discord.Permissions | None) -> bool:
+        if not isinstance(member, discord.Member):
+            return False
+        if permissions is not None and permissions.manage_messages:
+            return True
+        wanted = {r.lower() for r in self.config.moderator_roles}
+        return bool(wanted) and any(role.name.lower() in wanted for role in member.roles)
+
+    def _place(self, channel: Any, guild: discord.Guild | None, channel_id: int | None) -> Place:
+        is_direct = guild is None
+        name = getattr(channel, "name", None) or ("direct message" if is_direct else str(channel_id))
+        return Place(PLATFORM, str(guild.id) if guild else self._dm_scope(), str(channel_id), name, is_direct=is_direct)
+
+    def _dm_scope(self) -> str:
+        """A direct message belongs to the forum's server when there is just one, so that a
+        report made privately reaches that server's moderators (storage is keyed by scope)."""
+        if len(self.config.guild_ids) == 1:
+            return str(self.config.guild_ids[0])
+        guilds = self.client.guilds if self.client is not None else []
+        return str(guilds[0].id) if len(guilds) == 1 else "dm"
+
+    def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
+        return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=self._is_moderator(user, permissions))
+
+    # -- prefix commands -------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.webhook_id is not None or not message.content:
+            return
+        if not self.core.dispatcher.is_command(message.content.strip()):
+            return
+        perms = None
+        if isinstance(message.author, discord.Member) and hasattr(message.channel, "permissions_for"):
+            perms = message.channel.permissions_for(message.author)
+        incoming = Incoming(
+            text=message.content,
+            author=self._actor(message.author, perms),
+            place=self._place(message.channel, message.guild, message.channel.id),
+            message_id=str(message.id),
+            surface="prefix",
+            raw=message,
+        )
+        outcome = await self.core.dispatcher.handle(incoming)
+        if outcome is None:
+            return
+        answer = MessageAnswer(message)
+        try:
+            await self.deliver(outcome, incoming, answer)
+        except Exception:
+            # A failure in the adapter itself (the dispatcher handled the cog's own): the
+            # person gets its reference rather than silence.
+            await self.tell_failure(answer, f"!{outcome.command} in channel {message.channel.id}")
+
+    # -- slash commands and the context menu -----------------------------------------
+
+    def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
+        channel_id = interaction.channel_id or 0
+        return Incoming(
+            text=text,
+            author=self._actor(interaction.user, interaction.permissions if interaction.guild_id else None),
+            place=self._place(interaction.channel, interaction.guild, channel_id),
+            message_id=str(interaction.id),
+            surface=surface,
+            raw=interaction,
+        )
+
+    async def on_slash(self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, Any]) -> None:
+        raw_args = {k: v for k, v in options.items() if v is not None}
+        shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
+        incoming = self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
+        await self._respond(interaction, incoming, self.core.dispatcher.invoke(spec, incoming, raw_args))
+
+    async def on_report(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        guild = interaction.guild
+        place = self._place(message.channel, guild, message.channel.id)
+        author = message.author
+        reported = ReportedMessage(
+            text=plain_text_of(message),
+            author=Actor(PLATFORM, str(author.id), author.display_name, is_moderator=False),
+            place=place,
+            message_id=str(message.id),
+            link=message.jump_url,
+        )
+        incoming = self._interaction_incoming(interaction, REPORT_MENU, "action")
+        # Always private: a public answer would tell the channel who made the report.
+        await self._respond(
+            interaction, incoming, self.core.dispatcher.perform(REPORT_ACTION, incoming, message=reported), private=True
+        )
+
+    async def _respond(
+        self, interaction: discord.Interaction, incoming: Incoming, work: Awaitable[Outcome], *, private: bool = False
+    ) -> None:
+        task = asyncio.ensure_future(work)
+        deferred = False
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(task), self.defer_after)
+        except TimeoutError:
+            # The visibility of a deferred answer is fixed at deferral, before we know the
+            # answer. Defer privately: a private answer can then never appear in public,
+            # and a public one is still posted as a followup (or, at worst, privately).
+            deferred = True
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            outcome = await task
+        # An interaction must be answered, even by a command with nothing to say.
+        replies = outcome.replies or [Reply("Done.", ephemeral=True)]
+        if private:
+            replies = [dataclasses.replace(r, ephemeral=True) for r in replies]
+        outcome = dataclasses.replace(outcome, replies=replies)
+        # Errors other than a refused send reach on_tree_error, which answers with a reference.
+        await self.deliver(outcome, incoming, InteractionAnswer(interaction, deferred=deferred))
+
+    async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Errors outside the dispatcher's own handler: an answer that failed to send, or a
+        slash command Discord still lists but this version of the bot no longer has."""
+        answer = InteractionAnswer(interaction)
+        if isinstance(error, app_commands.CommandNotFound):
+            log.warning("slash command %r is not known to this bot (stale registration)", error.name)
+            text = "That command isn't available any more. Type / to see the current commands."
+            with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+                await answer.failure(Reply(text, ephemeral=True))
+            return
+        await self.tell_failure(answer, "a slash command", error)

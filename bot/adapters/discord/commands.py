@@ -1,0 +1,200 @@
+"""The slash-command tree: every command spec as a Discord application command, and its sync.
+
+Slash commands are generated from `core.dispatcher.specs`, so a new cog appears on Discord
+without Discord code: `!feeds add` becomes `/feeds add` with typed options, choices and
+autocomplete. The "Report misinformation" message menu is registered here too. What happens
+when one is used is the events' business (client.py); this module only describes them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal, Optional
+
+import discord
+from discord import app_commands
+
+from bot.commands import ArgSpec, CommandSpec
+from bot.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+REPORT_MENU = "Report misinformation"
+
+# Discord's rules for application command names and its size limits.
+_NAME_RE = re.compile(r"^[-_\w]{1,32}$")
+DESCRIPTION_LIMIT = 100
+CHOICES_LIMIT = 25
+SUBCOMMAND_LIMIT = 25
+
+_KIND_TYPES: dict[str, Any] = {"str": str, "rest": str, "int": int, "bool": bool}
+
+# What a slash command and the message menu call when used (the adapter's events).
+OnSlash = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
+OnReport = Callable[[discord.Interaction, discord.Message], Awaitable[None]]
+
+
+def _describe(text: str, fallback: str) -> str:
+    """Discord wants 1-100 characters of plain text for every description."""
+    text = " ".join(text.split()) or fallback
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
+def _arg_description(arg: ArgSpec) -> str:
+    if arg.help:
+        return _describe(arg.help, arg.name)
+    return {
+        "int": "a whole number",
+        "bool": "yes or no",
+        "rest": "free text",
+        "choice": "one of: " + ", ".join(arg.choices),
+    }.get(arg.kind, arg.name)
+
+
+def _annotation(arg: ArgSpec) -> Any:
+    if arg.kind == "choice" and 0 < len(arg.choices) <= CHOICES_LIMIT:
+        base: Any = Literal[tuple(arg.choices)]
+    else:
+        # More choices than Discord lists: a string, still checked by CommandSpec.convert.
+        base = _KIND_TYPES.get(arg.kind, str)
+    return base if arg.required else Optional[base]  # noqa: UP045 - discord.py reads typing.Optional
+
+
+def build_tree(
+    tree: app_commands.CommandTree,
+    dispatcher: Dispatcher,
+    guild_ids: list[int],
+    *,
+    on_slash: OnSlash,
+    on_report: OnReport,
+) -> None:
+    """Add a slash command for every spec that Discord can show, grouped by first word
+    (`/feeds add`), and the message menu; to the configured servers, or globally."""
+    guilds = [discord.Object(id=g) for g in guild_ids]
+    specs = dispatcher.specs
+    groups: dict[str, app_commands.Group] = {}
+    group_names = {s.parent for s in specs if s.parent}
+    items: list[app_commands.Command | app_commands.Group | app_commands.ContextMenu] = []
+    for spec in specs:
+        words = spec.words
+        if not all(_NAME_RE.match(w) for w in words) or len(words) > 2:
+            log.warning("command %r has no slash form (Discord allows lowercase words only)", spec.name)
+            continue
+        if len(words) == 1 and spec.name in group_names:
+            log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
+            continue
+        try:
+            cmd = slash_command(spec, words[-1], on_slash)
+        except (TypeError, ValueError) as e:
+            # One odd spec (an option name Discord won't take) must not cost the rest.
+            log.warning("command %r has no slash form: %s", spec.name, e)
+            continue
+        if len(words) == 1:
+            items.append(cmd)
+            continue
+        group = groups.get(words[0])
+        if group is None:
+            bare = dispatcher.get(words[0])
+            description = _describe(bare.help if bare else "", f"{words[0]} commands")
+            group = groups[words[0]] = app_commands.Group(name=words[0], description=description)
+            items.append(group)
+        if len(group.commands) >= SUBCOMMAND_LIMIT:
+            log.warning("/%s has more than %d subcommands; %s is !-only", words[0], SUBCOMMAND_LIMIT, spec.name)
+            continue
+        group.add_command(cmd)
+    items.append(app_commands.ContextMenu(name=REPORT_MENU, callback=_report_callback(on_report)))
+    for item in items:
+        if guilds:
+            tree.add_command(item, guilds=guilds)
+        else:
+            tree.add_command(item)
+
+
+def slash_command(spec: CommandSpec, name: str, on_slash: OnSlash) -> app_commands.Command[Any, ..., Any]:
+    """One spec as a slash command: discord.py reads the options from the callback's
+    signature, so the signature is made from the spec's arguments."""
+
+    async def callback(interaction: discord.Interaction, **options: Any) -> None:
+        await on_slash(interaction, spec, options)
+
+    for arg in spec.args:
+        # discord.py does not check option names; Discord would refuse the whole sync.
+        if not _NAME_RE.match(arg.name) or arg.name.lower() != arg.name:
+            raise ValueError(f"option {arg.name!r} must be 1-32 lower-case letters, digits, - or _")
+    params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for arg in spec.args:
+        params.append(
+            inspect.Parameter(
+                arg.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=_annotation(arg),
+                default=inspect.Parameter.empty if arg.required else None,
+            )
+        )
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+        a.name: _arg_description(a) for a in spec.args
+    }
+    callback.__qualname__ = callback.__name__ = f"slash_{spec.name.replace(' ', '_')}"
+    description = _describe(spec.help.splitlines()[0] if spec.help else "", spec.name)
+    cmd: app_commands.Command[Any, ..., Any] = app_commands.Command(
+        name=name, description=description, callback=callback
+    )
+    for arg in spec.args:
+        if arg.complete is not None and arg.kind in ("str", "rest"):
+            cmd.autocomplete(arg.name)(_autocompleter(spec, arg))
+    return cmd
+
+
+def _autocompleter(
+    spec: CommandSpec, arg: ArgSpec
+) -> Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if arg.complete is None:
+            return []
+        try:
+            pairs = await arg.complete(current[:100])
+        except Exception:
+            log.exception("autocomplete for /%s %s failed", spec.name, arg.name)
+            return []
+        choices = []
+        for label, value in list(pairs)[:CHOICES_LIMIT]:
+            label, value = str(label)[:100] or str(value)[:100], str(value)[:100]
+            if value:
+                choices.append(app_commands.Choice(name=label, value=value))
+        return choices
+
+    return complete
+
+
+def _report_callback(
+    on_report: OnReport,
+) -> Callable[[discord.Interaction, discord.Message], Coroutine[Any, Any, None]]:
+    # A plain function: discord.py reads the menu's target type (a message) from its annotations.
+    async def report_message(interaction: discord.Interaction, message: discord.Message) -> None:
+        await on_report(interaction, message)
+
+    return report_message
+
+
+async def sync_commands(tree: app_commands.CommandTree, guild_ids: list[int]) -> None:
+    """Register the tree with Discord: per configured server (at once), else globally."""
+    targets: list[discord.Object | None] = [discord.Object(id=g) for g in guild_ids] or [None]
+    for guild in targets:
+        where = f"server {guild.id}" if guild else "all servers (Discord may take up to an hour to show them)"
+        try:
+            synced = await tree.sync(guild=guild)
+        except discord.HTTPException as e:
+            # Without the applications.commands scope Discord answers 403: !commands still work.
+            log.error(
+                "could not register slash commands in %s (HTTP %s: %s); re-invite the bot with the "
+                "applications.commands scope (see docs/discord.md)",
+                where,
+                e.status,
+                e.text,
+            )
+        else:
+            log.info("synced %d slash commands to %s", len(synced), where)

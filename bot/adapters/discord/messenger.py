@@ -1,0 +1,131 @@
+"""The Discord `Messenger`: messages the bot starts itself (feed posts, notices), their edits
+and deletes, and direct messages; and discord.py's errors as `DeliveryError`.
+
+Every feed post carries a nonce derived from its delivery id (discord.py sends it with
+`enforce_nonce`), so a retried send (after a timeout, or a crash) returns the message Discord already made instead
+of posting it twice. Mentions are off except a subscription's explicit `mention_role`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.adapters.base import Adapter
+from bot.adapters.discord import PLATFORM
+from bot.adapters.discord.render import render, render_single, resolve_role
+from bot.messenger import DeliveryError
+from bot.model import ChannelRef, Reply
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.client import SendbotClient
+
+log = logging.getLogger(__name__)
+
+NONCE_LIMIT = 25
+
+
+def delivery_nonce(nonce: str) -> str:
+    """Discord nonces are at most 25 characters; a delivery id may be longer. A hash keeps
+    the same delivery on the same nonce across retries and restarts."""
+    if len(nonce) <= NONCE_LIMIT and nonce.isascii():
+        return nonce
+    return hashlib.sha256(nonce.encode()).hexdigest()[:NONCE_LIMIT]
+
+
+@contextlib.contextmanager
+def delivery_errors(channel: ChannelRef) -> Iterator[None]:
+    """discord.py errors as DeliveryError: gone or forbidden is permanent, the rest retry."""
+    where = f"discord channel {channel.channel_id}"
+    try:
+        yield
+    except discord.RateLimited as e:
+        raise DeliveryError(f"{where}: rate limited", retry_after=e.retry_after) from e
+    except (discord.NotFound, discord.Forbidden) as e:
+        raise DeliveryError(f"{where}: {e.status} {e.text or type(e).__name__}", permanent=True) from e
+    except discord.HTTPException as e:
+        raise DeliveryError(f"{where}: HTTP {e.status}", permanent=400 <= e.status < 500) from e
+    except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        raise DeliveryError(f"{where}: {type(e).__name__}") from e
+
+
+class DiscordMessenger(Adapter):
+    """The Messenger half of `DiscordAdapter` (adapter.py), which sets the state below."""
+
+    client: SendbotClient | None
+    logged_in: asyncio.Event  # set once the client has logged in and built its commands
+
+    def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
+        if self.client is None or not self.logged_in.is_set() or self.client.is_closed():
+            raise DeliveryError("Discord is not connected yet", permanent=False)
+        try:
+            channel_id = int(channel.channel_id)
+        except ValueError:
+            raise DeliveryError(f"not a Discord channel id: {channel.channel_id!r}", permanent=True) from None
+        guild_id = int(channel.scope_id) if channel.scope_id.isdigit() else None
+        return self.client.get_partial_messageable(channel_id, guild_id=guild_id)
+
+    def _ping_role_id(self, channel: ChannelRef, reply: Reply) -> int | None:
+        if not reply.ping_role:
+            return None
+        guild_id = int(channel.scope_id) if channel.scope_id.isdigit() else None
+        guild = self.client.get_guild(guild_id) if self.client and guild_id else None
+        role_id = resolve_role(reply.ping_role, guild.roles if guild else (), guild_id)
+        if role_id is None:
+            log.warning("feed role %r not found in server %s: posting without a ping", reply.ping_role, guild_id)
+        return role_id
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
+        # `unsure` needs nothing more here: the same enforced nonce makes Discord return the
+        # message an interrupted try already made (within its nonce window, which is why
+        # unsure deliveries are retried first thing at start).
+        target = self._messageable(channel)
+        rendered = render(reply, ping_role_id=self._ping_role_id(channel, reply))
+        first_id = ""
+        with delivery_errors(channel):
+            for i, part in enumerate(rendered.parts):
+                # The first message carries the delivery's nonce: Discord then returns the
+                # message already made instead of posting a retried send twice.
+                part_nonce = delivery_nonce(nonce if i == 0 else f"{nonce}:{i}") if nonce else None
+                send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
+                if part_nonce:
+                    send["nonce"] = part_nonce
+                sent = await target.send(**send)
+                first_id = first_id or str(sent.id)
+        return first_id
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        target = self._messageable(channel)
+        rendered = render_single(reply, ping_role_id=self._ping_role_id(channel, reply))
+        part = rendered.parts[0]
+        with delivery_errors(channel):
+            await target.get_partial_message(int(message_id)).edit(
+                content=part.content,
+                embed=part.embed,
+                attachments=part.files,
+                allowed_mentions=rendered.allowed_mentions,
+            )
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        target = self._messageable(channel)
+        with delivery_errors(channel):
+            await target.get_partial_message(int(message_id)).delete()
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        if self.client is None or not self.logged_in.is_set():
+            raise DeliveryError("Discord is not connected yet", permanent=False)
+        rendered = render(reply)
+        first_id = ""
+        with delivery_errors(ChannelRef(PLATFORM, scope_id, f"dm:{user_id}")):
+            dm = await self.client.create_dm(discord.Object(id=int(user_id)))
+            for part in rendered.parts:
+                sent = await dm.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
+                first_id = first_id or str(sent.id)
+        return first_id

@@ -1,0 +1,176 @@
+"""`SlackAdapter`: slack-bolt's AsyncApp in Socket Mode (default) or HTTP mode.
+
+Socket Mode needs no public URL, which suits a forum run by volunteers; HTTP mode serves
+the Events API, slash commands and interactivity on `[slack] http_host:http_port
+http_path`, with every request's signature checked by bolt (401 otherwise).
+
+Composed of the command surfaces (commands.py) on the Messenger (messenger.py); this module
+holds what ties them together: the shared state, the bolt app and its listeners, the token
+check at start, serving, and closing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.base import secret_text
+from bot.adapters.slack.blocks import LINK_ACTION_ID
+from bot.adapters.slack.checks import missing_token
+from bot.adapters.slack.commands import REPORT_SHORTCUT_ID, SlackCommands
+from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
+from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
+from bot.core import BotCore
+
+log = logging.getLogger(__name__)
+
+
+class SlackConfigError(ValueError):
+    """Slack is configured but cannot run (a token missing for the chosen mode)."""
+
+
+class _DropClientTokenWarning(logging.Filter):
+    # AsyncApp falls back to $SLACK_BOT_TOKEN when given a client, then warns that the
+    # token is unused. We pass the client on purpose (it carries api_base_url).
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.sendbot")
+    if not any(isinstance(f, _DropClientTokenWarning) for f in logger.filters):
+        logger.addFilter(_DropClientTokenWarning())
+    return logger
+
+
+class SlackAdapter(SlackCommands):
+    """Runs the bolt app and is the `slack` Messenger."""
+
+    platform = PLATFORM
+    can_edit = True
+
+    def __init__(
+        self,
+        core: BotCore,
+        *,
+        post_interval: float = 1.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        cfg = core.config.slack
+        self.core = core
+        self.mode = cfg.mode
+        bot_token = secret_text(cfg.bot_token)
+        self._app_token = secret_text(cfg.app_token)
+        signing_secret = secret_text(cfg.signing_secret)
+        # Checked when run() starts, not here, so a missing token stops the bot through
+        # the app's normal shutdown (database closed, exit code 1) rather than mid-build.
+        self._config_problem = missing_token(cfg)
+        self.client = AsyncWebClient(token=bot_token, base_url=cfg.api_base_url, logger=log)
+        self.app = AsyncApp(
+            name="sendbot",
+            client=self.client,
+            signing_secret=signing_secret,
+            # Socket Mode traffic arrives over the authenticated WebSocket; HTTP needs signatures.
+            request_verification_enabled=self.mode == "http",
+            logger=_bolt_logger(),
+        )
+        self.people = SlackPeople(
+            self.client,
+            moderator_user_ids=cfg.moderator_user_ids,
+            moderator_usergroup=cfg.moderator_usergroup,
+        )
+        self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
+        self._sleep = sleep
+        self.bot_user_id: str | None = None
+        self.bot_id = None
+        self.team_id = None
+        self.http_port: int | None = None  # the bound port in HTTP mode (useful with port 0)
+        self.ready = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._seen_messages = OrderedDict()
+        self._unsure = OrderedDict()
+        self._register_listeners()
+        core.register_messenger(self)
+
+    def _register_listeners(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.command(re.compile(r"^/[\w.-]+$"))(self._on_command)
+        self.app.message_shortcut(REPORT_SHORTCUT_ID)(self._on_report_shortcut)
+        self.app.action(LINK_ACTION_ID)(self._on_link_click)
+
+    async def run(self) -> None:
+        """Check the token, then serve (Socket Mode or HTTP) until close()."""
+        if self._config_problem:
+            raise SlackConfigError(self._config_problem)
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as e:
+            raise SlackConfigError(f"Slack rejected the bot token ({error_code(e)}); check SLACK_BOT_TOKEN") from None
+        self.bot_user_id = auth.get("user_id")
+        self.bot_id = auth.get("bot_id")
+        self.team_id = auth.get("team_id")
+        log.info("slack: signed in as %s in team %s", self.bot_user_id, self.team_id)
+        if self.mode == "http":
+            await self._serve_http()
+        else:
+            await self._connect_socket()
+        self.ready.set()
+        self.core.platform_ready("slack")
+        await self._stopped.wait()
+
+    async def close(self) -> None:
+        self._stopped.set()
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def _serve_http(self) -> None:
+        cfg = self.core.config.slack
+        web_app = web.Application(client_max_size=1024 * 1024)
+        web_app.router.add_post(cfg.http_path, self._handle_http)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, cfg.http_host, cfg.http_port)
+        await site.start()
+        self._runner = runner
+        self.http_port = runner.addresses[0][1]
+        log.info("slack: HTTP mode listening on http://%s:%d%s", cfg.http_host, self.http_port, cfg.http_path)
+
+    async def _handle_http(self, request: web.Request) -> web.Response:
+        # bolt reads the timestamp as a number before checking the signature: a malformed one
+        # (from anyone on the internet) would be an HTTP 500 with a traceback in the log.
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return web.Response(status=401, text="invalid request")
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def _connect_socket(self) -> None:
+        # slack_sdk retries a refused app token for ever, logging each time; one direct
+        # call first turns a wrong token into one clear error at start-up instead.
+        try:
+            await self.client.apps_connections_open(app_token=self._app_token)
+        except SlackApiError as e:
+            raise SlackConfigError(
+                f"Slack rejected the app-level token ({error_code(e)}); check SLACK_APP_TOKEN"
+            ) from None
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
+        await self._socket.connect_async()
+        log.info("slack: Socket Mode connected")

@@ -1,0 +1,63 @@
+"""The feeds repository: feeds, subscriptions, items seen, and deliveries as an outbox.
+
+The outbox is what makes "never lost, never twice" hold across crashes: new items and
+one delivery row per subscribed channel are written in the same transaction as the feed's
+new state, and a delivery becomes `sent` only after the platform confirmed the post. A
+unique index allows one post per story per channel, whichever feed carried the story.
+
+One facade, `FeedStore`, over a module per reason to change:
+- records.py        the rows (Feed, Subscription, Delivery, StoredItem, ...) and the shapes
+                    storage accepts (ItemLike, ChannelLike): plain values, nothing of ours
+- subscriptions.py  feeds, their subscriptions and fetch state (due, failing, paused)
+- items.py          stored items and `ingest` (match, write items, plan, write deliveries)
+- outbox.py         deliveries waiting to be posted, and their outcomes
+"""
+
+from __future__ import annotations
+
+from storage.db import Database
+from storage.feeds.items import Items
+from storage.feeds.outbox import Outbox
+from storage.feeds.records import (
+    PRIMED,
+    RESUMING,
+    Accepts,
+    ChannelLike,
+    Delivery,
+    Feed,
+    IngestReport,
+    ItemLike,
+    StoredItem,
+    Subscription,
+    UnchangedFetch,
+    from_iso,
+    iso,
+    new_nonce,
+)
+from storage.feeds.subscriptions import Subscriptions
+
+__all__ = [
+    "PRIMED",
+    "RESUMING",
+    "Accepts",
+    "ChannelLike",
+    "Delivery",
+    "Feed",
+    "FeedStore",
+    "IngestReport",
+    "ItemLike",
+    "StoredItem",
+    "Subscription",
+    "UnchangedFetch",
+    "from_iso",
+    "iso",
+    "new_nonce",
+]
+
+
+class FeedStore(Subscriptions, Items, Outbox):
+    """Everything the feed pipeline and the !feeds commands store. The mixins share one
+    `Database`; each method that writes several rows does so in one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db

@@ -1,0 +1,233 @@
+"""The feeds repository's values: rows as frozen dataclasses, and the shapes storage accepts.
+
+Plain values in and out: a subscription or delivery names its channel by three strings
+(platform, scope_id, channel_id), and what storage is given is described by protocols
+(`ItemLike`, `ChannelLike`) that the pipeline's and the bot's own types already satisfy.
+So storage imports nothing of ours, and the dependency points one way: feeds/ and cogs/
+build `bot.model.ChannelRef` from these fields when they need one (`feeds.channels`).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class ItemLike(Protocol):
+    """One parsed feed item as storage needs it (feeds.parse.ParsedItem is one). Storage
+    doesn't import the pipeline: the dependency points from feeds/ to storage/."""
+
+    @property
+    def item_key(self) -> str: ...
+    @property
+    def story_key(self) -> str: ...
+    @property
+    def raw_hash(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def link(self) -> str | None: ...
+    @property
+    def published(self) -> str | None: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def content_hash(self) -> str | None: ...
+
+
+class ChannelLike(Protocol):
+    """Where something is posted, as storage needs it: bot.model.ChannelRef is one, and so
+    are Subscription and Delivery (storage does not import the bot's model)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def scope_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+
+
+# Does a subscription want an item with this title and summary? (feeds.filters decides.)
+Accepts = Callable[["Subscription", str, str], bool]
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def new_nonce() -> str:
+    # Discord accepts nonces up to 25 characters.
+    return "f" + secrets.token_hex(10)
+
+
+# The columns Feed.from_row reads (`unprimed` is computed by due_feeds only).
+FEED_COLS = (
+    "id, url, name, title, interval_minutes, paused, paused_reason, etag, last_modified, body_hash,"
+    " next_fetch_at, last_fetch_at, last_success_at, last_error, last_error_at, failing_since,"
+    " consecutive_failures, created_at"
+)
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: int
+    url: str
+    name: str | None
+    title: str | None
+    interval_minutes: int | None
+    paused: bool
+    paused_reason: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_fetch_at: str | None
+    last_fetch_at: str | None
+    last_success_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    failing_since: str | None
+    consecutive_failures: int
+    created_at: str
+    # Set by due_feeds: a subscription has not seen this feed yet (so fetch it in full).
+    # None: not looked up.
+    unprimed: bool | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.title or self.url
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Feed:
+        d = dict(row)
+        d["paused"] = bool(d["paused"])
+        if "unprimed" in d:
+            d["unprimed"] = bool(d["unprimed"])
+        return cls(**d)
+
+
+# feed_subscriptions.primed: 0 = never fetched for this channel (first sight posts up to
+# `latest`), 1 = seen, 2 = resumed after a pause (the next fetch marks everything seen).
+PRIMED = 1
+RESUMING = 2
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    feed_id: int
+    # The channel, as plain values (a ChannelLike): feeds.channels.channel_of makes a ChannelRef.
+    platform: str
+    scope_id: str
+    channel_id: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    latest: int
+    mention_role: str | None
+    primed: bool
+    source: str
+    paused: bool = False
+    resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Subscription:
+        return cls(
+            id=row["id"],
+            feed_id=row["feed_id"],
+            platform=row["platform"],
+            scope_id=row["scope_id"],
+            channel_id=row["channel_id"],
+            include=tuple(json.loads(row["include_json"])),
+            exclude=tuple(json.loads(row["exclude_json"])),
+            latest=row["latest"],
+            mention_role=row["mention_role"],
+            primed=row["primed"] == PRIMED,
+            source=row["source"],
+            paused=bool(row["paused"]),
+            resuming=row["primed"] == RESUMING,
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    subscription_id: int | None
+    item_id: int | None
+    # The channel, as plain values (a ChannelLike): feeds.channels.channel_of makes a ChannelRef.
+    platform: str
+    scope_id: str
+    channel_id: str
+    story_key: str | None
+    kind: str
+    body: str | None
+    ping_role: str | None
+    status: str
+    attempts: int
+    nonce: str
+    message_id: str | None
+    # Cut off mid-send by a crash: the platform may or may not have the message.
+    unsure: bool = False
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Delivery:
+        return cls(
+            id=row["id"],
+            subscription_id=row["subscription_id"],
+            item_id=row["item_id"],
+            platform=row["platform"],
+            scope_id=row["scope_id"],
+            channel_id=row["channel_id"],
+            story_key=row["story_key"],
+            kind=row["kind"],
+            body=row["body"],
+            ping_role=row["ping_role"],
+            status=row["status"],
+            attempts=row["attempts"],
+            nonce=row["nonce"],
+            message_id=row["message_id"],
+            unsure=row["sending_at"] is not None,
+        )
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: int
+    feed_id: int
+    title: str
+    link: str | None
+    summary: str
+    published: str | None
+    updated_at: str | None
+    feed_name: str
+
+
+@dataclass(frozen=True)
+class UnchangedFetch:
+    feed_id: int
+    at: datetime
+    next_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass
+class IngestReport:
+    """What one parsed fetch changed: shown by `!feeds add` and the poll summary."""
+
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    queued: int = 0  # deliveries created (posts and updates)
+    primed: list[int] = field(default_factory=list)  # subscriptions seeing the feed first
+    resumed: list[int] = field(default_factory=list)  # subscriptions seeing it again after a pause
+    would_post: int = 0  # items that passed a first-sight subscription's filters
