@@ -1,6 +1,6 @@
 """Test-only fault injection at named points, inert unless SENDBOT_FAULT is set.
 
-The crash tests (tests/test_crash_delivery.py) stop the bot at exact moments of a delivery to
+The crash tests (tests/feeds/test_crash_delivery.py) stop the bot at exact moments of a delivery to
 prove that nothing is lost or doubled: `SENDBOT_FAULT=after-send:kill` makes the process
 SIGKILL itself the first time it reaches `fault_point("after-send")`; `:term` sends SIGTERM
 instead (a normal stop, arriving mid-send) and carries on. `SENDBOT_FAULT=after-send:kill:3`

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.feedserver import FeedServer
-from tests.harness import Harness
+from tests.support.feedserver import FeedServer
+from tests.support.harness import Harness
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 
 from bot.config import DEFAULT_COGS
 from bot.core import BotCore
-from tests.harness import Harness
+from tests.support.harness import Harness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_LIBS = {"discord", "slack_bolt", "slack_sdk"}
 
 
@@ -117,7 +117,7 @@ def test_sendbot_check_and_the_console_load_no_platform_library(tmp_path: Path) 
     import subprocess
     import sys
 
-    from tests.processes import clean_env
+    from tests.support.processes import clean_env
 
     probe = (
         "import sys, runpy\n"

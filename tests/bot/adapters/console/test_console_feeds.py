@@ -1,0 +1,77 @@
+"""Feed posts on the console: shown in an interactive session, never fetched by a scripted one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+from pathlib import Path
+
+import pytest
+
+from tests.support.feedserver import FeedServer, rss, snj_entries
+from tests.support.processes import SENDBOT, clean_env
+
+pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+
+
+def config_with_feed(tmp_path: Path, url: str) -> Path:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n'
+        "[feeds]\nallow_private_addresses = true\n"
+        f'[[feeds.subscriptions]]\nurl = "{url}"\nname = "SNJ"\nchannel = "general"\nlatest = 2\n'
+    )
+    return cfg
+
+
+async def test_scripted_console_answers_and_fetches_nothing(tmp_path: Path) -> None:
+    server = await FeedServer().start()
+    try:
+        cfg = config_with_feed(tmp_path, server.set("/feed/", rss(snj_entries(3))))
+        proc = await asyncio.create_subprocess_exec(
+            SENDBOT, "run", "--config", str(cfg),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path, env=clean_env(),
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(b"!help\n"), 60)
+        assert proc.returncode == 0
+        assert b"SEND forum bot: commands" in out
+        assert b"feed poller started" not in err
+        assert server.requests == []
+    finally:
+        await server.close()
+
+
+async def test_interactive_console_shows_the_latest_feed_posts(tmp_path: Path) -> None:
+    server = await FeedServer().start()
+    master, slave = pty.openpty()
+    try:
+        cfg = config_with_feed(tmp_path, server.set("/feed/", rss(snj_entries(3))))
+        proc = await asyncio.create_subprocess_exec(
+            SENDBOT, "run", "--config", str(cfg),
+            stdin=slave, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path, env=clean_env(),
+        )  # fmt: skip
+        os.close(slave)
+        assert proc.stdout is not None
+        seen = b""
+
+        async def until(marker: bytes) -> None:
+            nonlocal seen
+            while marker not in seen:
+                chunk = await proc.stdout.read(4096)  # type: ignore[union-attr]
+                assert chunk, f"output ended before {marker!r}: {seen.decode(errors='replace')}"
+                seen += chunk
+
+        await asyncio.wait_for(until(b"SNJ story 3"), 30)
+        await asyncio.wait_for(until(b"SNJ story 2"), 30)
+        assert b"SNJ story 1" not in seen  # latest = 2: the newest two only
+        assert b"[#general]" in seen
+        os.write(master, b"\x04")  # Ctrl-D: end of input at the terminal
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        assert len(server.hits("/feed/")) >= 1
+        assert b"feed poller started" in await proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        os.close(master)
+        await server.close()
