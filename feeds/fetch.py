@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -27,10 +24,17 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
-from yarl import URL
 
-from bot.netaddr import address_is_public, host_ip
 from bot.netaddr import embedded_ipv4 as embedded_ipv4  # re-exported: it lived here
+from feeds.digest import stable_digest
+from feeds.model import FetchError as FetchError
+from feeds.model import FetchResult as FetchResult
+from feeds.model import FetchSettings as FetchSettings
+from feeds.urls import AddressPolicy as AddressPolicy
+from feeds.urls import BlockedAddress as BlockedAddress
+from feeds.urls import address_allowed as address_allowed
+from feeds.urls import check_url as check_url
+from feeds.urls import literal_ip as literal_ip
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +45,6 @@ _DNS_ERRORS: tuple[type[Exception], ...] = tuple(
 )
 _MAX_AGE_RE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d{1,10})", re.I)
 MAX_SERVER_DELAY = 24 * 3600.0  # never let a header push the next fetch beyond a day
-
-
-class BlockedAddress(OSError):
-    """The target is on a network the bot must not reach (SSRF guard)."""
-
-
-def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Only public addresses (the policy is shared with the links the bot posts)."""
-    return address_is_public(ip)
-
-
-def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host names when it is an IP literal in any form the resolver accepts
-    (2130706433, 127.1, 0177.0.0.1, 0x7f.0.0.1 as well as 127.0.0.1 and [::1])."""
-    return host_ip(host)
-
-
-AddressPolicy = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
 
 
 class GuardedResolver(AbstractResolver):
@@ -79,61 +65,6 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    user_agent: str
-    max_body_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    connect_timeout: float = 10.0
-    total_timeout: float = 30.0
-    max_concurrency: int = 16
-    max_per_host: int = 2
-    allow_private_addresses: bool = False
-
-    @classmethod
-    def from_config(cls, feeds: Any) -> FetchSettings:
-        return cls(
-            user_agent=feeds.user_agent,
-            max_body_bytes=feeds.max_body_bytes,
-            max_redirects=feeds.max_redirects,
-            connect_timeout=feeds.connect_timeout_seconds,
-            total_timeout=feeds.total_timeout_seconds,
-            max_concurrency=feeds.max_concurrency,
-            max_per_host=feeds.max_per_host,
-            allow_private_addresses=feeds.allow_private_addresses,
-        )
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """outcome: "ok" (body is new), "unchanged" (304 or byte-identical), or "error"."""
-
-    outcome: str
-    url: str
-    final_url: str | None = None
-    status: int | None = None
-    body: bytes | None = None
-    body_hash: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    error: str | None = None
-    # Seconds the server asked us to wait (Retry-After) or may cache for (max-age).
-    retry_after: float | None = None
-    max_age: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome != "error"
-
-
-class FetchError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.retry_after = retry_after
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -157,29 +88,6 @@ def parse_max_age(value: str | None) -> float | None:
         return None
     m = _MAX_AGE_RE.search(value)
     return min(float(m.group(1)), MAX_SERVER_DELAY) if m else None
-
-
-def check_url(url: str, allow_private: bool, allowed: AddressPolicy = address_allowed) -> URL:
-    """Raise FetchError unless `url` is an http(s) URL the guard allows (literal IPs here, in
-    every numeric form the resolver would accept; names are checked by the resolver at
-    connect time)."""
-    try:
-        parsed = URL(url)
-        # yarl decodes the host (IDNA) lazily: read it here, where a bad one is caught.
-        scheme, host = parsed.scheme, parsed.host
-    except (ValueError, TypeError):  # UnicodeError is a ValueError
-        raise FetchError("not a valid web address") from None
-    if scheme not in ("http", "https"):
-        raise FetchError("only http and https addresses are allowed")
-    if not host:
-        raise FetchError("the address has no host name")
-    if not allow_private:
-        ip = literal_ip(host)
-        if ip is not None and not allowed(ip):
-            raise FetchError("refused: the address is on a private or local network")
-        if host.rstrip(".").lower() == "localhost" or host.lower().endswith(".localhost"):
-            raise FetchError("refused: the address is on a private or local network")
-    return parsed
 
 
 class Fetcher:
@@ -295,7 +203,7 @@ class Fetcher:
                         raise FetchError(f"the feed is larger than the {_mib(s.max_body_bytes)} limit", status=200)
                     chunks.append(chunk)
                 body = b"".join(chunks)
-                digest = hashlib.sha256(body).hexdigest()
+                digest = stable_digest(body)
                 return FetchResult(
                     "unchanged" if digest == last_hash else "ok",
                     url,

@@ -30,7 +30,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +37,9 @@ import feedparser
 import pebble
 
 from feeds.markdown import cut, html_to_markup, plain_to_markup
+from feeds.model import ParsedFeed as ParsedFeed
+from feeds.model import ParsedItem as ParsedItem
+from feeds.model import ParseError as ParseError
 from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
 
 log = logging.getLogger(__name__)
@@ -46,30 +48,6 @@ MAX_ITEMS = 200  # per fetch: a feed with thousands of entries is cut to its fir
 MAX_SUMMARY = 4000  # characters kept in storage; posts cut further to [feeds] summary_chars
 MAX_TITLE = 300
 _TAG_RE = re.compile(r"<[^>]+>")
-
-
-class ParseError(Exception):
-    """The body is not a usable feed; the message is shown to moderators."""
-
-
-@dataclass(frozen=True)
-class ParsedItem:
-    item_key: str
-    story_key: str
-    raw_hash: str
-    title: str  # plain text (escape before use in markup)
-    link: str | None
-    published: str | None  # ISO 8601 UTC
-    # None when the raw text matched what storage already has (not re-rendered).
-    summary: str | None
-    content_hash: str | None
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    title: str
-    items: list[ParsedItem] = field(default_factory=list)
-    warning: str | None = None  # feedparser's "bozo" complaint, when it still found items
 
 
 def _plain_title(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from feeds.filters import KeywordFilter
-from feeds.parse import ParsedFeed
+from feeds.model import ParsedFeed
 from feeds.render import feed_text, format_date
 
 PREVIEW_ITEMS = 5

@@ -21,9 +21,8 @@ from bot.messenger import DeliveryError
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.channels import channel_of
-from feeds.fetch import Fetcher, FetchResult, FetchSettings
 from feeds.filters import subscription_accepts
-from feeds.parse import ParsedFeed, ParseError, Parser
+from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import render_item, render_notice, when
 from storage.db import describe_error
 from storage.faults import fault_point
@@ -31,6 +30,8 @@ from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetc
 
 if TYPE_CHECKING:
     from bot.core import BotCore
+    from feeds.fetch import Fetcher
+    from feeds.parse import Parser
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,10 @@ class FeedService:
         self.core = core
         self.config = core.config.feeds
         self.store = FeedStore(core.db)
-        self._parser = Parser(parser_workers, parse_time_limit)
+        # The fetcher (aiohttp) and the parser (feedparser, lxml, a process pool) are made on
+        # first use, so a command or `sendbot ask` never loads them.
+        self._parser_args = (parser_workers, parse_time_limit)
+        self._parser: Parser | None = None
         self._fetcher: Fetcher | None = None
         self._deliver_lock = asyncio.Lock()
         # The database is one connection behind a FIFO lock that commands share. Letting
@@ -107,11 +111,17 @@ class FeedService:
 
     @property
     def parser(self) -> Parser:
+        if self._parser is None:
+            from feeds.parse import Parser
+
+            self._parser = Parser(*self._parser_args)
         return self._parser
 
     @property
     def fetcher(self) -> Fetcher:
         if self._fetcher is None:
+            from feeds.fetch import Fetcher
+
             self._fetcher = Fetcher(FetchSettings.from_config(self.config), clock=self.core.now)
         return self._fetcher
 
@@ -119,7 +129,8 @@ class FeedService:
         if self._fetcher is not None:
             await self._fetcher.close()
             self._fetcher = None
-        await self._parser.close()
+        if self._parser is not None:
+            await self._parser.close()
 
     def interval(self, feed: Feed) -> int:
         return feed.interval_minutes or self.config.interval_minutes

@@ -139,3 +139,36 @@ def test_sendbot_check_and_the_console_load_no_platform_library(tmp_path: Path) 
             check=False,
         )
         assert result.stderr.strip().splitlines()[-1] == "[]", (args, result.stderr[-500:])
+
+
+@pytest.mark.slow
+def test_sendbot_ask_loads_no_feed_or_heavy_library(tmp_path: Path) -> None:
+    """`sendbot ask '!help'` answers without the fetcher (aiohttp), the parser (feedparser,
+    lxml, pebble), the calendar or the phone-number library: they are loaded when a feed is
+    polled, a timeline is asked for or a report is redacted (issue 13: cold start < 0.5 s)."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import clean_env
+
+    heavy = ("aiohttp", "feedparser", "lxml", "pebble", "icalendar", "phonenumbers", "bm25s", "numpy")
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['sendbot', 'ask', '!help']\n"
+        "try:\n"
+        "    runpy.run_module('bot.cli', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "!rights" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr[-500:]

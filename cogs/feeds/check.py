@@ -7,7 +7,8 @@ to those adapters' check modules.
 from __future__ import annotations
 
 from bot.config import Config
-from feeds.fetch import FetchError, check_url
+from feeds.model import FetchError
+from feeds.urls import check_url
 
 
 def check(config: Config) -> tuple[list[str], list[str]]:

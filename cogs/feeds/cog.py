@@ -19,12 +19,13 @@ from bot.errors import UsageError, UserError
 from bot.markup import channel, clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from feeds.channels import channel_of
-from feeds.fetch import FetchError, check_url
 from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
+from feeds.model import FetchError
 from feeds.preview import match_count, preview_lines
 from feeds.render import when
 from feeds.scheduler import after_success
 from feeds.service import FeedService
+from feeds.urls import check_url
 from storage.feeds import Feed, Subscription, from_iso
 
 log = logging.getLogger(__name__)

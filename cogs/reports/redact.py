@@ -17,8 +17,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from bot.markup import clean_text
 
 EMAIL = "[email removed]"
@@ -91,6 +89,8 @@ def _phone_spans(text: str) -> list[tuple[int, int]]:
     """
     spans = []
     urls = [(u.start(), u.end()) for u in _URL_RE.finditer(text)]
+    import phonenumbers  # about 30 ms to load: only when a report is redacted, not at start-up
+
     matcher = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
     for m in matcher:
         raw = m.raw_string

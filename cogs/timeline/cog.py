@@ -20,7 +20,6 @@ from bot.errors import UsageError
 from bot.model import Card, CardField, Reply
 from cogs.content.model import Content, TimelineSection, load_for, load_or_exit
 from cogs.content.render import SIGNPOST, sources_text
-from cogs.timeline.calendar_file import calendar_attachment
 from cogs.timeline.dates import DateError, format_date, format_long, parse_date
 from cogs.timeline.deadlines import Deadline, appeal_deadline, offset, transfer_dates
 
@@ -383,6 +382,9 @@ class TimelineCog(Cog):
             footer=SIGNPOST,
             colour=TIMELINE_COLOUR,
         )
+        # icalendar is loaded only when a timeline is asked for, not at start-up.
+        from cogs.timeline.calendar_file import calendar_attachment
+
         ics = calendar_attachment(kind, section.title, deadlines, self.core.now())
         return Reply(card=card, files=(ics,))
 

@@ -1,0 +1,31 @@
+"""A feed body's digest that ignores the feed-level dates a site rewrites on every request.
+
+WordPress stamps `<lastBuildDate>` and GOV.UK the Atom feed's `<updated>` whenever the feed is
+built, so the bytes differ on every fetch while no item has changed. Hashing the body without
+those feed-level dates lets the poller skip the parse (the costly step) for such a fetch, as it
+does for byte-identical ones. Only the part before the first item or entry is touched: any
+change inside an item still changes the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# The first item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom), with or without a namespace prefix.
+_FIRST_ITEM = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.I)
+# Feed-level dates: RSS lastBuildDate and pubDate, Atom updated, Dublin Core date.
+_VOLATILE = re.compile(
+    rb"<((?:[\w.-]+:)?(?:lastBuildDate|pubDate|updated|date))(?:\s[^>]*)?>[^<]{0,200}</\1\s*>",
+    re.I,
+)
+
+
+def stable_digest(body: bytes) -> str:
+    """sha256 of the body with the feed-level dates before the first item blanked."""
+    m = _FIRST_ITEM.search(body)
+    head, rest = (body[: m.start()], body[m.start() :]) if m else (body, b"")
+    h = hashlib.sha256()
+    h.update(_VOLATILE.sub(rb"<\1/>", head))
+    h.update(rest)
+    return h.hexdigest()
