@@ -4,7 +4,10 @@ Serving 70 MB per cycle from the benchmark's own event loop would blur what is m
 so the servers live in a child process. Feed i is served by site i % sites; even sites
 answer conditional requests (ETag, Last-Modified), odd ones always send the full body.
 Feeds alternate WordPress-like RSS 2.0 and GOV.UK-like Atom, 50 items of about 1.4 KB.
-Setting the shared generation to 1 makes the chosen 5% of feeds gain one new item.
+Setting the shared generation to 1 makes the chosen 5% of feeds gain one new item. "date"
+changes every feed's feed-level date (RSS lastBuildDate, Atom updated) and nothing else, as
+WordPress and GOV.UK do when a feed is rebuilt. "delay <ms>" makes every answer wait that long
+(the round trip of a real site).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _PROSE = (
 WORDS = _PROSE.split()
 BASE = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 ITEMS = 50
+# The feed-level dates in a body as rendered, and what the "date" message turns them into.
+RSS_STAMP = b"<lastBuildDate>Fri, 20 Nov 2026 09:00:00 +0000</lastBuildDate>"
+RSS_STAMP_NEW = b"<lastBuildDate>Sat, 21 Nov 2026 10:30:00 +0000</lastBuildDate>"
+ATOM_STAMP = b"<updated>2026-11-20T09:00:00+00:00</updated><entry>"
+ATOM_STAMP_NEW = b"<updated>2026-11-21T10:30:00+00:00</updated><entry>"
 
 
 def _paragraphs(rng: random.Random, chars: int) -> str:
@@ -64,7 +72,7 @@ def render(feed: int, newest: int) -> bytes:
         return (
             '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
             f"<title>Bench blog {feed}</title><link>https://site{feed % 97}.example.org/</link>"
-            f"<description>Synthetic</description>{body}</channel></rss>"
+            f"<description>Synthetic</description>{RSS_STAMP.decode()}{body}</channel></rss>"
         ).encode()
     body = "".join(
         f"<entry><id>tag:www.gov.uk,2005:/bench/{feed}/{escape(it['guid'])}</id>"
@@ -76,7 +84,7 @@ def render(feed: int, newest: int) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         f"<id>https://www.gov.uk/bench/{feed}</id><title>Bench GOV.UK {feed}</title>"
-        f"<updated>2026-11-20T09:00:00+00:00</updated>{body}</feed>"
+        f"{ATOM_STAMP.decode().removesuffix('<entry>')}{body}</feed>"
     ).encode()
 
 
@@ -89,6 +97,8 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
     from aiohttp import web
 
     generation = 0
+    dated = False
+    delay = 0.0
     bumped = set(bumped_feeds(feeds))
     bodies: dict[tuple[int, int], tuple[bytes, str]] = {}
     for f in range(feeds):
@@ -107,6 +117,11 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
             return web.Response(status=404)
         gen = generation if f in bumped else 0
         body, etag = bodies[(f, gen)]
+        if dated:
+            body = body.replace(RSS_STAMP, RSS_STAMP_NEW, 1).replace(ATOM_STAMP, ATOM_STAMP_NEW, 1)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        if delay:
+            await asyncio.sleep(delay)
         ctype = "application/rss+xml" if f % 2 == 0 else "application/atom+xml"
         if site % 2 == 0:
             headers = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": "max-age=60"}
@@ -116,7 +131,7 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
         return web.Response(body=body, content_type=ctype)
 
     async def main() -> None:
-        nonlocal generation
+        nonlocal generation, dated, delay
         runners = []
         ports = []
         for s in range(sites):
@@ -136,6 +151,12 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
             if msg == "bump":
                 generation = 1
                 conn.send("bumped")
+            elif msg == "date":
+                dated = True
+                conn.send("dated")
+            elif isinstance(msg, str) and msg.startswith("delay "):
+                delay = float(msg.split()[1]) / 1000
+                conn.send("delayed")
             elif msg == "stop":
                 break
         for r in runners:
