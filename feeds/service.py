@@ -25,6 +25,7 @@ from feeds.fetch import Fetcher, FetchResult, FetchSettings
 from feeds.filters import subscription_accepts
 from feeds.parse import ParsedFeed, ParseError, Parser
 from feeds.render import render_item, render_notice, when
+from feeds.settings import FeedsSettings
 from storage.db import describe_error
 from storage.faults import fault_point
 from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
@@ -89,7 +90,7 @@ class DeliverySummary:
 class FeedService:
     def __init__(self, core: BotCore, *, parser_workers: int | None = None, parse_time_limit: float = 10.0) -> None:
         self.core = core
-        self.config = core.config.feeds
+        self.config = core.config.section(FeedsSettings)
         self.store = FeedStore(core.db)
         self._parser = Parser(parser_workers, parse_time_limit)
         self._fetcher: Fetcher | None = None

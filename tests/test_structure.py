@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_COGS
+from bot.config import DEFAULT_COGS, ConfigError
 from bot.core import BotCore
 from tests.support.harness import Harness
 
@@ -76,8 +76,13 @@ async def test_the_cogs_to_run_come_from_the_config(tmp_path: Path) -> None:
     [(["cogs.nonexistent"], "cannot load .cogs.nonexistent."), (["bot.markup"], r"has no setup\(core\) function")],
 )
 async def test_a_cog_that_cannot_be_loaded_is_named(tmp_path: Path, cogs: list[str], message: str) -> None:
-    with pytest.raises(SystemExit, match=message):
+    # Reading the config imports the listed cogs (for their settings), so the config names it...
+    with pytest.raises(ConfigError, match=message) as e:
         await Harness.create(tmp_path, {"bot": {"cogs": cogs}})
+    assert [p.key for p in e.value.problems] == ["bot.cogs"]
+    # ...and so does loading cogs by module name, which does not go through the config.
+    with pytest.raises(SystemExit, match=message):
+        await Harness.create(tmp_path, cog_modules=cogs)
 
 
 def test_every_shipped_cog_is_a_package_with_setup() -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from bot.config import Config
 from feeds.fetch import FetchError, check_url
+from feeds.settings import FeedsSettings
 
 
 def check(config: Config) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
-    feeds = config.feeds
+    feeds = config.section(FeedsSettings)
     seen: set[tuple[str, str, str, str]] = set()
     for i, sub in enumerate(feeds.subscriptions):
         key = f"feeds.subscriptions.{i}"
