@@ -56,7 +56,7 @@ class CogSettings(Section):
             section_name = "weather"
             city: str = "Leeds"
 
-    Several cogs may expose the same class (rights, timeline and changes share one section).
+    Several cogs may expose the same class: they then share one section.
     """
 
     # The table's name in the file: `[weather]`, and `weather.city` in error messages.
@@ -168,7 +168,7 @@ class Config(Section):
         return bool(self.slack.bot_token and self.slack.bot_token.get_secret_value())
 
     def section(self, model: type[S]) -> S:
-        """A cog's settings, typed: `config.section(ReportsSettings)`. A cog that `[bot] cogs`
+        """A cog's settings, typed: `config.section(WeatherSettings)`. A cog that `[bot] cogs`
         does not list had no section validated (a config built by `parse` refuses one), so it
         gets the defaults, as does a section left out of the file."""
         value = getattr(self, model.section_name, None)
@@ -372,7 +372,7 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:
     """Load and validate; raises ConfigError listing every problem."""
     if path is None:
-        # No file: the shipped cogs' own out-of-the-box values (e.g. console feeds for `make run`).
+        # No file: the shipped cogs' own out-of-the-box values (their `without_file`).
         shipped = _shipped().models.items()
         return parse({name: dict(m.without_file) for name, m in shipped if m.without_file}, environ, "defaults")
     try:

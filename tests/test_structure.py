@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,18 @@ def test_sendbot_check_and_the_console_load_no_platform_library(tmp_path: Path) 
             check=False,
         )
         assert result.stderr.strip().splitlines()[-1] == "[]", (args, result.stderr[-500:])
+
+
+def test_the_core_config_names_no_feature() -> None:
+    """Each cog owns its config section (issue 12): bot/config.py defines the core's sections
+    only; the shipped cogs are named there just once, as strings, in DEFAULT_COGS."""
+    from bot.config import Config
+
+    assert set(Config.model_fields) == {"bot", "logging", "storage", "console", "discord", "slack"}
+    tree = ast.parse((ROOT / "bot" / "config.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign) and "DEFAULT_COGS" in ast.unparse(node).split("=")[0]:
+            tree.body.remove(node)
+    rest = ast.unparse(tree)  # code and docstrings, without comments and DEFAULT_COGS
+    named = re.findall(r"(?i)(?<![a-z_])(feeds|reports|content|rights|timeline|changes)(?![a-z_])", rest)
+    assert not named, named
