@@ -56,7 +56,8 @@ class CogSettings(Section):
             section_name = "weather"
             city: str = "Leeds"
 
-    Several cogs may expose the same class: they then share one section.
+    Give every key a default, so the section may be left out (a key without one makes the
+    section required). Several cogs may expose the same class: they then share one section.
     """
 
     # The table's name in the file: `[weather]`, and `weather.city` in error messages.
@@ -238,10 +239,10 @@ def cog_sections(names: Iterable[str]) -> CogSections:
             )
             continue
         other = found.models.get(section)
-        if not section.isidentifier() or section.startswith("_") or section in Config.model_fields:
-            why = "is a core section" if section in Config.model_fields else "is not a usable section name"
-            found.problems.append(Problem("bot.cogs", f"{name!r}: [{section}] {why}"))
-        elif hasattr(Config, section):
+        if section in Config.model_fields:
+            found.problems.append(Problem("bot.cogs", f"{name!r}: [{section}] is a core section"))
+        elif not section.isidentifier() or section.startswith(("_", "model_")) or hasattr(Config, section):
+            # It becomes a field of the config model: it must not hide one of the model's names.
             found.problems.append(Problem("bot.cogs", f"{name!r}: [{section}] is not a usable section name"))
         elif other is not None and other is not model:
             first = found.owners[section][0]
@@ -278,7 +279,11 @@ def _config_model(sections: tuple[tuple[str, type[CogSettings]], ...]) -> type[C
     and every problem has its dotted key. Cached: the same cogs give the same class."""
     if not sections:
         return Config
-    fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in sections}
+    fields: dict[str, Any] = {}
+    for name, model in sections:
+        # A section with a required key is itself required (reported as `name: Field required`).
+        required = any(f.is_required() for f in model.model_fields.values())
+        fields[name] = (model, ...) if required else (model, Field(default_factory=model))
     return create_model("Config", __base__=Config, **fields)
 
 

@@ -179,6 +179,22 @@ def test_a_cog_whose_settings_cannot_be_a_section_is_named(third_party: Path, so
     assert set(got) == {"bot.cogs"} and "'oddcog'" in got["bot.cogs"] and fragment in got["bot.cogs"]
 
 
+def test_a_cog_section_with_a_required_key_is_required(third_party: Path) -> None:
+    source = (
+        "from bot.config import CogSettings\nclass S(CogSettings):\n    section_name = 'needy'\n    token: str\n"
+        "SETTINGS = S\ndef setup(core): ...\n"
+    )
+    write_package(third_party, "needycog", source)
+    assert "required" in problems({"bot": {"cogs": ["needycog"]}})["needy"].lower()
+    assert "required" in problems({"bot": {"cogs": ["needycog"]}, "needy": {}})["needy.token"].lower()
+    assert (
+        parse({"bot": {"cogs": ["needycog"]}, "needy": {"token": "t"}}, environ={})
+        .section(sys.modules["needycog"].S)
+        .token
+        == "t"
+    )
+
+
 def test_section_gives_defaults_for_a_cog_without_one() -> None:
     cfg = parse({"bot": {"cogs": ["cogs.help"]}}, environ={})
     assert cfg.section(ReportsSettings) == ReportsSettings()
