@@ -29,6 +29,7 @@ from bench.feedserver import ITEMS, bumped_feeds, serve
 from bot.config import parse
 from bot.core import BotCore
 from bot.model import Actor, ChannelRef, Incoming, Place, Reply
+from feeds.settings import FeedsSettings
 
 PROBE_INTERVAL = 0.005
 FIRST_COMMAND_AFTER = 0.02
@@ -225,7 +226,7 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
     finally:
         await core.stop()
 
-    base_s, seen, base = await measured(lambda: baseline(urls, cfg.feeds.user_agent), None)
+    base_s, seen, base = await measured(lambda: baseline(urls, cfg.section(FeedsSettings).user_agent), None)
     ratio = base_s / steady_s if steady_s else 0.0
     print(row("baseline steady", base_s, seen, base, "sequential GET + feedparser.parse in the loop"))
     print(f"steady cycle is {ratio:.1f}x faster than the baseline")

@@ -2,18 +2,35 @@
 
 Every key is documented in config.example.toml. Unknown keys are errors (a typo in a key
 would otherwise silently do nothing), and each problem is reported with its dotted key.
+
+The core's own sections are defined here. A cog brings its own section: its package exposes
+`SETTINGS`, a `CogSettings` subclass naming its `[section]`, and the sections of the cogs
+`[bot] cogs` lists are validated with the core's, with the same errors. A cog reads its
+settings typed with `config.section(TheSettings)`.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 DEFAULT_PATH = "config.toml"
 ENV_PATH = "SENDBOT_CONFIG"
@@ -31,6 +48,28 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+class CogSettings(Section):
+    """A cog's own `[section]` of the config file. Subclass it in the cog's package, set
+    `section_name`, and expose the class as `SETTINGS` in the package's `__init__.py`:
+
+        class WeatherSettings(CogSettings):
+            section_name = "weather"
+            city: str = "Leeds"
+
+    Give every key a default, so the section may be left out (a key without one makes the
+    section required). Several cogs may expose the same class: they then share one section.
+    """
+
+    # The table's name in the file: `[weather]`, and `weather.city` in error messages.
+    section_name: ClassVar[str]
+    # The section's values when sendbot runs with no config file at all (`make run` out of
+    # the box); a config file replaces them.
+    without_file: ClassVar[dict[str, Any]] = {}
+
+
+S = TypeVar("S", bound=CogSettings)
+
+
 # The cogs `sendbot run` loads, in this order (`!help` lists commands alphabetically anyway).
 # `[bot] cogs` replaces the list: leave one out to disable it, or add a third-party cog
 # package by its module name (it must expose `setup(core)`).
@@ -44,13 +83,14 @@ DEFAULT_COGS: tuple[str, ...] = (
 )
 
 
+CogList = Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")]], Field(min_length=1)]
+
+
 class BotSection(Section):
     prefix: Annotated[str, Field(min_length=1, max_length=3)] = "!"
     reply_to_unknown: bool = True
     timezone: str = "Europe/London"
-    cogs: Annotated[
-        list[Annotated[str, Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")]], Field(min_length=1)
-    ] = list(DEFAULT_COGS)
+    cogs: CogList = list(DEFAULT_COGS)
 
     @field_validator("prefix")
     @classmethod
@@ -112,88 +152,6 @@ class SlackSection(Section):
     moderator_usergroup: str | None = None
 
 
-class SubscriptionConfig(Section):
-    url: Annotated[str, Field(pattern=r"^https?://")]
-    name: str | None = None
-    platform: Literal["console", "discord", "slack"] = "console"
-    scope: str = "console"
-    channel: Annotated[str, Field(min_length=1)]
-    include: list[str] = []
-    exclude: list[str] = []
-    interval_minutes: Annotated[int, Field(ge=2, le=1440)] | None = None
-    latest: Annotated[int, Field(ge=0, le=20)] = 0
-    mention_role: str | None = None
-
-
-class FeedsSection(Section):
-    enabled: bool = True
-    interval_minutes: Annotated[int, Field(ge=2, le=1440)] = 10
-    allow_private_addresses: bool = False
-    max_body_bytes: Annotated[int, Field(ge=1024)] = 5 * 1024 * 1024
-    max_redirects: Annotated[int, Field(ge=0, le=10)] = 5
-    connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
-    total_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30
-    max_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
-    max_per_host: Annotated[int, Field(ge=1, le=64)] = 2
-    pause_after_hours: Annotated[float, Field(gt=0)] = 24
-    summary_chars: Annotated[int, Field(ge=50, le=4000)] = 600
-    user_agent: str = "sendbot/0.1 (+https://github.com/; parent carer forum bot)"
-    subscriptions: list[SubscriptionConfig] = []
-
-
-# What `sendbot run` subscribes to when no config file is used at all, so that `make run`
-# shows feed posts in the console out of the box. Kept identical to config.example.toml
-# (a test checks); a config FILE without [[feeds.subscriptions]] subscribes to nothing.
-DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
-    {
-        "url": "https://www.specialneedsjungle.com/feed/",
-        "name": "Special Needs Jungle",
-        "platform": "console",
-        "scope": "console",
-        "channel": "general",
-        "latest": 3,
-    },
-    {
-        "url": "https://www.gov.uk/government/organisations/department-for-education.atom",
-        "name": "GOV.UK: Department for Education",
-        "platform": "console",
-        "scope": "console",
-        "channel": "general",
-        "include": [
-            "SEND",
-            "special educational",
-            "EHC",
-            "alternative provision",
-            "high needs",
-            "disabled",
-            "disability",
-        ],
-        "exclude": [],
-        "latest": 3,
-    },
-]
-
-
-class ModeratorChannel(Section):
-    platform: Literal["console", "discord", "slack"]
-    scope: str
-    channel: Annotated[str, Field(min_length=1)]
-
-
-class ReportsSection(Section):
-    max_length: Annotated[int, Field(ge=50, le=10_000)] = 2000
-    per_user_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
-    retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
-    show_reporter_to_moderators: bool = False
-    moderator_channels: list[ModeratorChannel] = []
-
-
-class ContentSection(Section):
-    # A folder holding rights.toml, timeline.toml and reform.toml to use instead of the
-    # built-in content (empty: the files shipped in cogs/content/).
-    directory: str = ""
-
-
 class Config(Section):
     bot: BotSection = BotSection()
     logging: LoggingSection = LoggingSection()
@@ -201,9 +159,6 @@ class Config(Section):
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     slack: SlackSection = SlackSection()
-    feeds: FeedsSection = FeedsSection()
-    reports: ReportsSection = ReportsSection()
-    content: ContentSection = ContentSection()
 
     @property
     def discord_enabled(self) -> bool:
@@ -212,6 +167,17 @@ class Config(Section):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack.bot_token and self.slack.bot_token.get_secret_value())
+
+    def section(self, model: type[S]) -> S:
+        """A cog's settings, typed: `config.section(WeatherSettings)`. A cog that `[bot] cogs`
+        does not list had no section validated (a config built by `parse` refuses one), so it
+        gets the defaults, as does a section left out of the file."""
+        value = getattr(self, model.section_name, None)
+        if value is None:
+            return model()
+        if not isinstance(value, model):
+            raise TypeError(f"[{model.section_name}] holds {type(value).__name__}, not {model.__name__}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -241,6 +207,86 @@ def resolve_path(explicit: str | None, environ: dict[str, str] | None = None) ->
     return default if default.exists() else None
 
 
+@dataclass
+class CogSections:
+    """The settings models of some cogs: which model each section has, and which cogs own it."""
+
+    models: dict[str, type[CogSettings]] = field(default_factory=dict)
+    owners: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def cog_sections(names: Iterable[str]) -> CogSections:
+    """Import each cog package and collect its `SETTINGS`. A name that is not a cog, or a
+    model that cannot be a section, is a problem at `bot.cogs` (so `sendbot check` names it)."""
+    found = CogSections()
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as e:
+            found.problems.append(Problem("bot.cogs", f"cannot load {name!r} ({e})"))
+            continue
+        if not callable(getattr(module, "setup", None)):
+            found.problems.append(Problem("bot.cogs", f"{name!r} has no setup(core) function"))
+            continue
+        model = getattr(module, "SETTINGS", None)
+        if model is None:
+            continue
+        section = getattr(model, "section_name", None)
+        if not (isinstance(model, type) and issubclass(model, CogSettings)) or not isinstance(section, str):
+            found.problems.append(
+                Problem("bot.cogs", f"{name!r}: SETTINGS must be a bot.config.CogSettings class with a section_name")
+            )
+            continue
+        other = found.models.get(section)
+        if section in Config.model_fields:
+            found.problems.append(Problem("bot.cogs", f"{name!r}: [{section}] is a core section"))
+        elif not section.isidentifier() or section.startswith(("_", "model_")) or hasattr(Config, section):
+            # It becomes a field of the config model: it must not hide one of the model's names.
+            found.problems.append(Problem("bot.cogs", f"{name!r}: [{section}] is not a usable section name"))
+        elif other is not None and other is not model:
+            first = found.owners[section][0]
+            found.problems.append(Problem("bot.cogs", f"{name!r} and {first!r} both define a [{section}] section"))
+        else:
+            found.models[section] = model
+            found.owners.setdefault(section, []).append(name)
+    return found
+
+
+@functools.cache
+def _shipped() -> CogSections:
+    """The sections of the cogs that ship with sendbot, to explain a section whose cog is not loaded."""
+    return cog_sections(DEFAULT_COGS)
+
+
+_COG_LIST: TypeAdapter[list[str]] = TypeAdapter(CogList)
+
+
+def _listed_cogs(data: dict[str, Any]) -> list[str] | None:
+    """`[bot] cogs` from the raw file, or None when it is itself invalid (reported as such)."""
+    bot = data.get("bot", {})
+    if not isinstance(bot, dict):
+        return None
+    try:
+        return _COG_LIST.validate_python(bot.get("cogs", list(DEFAULT_COGS)))
+    except ValidationError:
+        return None
+
+
+@functools.cache
+def _config_model(sections: tuple[tuple[str, type[CogSettings]], ...]) -> type[Config]:
+    """`Config` with one field per cog section, so pydantic validates the whole file in one pass
+    and every problem has its dotted key. Cached: the same cogs give the same class."""
+    if not sections:
+        return Config
+    fields: dict[str, Any] = {}
+    for name, model in sections:
+        # A section with a required key is itself required (reported as `name: Field required`).
+        required = any(f.is_required() for f in model.model_fields.values())
+        fields[name] = (model, ...) if required else (model, Field(default_factory=model))
+    return create_model("Config", __base__=Config, **fields)
+
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The section model inside a field's type (`X`, `list[X]`, `X | None`), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -252,9 +298,9 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+def _known_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed where a config error points (for 'did you mean')."""
-    model: type[BaseModel] | None = Config
+    model: type[BaseModel] | None = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -265,15 +311,36 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
 
 
-def _problems(err: ValidationError) -> list[Problem]:
+def _not_loaded(section: str) -> str | None:
+    """Why `[section]` is refused when it belongs to a shipped cog `[bot] cogs` leaves out."""
+    owners = _shipped().owners.get(section)
+    if not owners:
+        return None
+    if len(owners) == 1:
+        return (
+            f"this section configures the cog {owners[0]!r}, which [bot] cogs does not load: "
+            f"add {owners[0]!r} to [bot] cogs, or delete this section"
+        )
+    named = ", ".join(repr(o) for o in owners)
+    return (
+        f"this section configures the cogs {named}, none of which [bot] cogs loads: "
+        "add one to [bot] cogs, or delete this section"
+    )
+
+
+def _problems(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
     out = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(e["loc"][-1]), _known_keys(e["loc"][:-1]), n=1, cutoff=0.7)
+        top = len(e["loc"]) == 1
+        if e["type"] == "extra_forbidden" and top and (why := _not_loaded(str(e["loc"][0]))):
+            msg = why
+        elif e["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(e["loc"][-1]), _known_keys(root, e["loc"][:-1]), n=1, cutoff=0.7)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            msg = f"unknown key{hint} (check the spelling against config.example.toml)"
+            where = "; a cog's section also needs the cog in [bot] cogs" if top else ""
+            msg = f"unknown key{hint} (check the spelling against config.example.toml{where})"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         out.append(Problem(key, msg))
@@ -281,6 +348,8 @@ def _problems(err: ValidationError) -> list[Problem]:
 
 
 def parse(data: dict, environ: dict[str, str] | None = None, source: str = "config") -> Config:
+    """Validate the core's sections and those of the cogs `[bot] cogs` lists (importing each
+    cog package to find its `SETTINGS`); raises ConfigError listing every problem."""
     env = os.environ if environ is None else environ
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for (section, key), var in SECRET_ENV.items():
@@ -288,16 +357,29 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
             sec = data.setdefault(section, {})
             if isinstance(sec, dict):
                 sec[key] = env[var]
+    names = _listed_cogs(data)
+    found = cog_sections(names) if names is not None else CogSections()
+    root = _config_model(tuple(sorted(found.models.items())))
+    if names is None or found.problems:
+        # Until every listed cog loads, which sections belong cannot be judged: report the
+        # cogs first rather than call a loadable cog's section unknown.
+        data = {k: v for k, v in data.items() if k in root.model_fields}
+    problems = list(found.problems)
     try:
-        return Config.model_validate(data)
+        config = root.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(source, _problems(e)) from None
+        problems += _problems(e, root)
+    if problems:
+        raise ConfigError(source, problems)
+    return config
 
 
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:
     """Load and validate; raises ConfigError listing every problem."""
     if path is None:
-        return parse({"feeds": {"subscriptions": DEFAULT_SUBSCRIPTIONS}}, environ, "defaults")
+        # No file: the shipped cogs' own out-of-the-box values (their `without_file`).
+        shipped = _shipped().models.items()
+        return parse({name: dict(m.without_file) for name, m in shipped if m.without_file}, environ, "defaults")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

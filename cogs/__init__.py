@@ -1,2 +1,3 @@
-"""Platform-free cogs. Each module here exposes `setup(core) -> Cog`; which ones run is
+"""Platform-free cogs. Each package here exposes `setup(core) -> Cog`, and optionally `SETTINGS`
+(its config section, a `bot.config.CogSettings`), `check` and `register_cli`; which ones run is
 `[bot] cogs` in the config (bot.config.DEFAULT_COGS by default)."""

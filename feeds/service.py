@@ -24,6 +24,7 @@ from feeds.channels import channel_of
 from feeds.filters import subscription_accepts
 from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import render_item, render_notice, when
+from feeds.settings import FeedsSettings
 from storage.db import describe_error
 from storage.faults import fault_point
 from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
@@ -90,7 +91,7 @@ class DeliverySummary:
 class FeedService:
     def __init__(self, core: BotCore, *, parser_workers: int | None = None, parse_time_limit: float = 10.0) -> None:
         self.core = core
-        self.config = core.config.feeds
+        self.config = core.config.section(FeedsSettings)
         self.store = FeedStore(core.db)
         # The fetcher (aiohttp) and the parser (feedparser, lxml, a process pool) are made on
         # first use, so a command or `sendbot ask` never loads them.

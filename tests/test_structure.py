@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_COGS
+from bot.config import DEFAULT_COGS, ConfigError
 from bot.core import BotCore
 from tests.support.harness import Harness
 
@@ -76,8 +77,13 @@ async def test_the_cogs_to_run_come_from_the_config(tmp_path: Path) -> None:
     [(["cogs.nonexistent"], "cannot load .cogs.nonexistent."), (["bot.markup"], r"has no setup\(core\) function")],
 )
 async def test_a_cog_that_cannot_be_loaded_is_named(tmp_path: Path, cogs: list[str], message: str) -> None:
-    with pytest.raises(SystemExit, match=message):
+    # Reading the config imports the listed cogs (for their settings), so the config names it...
+    with pytest.raises(ConfigError, match=message) as e:
         await Harness.create(tmp_path, {"bot": {"cogs": cogs}})
+    assert [p.key for p in e.value.problems] == ["bot.cogs"]
+    # ...and so does loading cogs by module name, which does not go through the config.
+    with pytest.raises(SystemExit, match=message):
+        await Harness.create(tmp_path, cog_modules=cogs)
 
 
 def test_every_shipped_cog_is_a_package_with_setup() -> None:
@@ -172,3 +178,18 @@ def test_sendbot_ask_loads_no_feed_or_heavy_library(tmp_path: Path) -> None:
     )
     assert "!rights" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr[-500:]
+
+
+def test_the_core_config_names_no_feature() -> None:
+    """Each cog owns its config section (issue 12): bot/config.py defines the core's sections
+    only; the shipped cogs are named there just once, as strings, in DEFAULT_COGS."""
+    from bot.config import Config
+
+    assert set(Config.model_fields) == {"bot", "logging", "storage", "console", "discord", "slack"}
+    tree = ast.parse((ROOT / "bot" / "config.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign) and "DEFAULT_COGS" in ast.unparse(node).split("=")[0]:
+            tree.body.remove(node)
+    rest = ast.unparse(tree)  # code and docstrings, without comments and DEFAULT_COGS
+    named = re.findall(r"(?i)(?<![a-z_])(feeds|reports|content|rights|timeline|changes)(?![a-z_])", rest)
+    assert not named, named

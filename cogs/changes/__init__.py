@@ -16,9 +16,10 @@ from bot.model import Card, CardField, Reply
 from cogs.content.check import check
 from cogs.content.model import Content, load_for, load_or_exit
 from cogs.content.render import CHANGES_COLOUR, SIGNPOST, sources_text
+from cogs.content.settings import ContentSettings as SETTINGS
 from cogs.timeline.dates import format_long
 
-__all__ = ["ChangesCog", "check", "setup"]
+__all__ = ["SETTINGS", "ChangesCog", "check", "setup"]
 
 
 class ChangesCog(Cog):

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cogs.content.settings import ContentSettings
+
 if TYPE_CHECKING:
     from bot.config import Config
 
@@ -223,7 +225,8 @@ class Content:
 
 def content_dir(config: Config) -> Path:
     """The folder to load from: `[content] directory` if set, else the built-in content."""
-    return Path(config.content.directory) if config.content.directory.strip() else CONTENT_DIR
+    directory = config.section(ContentSettings).directory
+    return Path(directory) if directory.strip() else CONTENT_DIR
 
 
 def load_for(config: Config) -> Content:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from bot.config import Config
 from feeds.model import FetchError
+from feeds.settings import FeedsSettings
 from feeds.urls import check_url
 
 
 def check(config: Config) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
-    feeds = config.feeds
+    feeds = config.section(FeedsSettings)
     seen: set[tuple[str, str, str, str]] = set()
     for i, sub in enumerate(feeds.subscriptions):
         key = f"feeds.subscriptions.{i}"

@@ -57,13 +57,15 @@ async def _preview(args: argparse.Namespace, config: Config) -> int:
     from feeds.filters import KeywordFilter, parse_keywords
     from feeds.parse import ParseError, Parser
     from feeds.preview import match_count, preview_lines
+    from feeds.settings import FeedsSettings
 
+    settings = config.section(FeedsSettings)
     try:
-        check_url(args.url, config.feeds.allow_private_addresses)
+        check_url(args.url, settings.allow_private_addresses)
     except FetchError as e:
         _say(f"sendbot feeds preview: {e.message}", file=sys.stderr)
         return 2
-    fetcher = Fetcher(FetchSettings.from_config(config.feeds))
+    fetcher = Fetcher(FetchSettings.from_config(settings))
     parser = Parser(workers=1)
     try:
         fetched = await fetcher.fetch(args.url)

@@ -25,6 +25,7 @@ from feeds.preview import match_count, preview_lines
 from feeds.render import when
 from feeds.scheduler import after_success
 from feeds.service import FeedService
+from feeds.settings import FeedsSettings
 from feeds.urls import check_url
 from storage.feeds import Feed, Subscription, from_iso
 
@@ -54,6 +55,7 @@ class FeedsCog(Cog):
 
     def __init__(self, core: BotCore) -> None:
         super().__init__(core)
+        self.settings = core.config.section(FeedsSettings)
         self.service = FeedService(core)
         self._task: asyncio.Task[None] | None = None
 
@@ -61,7 +63,7 @@ class FeedsCog(Cog):
 
     async def on_start(self) -> None:
         await self.sync_config_subscriptions()
-        if self.core.serving and self.core.config.feeds.enabled:
+        if self.core.serving and self.settings.enabled:
             self._task = self.core.supervise(self.service.run_forever, name=POLLER)
             log.info("feed poller started")
 
@@ -82,7 +84,7 @@ class FeedsCog(Cog):
         store = self.service.store
         now = self.core.now()
         wanted: set[int] = set()
-        for sc in self.core.config.feeds.subscriptions:
+        for sc in self.settings.subscriptions:
             sub, _ = await store.subscribe(
                 sc.url,
                 ChannelRef(sc.platform, sc.scope, sc.channel),
@@ -178,7 +180,7 @@ class FeedsCog(Cog):
         if interval and not 2 <= interval <= 1440:
             raise UsageError("`interval` should be between 2 and 1440 minutes.")
         try:
-            check_url(url, self.core.config.feeds.allow_private_addresses)
+            check_url(url, self.settings.allow_private_addresses)
         except FetchError as e:
             raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         store = self.service.store
@@ -272,7 +274,7 @@ class FeedsCog(Cog):
             url = target
             flt = KeywordFilter(parse_keywords(include), parse_keywords(exclude))
             try:
-                check_url(url, self.core.config.feeds.allow_private_addresses)
+                check_url(url, self.settings.allow_private_addresses)
             except FetchError as e:
                 raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         _, parsed, error = await self.service.fetch_and_parse(url, conditional=False)

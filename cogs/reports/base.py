@@ -13,8 +13,8 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from bot.cog import Cog
-from bot.config import ReportsSection
 from bot.model import Actor, ChannelRef
+from cogs.reports.settings import ReportsSettings
 from storage.reports import EraseCounts, ReportsRepo
 
 
@@ -27,7 +27,7 @@ class ReportsBase(Cog, ABC):
 
     @property
     @abstractmethod
-    def settings(self) -> ReportsSection:
+    def settings(self) -> ReportsSettings:
         """The `[reports]` config section (cog.py)."""
 
     # -- announcer.py ------------------------------------------------------------------

@@ -18,12 +18,12 @@ import asyncio
 import logging
 
 from bot.cog import Cog
-from bot.config import ReportsSection
 from bot.core import BotCore
 from cogs.reports.announcer import AnnouncerMixin
 from cogs.reports.parents import ParentsMixin
 from cogs.reports.queue import QueueMixin
 from cogs.reports.retention import RetentionMixin, check
+from cogs.reports.settings import ReportsSettings
 from storage.reports import ReportsRepo
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ class ReportsCog(ParentsMixin, QueueMixin, AnnouncerMixin, RetentionMixin):
         core.dispatcher.register_action("report_message", self.report_message)
 
     @property
-    def settings(self) -> ReportsSection:
-        return self.core.config.reports
+    def settings(self) -> ReportsSettings:
+        return self.core.config.section(ReportsSettings)
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.config import Config
 from cogs.reports.base import ReportsBase
+from cogs.reports.settings import ReportsSettings
 from storage.reports import EraseCounts
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,13 @@ def check(config: Config) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
     seen: set[tuple[str, str]] = set()
-    for mc in config.reports.moderator_channels:
+    channels = config.section(ReportsSettings).moderator_channels
+    for mc in channels:
         key = (mc.platform, mc.scope)
         if key in seen:
             problems.append(f"reports.moderator_channels: {mc.platform} scope {mc.scope} is listed twice")
         seen.add(key)
-    if not config.reports.moderator_channels:
+    if not channels:
         warnings.append(
             "reports.moderator_channels is empty: new reports are not announced (moderators can still use !reports)"
         )

@@ -5,6 +5,7 @@ cogs/content/ (shared with !timeline and !changes), and so does the check that v
 """
 
 from cogs.content.check import check
+from cogs.content.settings import ContentSettings as SETTINGS
 from cogs.rights.cog import RightsCog, setup
 
-__all__ = ["RightsCog", "check", "setup"]
+__all__ = ["SETTINGS", "RightsCog", "check", "setup"]

@@ -5,6 +5,7 @@ cog.py is the command; dates.py reads the dates parents type; deadlines.py is th
 """
 
 from cogs.content.check import check
+from cogs.content.settings import ContentSettings as SETTINGS
 from cogs.timeline.cog import TimelineCog, setup
 
-__all__ = ["TimelineCog", "check", "setup"]
+__all__ = ["SETTINGS", "TimelineCog", "check", "setup"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load, parse, resolve_path
+from feeds.settings import FeedsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ def problems(data: dict) -> dict[str, str]:
 def test_example_config_validates() -> None:
     cfg = load(ROOT / "config.example.toml", environ={})
     assert cfg.bot.prefix == "!"
-    assert any("specialneedsjungle" in s.url for s in cfg.feeds.subscriptions)
+    assert any("specialneedsjungle" in s.url for s in cfg.section(FeedsSettings).subscriptions)
     assert not cfg.discord_enabled and not cfg.slack_enabled
 
 

@@ -17,6 +17,7 @@ from feeds.filters import KeywordFilter, matches, parse_keywords
 from feeds.markdown import cut, html_to_markup
 from feeds.normalise import clean_link, item_key, story_key
 from feeds.render import defang, render_item
+from feeds.settings import FeedsSettings
 from storage.feeds import StoredItem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,16 +134,16 @@ def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> Non
     example = tomllib.loads((ROOT / "config.example.toml").read_text())
     defaults = load(None, environ={})
     from_example = load(ROOT / "config.example.toml", environ={})
-    assert defaults.feeds.subscriptions == from_example.feeds.subscriptions
+    assert defaults.section(FeedsSettings).subscriptions == from_example.section(FeedsSettings).subscriptions
     assert len(example["feeds"]["subscriptions"]) == 2
-    urls = [s.url for s in defaults.feeds.subscriptions]
+    urls = [s.url for s in defaults.section(FeedsSettings).subscriptions]
     assert urls == [
         "https://www.specialneedsjungle.com/feed/",
         "https://www.gov.uk/government/organisations/department-for-education.atom",
     ]
     empty = tmp_path / "c.toml"
     empty.write_text("[bot]\nprefix = '!'\n")
-    assert load(empty, environ={}).feeds.subscriptions == []
+    assert load(empty, environ={}).section(FeedsSettings).subscriptions == []
 
 
 def test_sendbot_check_reports_unusable_feed_addresses(tmp_path: Path) -> None:

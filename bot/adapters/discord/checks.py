@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 from bot.config import Config
+from cogs.reports.settings import ReportsSettings
+from feeds.settings import FeedsSettings
 
 _SNOWFLAKE = re.compile(r"^\d{15,21}$")
 _MASS = {"everyone", "@everyone", "here", "@here"}
@@ -22,7 +24,7 @@ def check(config: Config) -> tuple[list[str], list[str]]:
     for i, gid in enumerate(d.guild_ids):
         if not _SNOWFLAKE.match(str(gid)):
             problems.append(f"discord.guild_ids.{i}: {gid} is not a Discord server ID (Copy Server ID)")
-    for i, sub in enumerate(config.feeds.subscriptions):
+    for i, sub in enumerate(config.section(FeedsSettings).subscriptions):
         if sub.platform != "discord":
             continue
         key = f"feeds.subscriptions.{i}"
@@ -33,7 +35,7 @@ def check(config: Config) -> tuple[list[str], list[str]]:
         role = (sub.mention_role or "").strip()
         if role.lower() in _MASS or role == sub.scope:
             problems.append(f"{key}.mention_role: the bot never pings @everyone or @here; name a role instead")
-    for i, mc in enumerate(config.reports.moderator_channels):
+    for i, mc in enumerate(config.section(ReportsSettings).moderator_channels):
         if mc.platform == "discord" and not (_SNOWFLAKE.match(mc.scope) and _SNOWFLAKE.match(mc.channel)):
             problems.append(f"reports.moderator_channels.{i}: Discord needs the server ID and channel ID")
     return problems, warnings

@@ -12,6 +12,7 @@ import re
 from bot.adapters.base import secret_text
 from bot.adapters.slack.blocks import mention_for
 from bot.config import Config, SlackSection
+from feeds.settings import FeedsSettings
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -45,7 +46,7 @@ def check(config: Config) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
     slack = config.slack
-    for i, sub in enumerate(config.feeds.subscriptions):
+    for i, sub in enumerate(config.section(FeedsSettings).subscriptions):
         if sub.platform == "slack" and sub.mention_role and mention_for(sub.mention_role) is None:
             problems.append(
                 f"feeds.subscriptions.{i}.mention_role: on Slack use a user group id (S0123ABCD), here or channel"
