@@ -262,7 +262,7 @@ def calibrate(content: Content) -> Calibration:
 
 def write_settings(c: Calibration, path: Path) -> None:
     lines = [
-        "# The !rights matcher's confidence model (cogs/rights/match.py). Do not edit by hand: run",
+        "# The !rights matcher's confidence model (cogs/rights/match/). Do not edit by hand: run",
         "# `python -m bench.rights --calibrate` after changing examples.toml, parent_questions.txt",
         "# or the matcher.",
         f"# Fitted by {FOLDS}-fold cross-validation; threshold chosen on the held-out {c.judged_on}:",

@@ -1,6 +1,6 @@
 """!rights: plain-English rights with the law and a link.
 
-cog.py is the command; match.py finds the topic a parent's question is about. The words live in
+cog.py is the command; match/ finds the topic a parent's question is about. The words live in
 cogs/content/ (shared with !timeline and !changes), and so does the check that validates them.
 """
 

@@ -308,13 +308,13 @@ def test_the_whole_array_bm25_index_is_the_librarys_own() -> None:
     import bm25s
     import numpy as np
 
-    from cogs.rights.match import _whole_array_bm25
+    from cogs.rights.match.bm25 import whole_array_bm25
 
     rng = np.random.default_rng(7)
     docs = [[int(t) for t in rng.integers(0, 300, size=int(rng.integers(1, 40)))] for _ in range(1500)]
     library = bm25s.BM25(k1=1.2, b=0.5)
     library.index((docs, {i: i for i in range(300)}), show_progress=False)  # (it adds to the dict)
-    ours = _whole_array_bm25(bm25s, np)(k1=1.2, b=0.5)
+    ours = whole_array_bm25(bm25s, np)(k1=1.2, b=0.5)
     ours.index((docs, {i: i for i in range(300)}), show_progress=False)
     assert np.array_equal(library.scores["indptr"], ours.scores["indptr"])
     assert np.array_equal(library.scores["indices"], ours.scores["indices"])
