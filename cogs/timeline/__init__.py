@@ -1,7 +1,8 @@
 """!timeline: statutory deadlines counted from the parent's own dates.
 
-cog.py is the command; dates.py reads the dates parents type; deadlines.py is the date arithmetic
-(one function per legal rule); calendar_file.py builds the .ics attachment.
+cog.py is the command; phrases.py holds the words parents use for the steps; dates.py reads the
+dates parents type; deadlines.py is the date arithmetic (one function per legal rule); cards.py
+builds the answer's card and calendar_file.py the .ics attachment.
 """
 
 from cogs.content.check import check

@@ -1,15 +1,15 @@
 """!timeline: statutory SEND deadlines as calendar dates, with the rule behind each one.
 
 The text and the week counts come from cogs/content/timeline.toml; the arithmetic is in
-cogs/timeline/deadlines.py and the reading of dates in cogs/timeline/dates.py. Each dated answer shows how
-every date was worked out and carries an .ics file with the dates.
+cogs/timeline/deadlines.py, the reading of dates in cogs/timeline/dates.py, the words for the
+steps in cogs/timeline/phrases.py and the cards in cogs/timeline/cards.py. Each dated answer
+shows how every date was worked out and carries an .ics file with the dates.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
 from datetime import date
 
 from bot.cog import Cog
@@ -17,151 +17,29 @@ from bot.commands import Rest, clip, command
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError
-from bot.model import Card, CardField, Reply
+from bot.model import Card, Reply
 from cogs.content.model import Content, TimelineSection, load_for, load_or_exit
-from cogs.content.render import SIGNPOST, sources_text
-from cogs.timeline.dates import DateError, format_date, format_long, parse_date
+from cogs.timeline import cards
+from cogs.timeline.dates import DateError, format_date, parse_date
 from cogs.timeline.deadlines import Deadline, appeal_deadline, offset, transfer_dates
+from cogs.timeline.phrases import (
+    DATE_MEANING,
+    EXAMPLE_DATE,
+    KINDS,
+    ORDER_ALIASES,
+    ORDER_KINDS,
+    STEP_ALIASES,
+    take_alias,
+    take_alias_at_end,
+    words,
+)
 
-KINDS: tuple[str, ...] = ("assessment", "draft-plan", "review", "amendments", "appeal", "transfer", "tribunal-order")
-TIMELINE_COLOUR = 0x1565C0
-FIELD_LIMIT = 1000  # Discord allows 1024 characters per embed field
-
-# What the date means for each kind, for the usage hints.
-DATE_MEANING = {
-    "assessment": "the date the LA received the request",
-    "draft-plan": "the date the draft plan was sent to you",
-    "review": "the date of the annual review meeting",
-    "amendments": "the date the proposed amendments were sent",
-    "appeal": "the date of the decision letter [mediation <date of certificate>]",
-    "transfer": "the year of the move, e.g. 2027",
-    "tribunal-order": "the kind of order (assess, plan, amend or school) and its date",
-}
-EXAMPLE_DATE = {"transfer": "2027", "tribunal-order": "plan 5/1/2026"}
-
-# The words parents use for each step. Matched as whole words at the start of the text (or,
-# for "5/1/2026 assessment", at the end), the longest first: "tribunal order" before "tribunal".
-STEP_ALIASES: dict[str, str] = {
-    "assessment": "assessment",
-    "assess": "assessment",
-    "needs assessment": "assessment",
-    "ehc needs assessment": "assessment",
-    "ehcna": "assessment",
-    "ehcp assessment": "assessment",
-    "ehc assessment": "assessment",
-    "request": "assessment",
-    "draft plan": "draft-plan",
-    "draft": "draft-plan",
-    "draft ehcp": "draft-plan",
-    "draft ehc plan": "draft-plan",
-    "review": "review",
-    "annual review": "review",
-    "annual reviews": "review",
-    "review meeting": "review",
-    "amendments": "amendments",
-    "amendment": "amendments",
-    "proposed amendments": "amendments",
-    "amend": "amendments",
-    "appeal": "appeal",
-    "appeals": "appeal",
-    "tribunal": "appeal",
-    "send tribunal": "appeal",
-    "tribunal appeal": "appeal",
-    "appeal to tribunal": "appeal",
-    "appeal to the tribunal": "appeal",
-    "mediation": "mediation",
-    "mediation certificate": "mediation",
-    "transfer": "transfer",
-    "phase transfer": "transfer",
-    "transition": "transfer",
-    "tribunal order": "tribunal-order",
-    "tribunal orders": "tribunal-order",
-    "tribunals order": "tribunal-order",
-    "order": "tribunal-order",
-}
-# The kinds of tribunal order in reg 44(2), and the words for them.
-ORDER_KINDS = {
-    "assess": "an order to assess",
-    "plan": "an order to make and maintain a plan",
-    "amend": "an order to amend the plan",
-    "school": "an order to change the school named",
-}
-ORDER_ALIASES: dict[str, str] = {
-    "assess": "assess",
-    "assessment": "assess",
-    "to assess": "assess",
-    "plan": "plan",
-    "make a plan": "plan",
-    "issue a plan": "plan",
-    "make plan": "plan",
-    "to make a plan": "plan",
-    "make": "plan",
-    "issue": "plan",
-    "amend": "amend",
-    "amendment": "amend",
-    "amendments": "amend",
-    "amend the plan": "amend",
-    "to amend": "amend",
-    "school": "school",
-    "change school": "school",
-    "change the school": "school",
-    "change of school": "school",
-    "placement": "school",
-}
 # Joining words a parent puts between two dates: "5/1/2026 and mediation cert 20/2/2026".
 _JOINERS = re.compile(r"(?:\s*(?:\band\b|\bthen\b|\bwith\b|&|\+|,|;))+\s*$", re.IGNORECASE)
 _MEDIATION_SPLIT = re.compile(
     r"\b(?:mediation(?:\s+(?:certificate|cert))?|certificate|cert)\b\s*(?:dated\b|on\b)?\s*[:=]?", re.IGNORECASE
 )
 _YEAR = re.compile(r"^\d{4}$")
-
-
-_JOINED_WORDS = re.compile(r"(?<=[A-Za-z])[-_](?=[A-Za-z])")
-
-
-def _spaced(text: str) -> str:
-    """Hyphens and underscores between letters as spaces: "Annual-Review" -> "Annual Review"
-    (not in dates: 2026-01-05 keeps its hyphens)."""
-    return " ".join(_JOINED_WORDS.sub(" ", text).split())
-
-
-def _words(text: str) -> str:
-    return _spaced(text).lower()
-
-
-def _take_alias(text: str, aliases: dict[str, str]) -> tuple[str | None, str]:
-    """The alias the text starts with (longest first), and the rest of the text."""
-    text = _spaced(text)
-    low = text.lower()
-    for alias in sorted(aliases, key=lambda a: (-len(a.split()), -len(a))):
-        if low == alias or low.startswith(alias + " "):
-            # Drop as many words from the original text as the alias has.
-            rest = text.split(None, len(alias.split()))
-            return aliases[alias], rest[-1] if len(rest) > len(alias.split()) else ""
-    return None, text
-
-
-def _take_alias_at_end(text: str, aliases: dict[str, str]) -> tuple[str | None, str]:
-    text = _spaced(text)
-    low = text.lower()
-    for alias in sorted(aliases, key=lambda a: (-len(a.split()), -len(a))):
-        if low.endswith(" " + alias):
-            return aliases[alias], text.rsplit(None, len(alias.split()))[0]
-    return None, text
-
-
-def _chunk_fields(name: str, lines: Sequence[str]) -> list[CardField]:
-    """Split a list into fields that fit Discord's per-field limit."""
-    fields: list[CardField] = []
-    current: list[str] = []
-    for line in lines:
-        if current and len("\n".join([*current, line])) > FIELD_LIMIT:
-            fields.append(CardField(name if not fields else f"{name} (continued)", "\n".join(current)))
-            current = []
-        current.append(line[:FIELD_LIMIT])
-    if current:
-        fields.append(CardField(name if not fields else f"{name} (continued)", "\n".join(current)))
-    return fields
 
 
 class TimelineCog(Cog):
@@ -226,18 +104,18 @@ class TimelineCog(Cog):
 
     async def complete_step(self, partial: str) -> list[tuple[str, str]]:
         """Slash-command autocomplete for the step: each step with what its date means."""
-        words = _words(partial)
+        typed = words(partial)
         return [
             (f"{k}: {DATE_MEANING[k].split(' [')[0]}"[:100], k)
             for k in KINDS
-            if not words or k.replace("-", " ").startswith(words) or words in DATE_MEANING[k]
+            if not typed or k.replace("-", " ").startswith(typed) or typed in DATE_MEANING[k]
         ]
 
     def _step(self, text: str, p: str) -> tuple[str, str]:
         """Which step the parent means, in their words, and the text that gives the date(s)."""
-        kind, rest = _take_alias(text, STEP_ALIASES)
+        kind, rest = take_alias(text, STEP_ALIASES)
         if kind is None:
-            kind, rest = _take_alias_at_end(text, STEP_ALIASES)
+            kind, rest = take_alias_at_end(text, STEP_ALIASES)
         if kind == "mediation":
             raise UsageError(
                 "The appeal deadline after mediation needs two dates: the decision letter's, then the "
@@ -245,7 +123,7 @@ class TimelineCog(Cog):
             )
         if kind is not None:
             return kind, rest
-        first = _words(text).split(" ")[0]
+        first = words(text).split(" ")[0]
         message = f"`step` should be one of: {', '.join(KINDS)} (not `{clip(first)}`)."
         close = difflib.get_close_matches(first, list(STEP_ALIASES), n=1, cutoff=0.75)
         if close:
@@ -256,9 +134,9 @@ class TimelineCog(Cog):
 
     def _order(self, text: str, p: str) -> tuple[str, str]:
         text = re.sub(r"^\s*(?:to|for|:|-)\s+", "", text, flags=re.IGNORECASE)
-        order, rest = _take_alias(text, ORDER_ALIASES)
+        order, rest = take_alias(text, ORDER_ALIASES)
         if order is None:
-            order, rest = _take_alias_at_end(text, ORDER_ALIASES)
+            order, rest = take_alias_at_end(text, ORDER_ALIASES)
         if order is None:
             kinds = ", ".join(f"`{k}` ({v})" for k, v in ORDER_KINDS.items())
             raise UsageError(f"Which kind of order? {kinds}. For example `{p}timeline tribunal-order plan 1/6/2026`.")
@@ -353,35 +231,7 @@ class TimelineCog(Cog):
 
     def _dated_reply(self, kind: str, deadlines: list[Deadline], given: str | None, today: date) -> Reply:
         section = self.section(kind)
-        body = [section.body]
-        if given:
-            body.append(given)
-        body.append("")
-        for d in deadlines:
-            passed = " (this date has passed)" if d.due < today else ""
-            body.append(f"**{format_date(d.due)}**{passed}: {d.label}")
-            how = d.how if d.how.startswith("- ") else f"- {d.how}"
-            body.append(how)
-            body.append(f"- Rule: {d.rule}")
-            if d.note:
-                body.append(f"- {d.note}")
-            body.append("")
-        if kind == "appeal" and deadlines[0].due < today:
-            body.append(
-                "This deadline has passed. The tribunal can accept a late appeal only at its discretion: "
-                "get advice quickly."
-            )
-        fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
-        fields.append(CardField("Sources", sources_text(section.sources)))
-        fields.append(CardField("Reviewed", format_long(section.reviewed), inline=True))
-        fields.append(CardField("Calendar", "The dates are attached as a calendar file (.ics) for your phone."))
-        card = Card(
-            title=f"Timeline: {section.title}",
-            body="\n".join(body).strip(),
-            fields=tuple(fields),
-            footer=SIGNPOST,
-            colour=TIMELINE_COLOUR,
-        )
+        card = cards.dated_card(section, kind, deadlines, given, today)
         # icalendar is loaded only when a timeline is asked for, not at start-up.
         from cogs.timeline.calendar_file import calendar_attachment
 
@@ -389,30 +239,7 @@ class TimelineCog(Cog):
         return Reply(card=card, files=(ics,))
 
     def overview_card(self, p: str) -> Card:
-        section = self.section("assessment")
-        lines = ["**Week 0**: the LA receives the request for an EHC needs assessment."]
-        for s in sorted(section.steps, key=lambda s: (s.weeks, s.days)):
-            lines.append(f"**Week {s.weeks}**: {s.label.removesuffix(' by')} ({s.rule}).")
-        body = "\n".join(
-            [
-                "The steps of an EHC needs assessment and their statutory time limits:",
-                "",
-                *lines,
-            ]
-        )
-        usage = [f"`{p}timeline {k} <{DATE_MEANING[k].split(' [')[0]}>`" for k in KINDS]
-        usage.append(f"For example: `{p}timeline annual review 12/3/2026`, `{p}timeline tribunal order plan 1/6/2026`.")
-        fields = _chunk_fields("Good to know", [f"- {n}" for n in section.notes])
-        fields.append(CardField("Your own dates", "\n".join(usage)))
-        fields.append(CardField("Sources", sources_text(section.sources)))
-        fields.append(CardField("Reviewed", format_long(section.reviewed), inline=True))
-        return Card(
-            title="Timeline: EHC needs assessment",
-            body=body,
-            fields=tuple(fields),
-            footer=SIGNPOST,
-            colour=TIMELINE_COLOUR,
-        )
+        return cards.overview_card(self.section("assessment"), p)
 
 
 def setup(core: BotCore) -> Cog:
