@@ -66,59 +66,85 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
     except (StorageError, sqlite3.Error, OSError) as e:
         print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
         return 1
+    # Filled as they start, so that the shutdown closes exactly what was started.
     runners: list[Any] = []
     tasks: list[asyncio.Task[Any]] = []
-    code = 0
     try:
-        platforms = selected_platforms(config)
-        # Background work (feed polling, report retention) runs for a real deployment or an
-        # interactive console. A scripted console (stdin not a terminal) answers its lines and
-        # exits, so it starts none: `printf '!help\n' | sendbot run` never touches the network.
-        core.serving = bool(platforms) or (stdin or sys.stdin).isatty()
-        for name in platforms:
-            runners.append(build_adapter(name, core))
-        if platforms:
-            log.info("starting adapters: %s", ", ".join(platforms))
-        console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
-        await core.start()
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        tasks = [asyncio.create_task(r.run(), name=f"adapter-{type(r).__name__}") for r in runners]
-        if console is not None:
-            tasks.append(asyncio.create_task(console.run(stdin), name="adapter-console"))
-        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
-        tasks.append(stopper)
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for t in done:
-            if t is stopper or t.cancelled() or t.exception() is None:
-                continue
-            if isinstance(t.exception(), BrokenPipeError):
-                # `printf '!help\n' | sendbot run | head -1`: the reader left; stop quietly,
-                # as a CLI whose output is piped does (128 + SIGPIPE).
-                _silence_stdout()
-                code = 141
-            else:
-                log.error("adapter stopped with an error", exc_info=t.exception())
-                code = 1
+        return await _serve(core, config, runners, tasks, as_member=as_member, stdin=stdin)
     except (StorageError, sqlite3.Error) as e:
         print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
-        code = 1
+        return 1
     finally:
-        # 1. Background work stops while the adapters can still deliver what is in flight.
-        with contextlib.suppress(Exception):
-            await core.stop_work()
-        # 2. The adapters.
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for r in runners:
-            close = getattr(r, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
-        # 3. The database (and the lock that keeps a second bot off it).
-        await core.close()
+        await _shut_down(core, runners, tasks)
+
+
+async def _serve(
+    core: BotCore,
+    config: Config,
+    runners: list[Any],
+    tasks: list[asyncio.Task[Any]],
+    *,
+    as_member: bool,
+    stdin: TextIO | None,
+) -> int:
+    """Start the core and the adapters (adding them to `runners` and `tasks`), wait for a stop
+    signal or for an adapter to end, and return the exit code."""
+    platforms = selected_platforms(config)
+    # Background work (feed polling, report retention) runs for a real deployment or an
+    # interactive console. A scripted console (stdin not a terminal) answers its lines and
+    # exits, so it starts none: `printf '!help\n' | sendbot run` never touches the network.
+    core.serving = bool(platforms) or (stdin or sys.stdin).isatty()
+    for name in platforms:
+        runners.append(build_adapter(name, core))
+    if platforms:
+        log.info("starting adapters: %s", ", ".join(platforms))
+    console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
+    await core.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks.extend(asyncio.create_task(r.run(), name=f"adapter-{type(r).__name__}") for r in runners)
+    if console is not None:
+        tasks.append(asyncio.create_task(console.run(stdin), name="adapter-console"))
+    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+    tasks.append(stopper)
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    return _exit_code(done, stopper)
+
+
+def _exit_code(done: set[asyncio.Task[Any]], stopper: asyncio.Task[Any]) -> int:
+    """0 for a stop signal or an adapter that ended cleanly (end of console input), else 1,
+    or 141 when the reader of a piped console went away."""
+    code = 0
+    for t in done:
+        if t is stopper or t.cancelled() or t.exception() is None:
+            continue
+        if isinstance(t.exception(), BrokenPipeError):
+            # `printf '!help\n' | sendbot run | head -1`: the reader left; stop quietly,
+            # as a CLI whose output is piped does (128 + SIGPIPE).
+            _silence_stdout()
+            code = 141
+        else:
+            log.error("adapter stopped with an error", exc_info=t.exception())
+            code = 1
     return code
+
+
+async def _shut_down(core: BotCore, runners: list[Any], tasks: list[asyncio.Task[Any]]) -> None:
+    """The stop order of docs/architecture.md ("Start, stop and crashes")."""
+    # 1. Background work stops while the adapters can still deliver what is in flight.
+    with contextlib.suppress(Exception):
+        await core.stop_work()
+    # 2. The adapters.
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for r in runners:
+        close = getattr(r, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+    # 3. The database (and the lock that keeps a second bot off it).
+    await core.close()

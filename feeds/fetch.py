@@ -156,6 +156,8 @@ class Fetcher:
             return FetchResult("error", url, error=f"bad address or response ({type(e).__name__})")
 
     async def _fetch(self, url: str, etag: str | None, last_modified: str | None, last_hash: str | None) -> FetchResult:
+        """One request per redirect hop, each hop's address checked first; about 60 lines because
+        the checks of one response (redirect, 304, error status, size limit) read best in order."""
         s = self.settings
         current = url
         for _hop in range(s.max_redirects + 1):
