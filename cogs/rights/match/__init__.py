@@ -31,10 +31,10 @@ is, and the caller answers only confident matches. How it works:
 The index is built the first time a question is matched, not at import, so commands that
 never need it (`!help`) never load numpy or bm25s.
 
-The modules, by reason to change: text.py (normalisation, step 3 before stemming), typos.py
-(typo correction), bm25.py (the retrieval index's fast build), index.py (building the two
-models and scoring a question), answer.py (the results and the confidence rule, step 4) and
-matcher.py (`TopicMatcher`, which puts them in that order).
+The modules, by reason to change: text.py (step 3's normalisation, up to stemming), typos.py
+(step 3's typo correction), bm25.py (the retrieval index's fast build), index.py (step 2:
+building the two models and scoring a question), answer.py (step 4: the results and the
+confidence rule) and matcher.py (`TopicMatcher`: step 1, then the others in order).
 """
 
 from cogs.rights.match.answer import Match, MatchResult, Signals, TopicText, confidence, decide
