@@ -19,6 +19,7 @@ from bot.commands import CommandSpec
 from bot.context import CommandContext
 from bot.cooldowns import Cooldowns
 from bot.errors import CooldownActive, PermissionDenied, UsageError, UserError, failure_reply, new_reference
+from bot.markup import escape
 from bot.model import Incoming, Reply
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class Outcome:
     # What the cog asked to run once the answer has reached the person (a report's receipt is
     # recorded as delivered, so a crash before it went out is made good at the next start).
     after_delivery: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # What the person typed, to hand back privately before their message is removed, when a
+    # `private_input` command typed in a shared place was refused: nothing typed is lost.
+    # Adapters send it only by a private way, never publicly (see Adapter.deliver).
+    give_back: Reply | None = None
 
     async def delivered(self) -> None:
         """Adapters call this after every reply has been sent."""
@@ -66,6 +71,17 @@ def as_replies(result: Any) -> list[Reply]:
     for item in result:
         out.append(Reply(text=item) if isinstance(item, str) else item)
     return out
+
+
+def give_back_reply(typed: str) -> Reply:
+    """The person's own words, handed back privately when a private command was refused and
+    its message is about to be removed from the channel. Escaped, so it shows exactly what
+    they typed and cannot add links, formatting or pings."""
+    return Reply(
+        "Here is what you wrote, so you don't lose it. You can copy it, change it and send it again:\n\n"
+        + escape(typed.strip()),
+        ephemeral=True,
+    )
 
 
 def clean_input(value: Any) -> Any:
@@ -252,8 +268,12 @@ class Dispatcher:
             return await spec.callback(ctx, **kwargs)
 
         outcome = await self._guard(ctx, spec.name, call)
-        # A private command's message is removed even when it failed (e.g. a refused !report).
+        # A private command's message is removed even when it failed (e.g. a refused !report),
+        # so the words are given back first, privately: a refusal never loses what was typed.
         outcome.delete_trigger = outcome.delete_trigger or ctx.delete_trigger
+        typed_here = incoming.surface == "prefix" and bool(incoming.message_id)
+        if outcome.status != "ok" and outcome.delete_trigger and typed_here:
+            outcome.give_back = give_back_reply(incoming.text)
         return outcome
 
     async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:

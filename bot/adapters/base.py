@@ -7,7 +7,9 @@
   `private_input` command such as `!report`, typed in a shared place), it is removed before
   anything is answered. If the platform refuses, the refusal is logged once, the pending
   delete is settled, and, after the answer, the author is told privately that their message is
-  still up and why.
+  still up and why. When such a command was refused, the author first gets their own words
+  back (`Outcome.give_back`) by a private way only; with no private way the message is left
+  up, so a refusal never loses what was typed.
 - **The failure note** (`Adapter.tell_failure`): an error outside the dispatcher is logged with
   a reference and the person gets `bot.errors.failure_reply` (the same words the dispatcher
   uses), never a traceback and never silence.
@@ -52,6 +54,15 @@ def has_trigger(incoming: Incoming) -> bool:
 def not_removed_note(why: str) -> Reply:
     """What the author is told when their command message could not be removed."""
     return Reply(f"I couldn't remove your message from the channel: {why}. You may want to delete it.", ephemeral=True)
+
+
+# When the words of a refused private command could not be handed back privately, the
+# message is left up rather than lost (see Adapter.deliver).
+KEPT_FOR_YOU = Reply(
+    "I left your message in the channel, because I couldn't send you a private copy of it. "
+    "Please copy your words, then delete your message.",
+    ephemeral=True,
+)
 
 
 class Answer(ABC):
@@ -114,8 +125,12 @@ class Adapter:
         steps run only when all of them got through. The note about a message that could not
         be removed comes last, so the answer itself is what the author sees first."""
         why_kept = None
+        kept_for_author = False
         if outcome.delete_trigger and has_trigger(incoming):
-            why_kept = await self._remove_trigger(incoming, answer)
+            if outcome.give_back is not None and not await self._give_back(outcome.give_back, incoming, answer):
+                kept_for_author = True
+            else:
+                why_kept = await self._remove_trigger(incoming, answer)
         failures: list[DeliveryError] = []
         for reply in outcome.replies:
             try:
@@ -129,7 +144,25 @@ class Adapter:
         if why_kept is not None:
             with contextlib.suppress(DeliveryError):
                 await send(answer, not_removed_note(why_kept))
+        if kept_for_author:
+            with contextlib.suppress(DeliveryError):
+                await send(answer, KEPT_FOR_YOU)
         return not failures
+
+    async def _give_back(self, reply: Reply, incoming: Incoming, answer: Answer) -> bool:
+        """Hand a refused private command's words back to its author by a private way only
+        (an ephemeral message, else a direct message; never the channel), before the message
+        is removed. False when there is no private way: the message is then left up, so the
+        words are not lost, and the pending delete is settled so it is not removed later."""
+        try:
+            if await answer.private(reply) or await answer.direct(reply):
+                return True
+            problem = DeliveryError("no private way to reach the author", permanent=True)
+        except DeliveryError as e:
+            problem = DeliveryError(str(e), permanent=True)
+        log.info("%s: kept a refused command message in %s: %s", self.platform, incoming.place.id, problem)
+        await self.core.trigger_deleted(self.platform, incoming.place.id, incoming.message_id or "", problem)
+        return False
 
     async def _remove_trigger(self, incoming: Incoming, answer: Answer) -> str | None:
         """Remove the command message; the reason for its author if it could not be removed."""

@@ -20,11 +20,10 @@ from bot.model import Reply, ReportedMessage
 from cogs.reports import views
 from cogs.reports.base import ReportsBase
 from cogs.reports.redact import redact
+from cogs.reports.who import SOURCES, read_who
 from storage.reports import NewReport, iso
 
 log = logging.getLogger(__name__)
-
-Who = Literal["school", "LA", "health", "other"]
 
 MY_REPORTS_SHOWN = 20
 
@@ -69,12 +68,16 @@ class ParentsMixin(ReportsBase):
         "Only the moderators see it; in a public channel your message is removed.",
         args_help={
             "text": "what you were told, in your own words",
-            "who": "who told you: school, LA (local authority), health or other",
+            "who": "who told you: school, SENCO, head teacher, council, LA, NHS, GP, CAMHS or other",
         },
-        examples=("!report school said EHCPs are being abolished this year who=school",),
+        examples=(
+            "!report school said EHCPs are being abolished this year who=school",
+            "!report we were told to wait a year for an assessment who=council",
+        ),
         private_input=True,
+        autocomplete={"who": "complete_who"},
     )
-    async def report(self, ctx: CommandContext, text: Rest, *, who: Who | None = None) -> Reply:
+    async def report(self, ctx: CommandContext, text: Rest, *, who: str | None = None) -> Reply:
         # private_input=True has already asked the adapter to remove the parent's message in
         # a public channel, even if the report is refused below.
         p = self.core.prefix
@@ -83,6 +86,12 @@ class ParentsMixin(ReportsBase):
             raise UsageError(
                 f"Tell me what you were told, for example `{p}report the school said we must wait a year`."
             )
+        source = None
+        if who is not None:
+            typed = ctx.incoming.text if ctx.incoming.surface == "prefix" else ""
+            source, claim = read_who(typed, claim, who, prefix=p)
+            if not claim:
+                raise UsageError(f"Tell me what you were told, as well as who told you: `{p}report <what> who={who}`.")
         limit = self.settings.max_length
         if len(claim) > limit:
             raise UserError(
@@ -104,10 +113,16 @@ class ParentsMixin(ReportsBase):
             channel_id=ctx.place.id,
             channel_name=ctx.place.name,
             channel_is_direct=ctx.place.is_direct,
-            source=who,
+            source=source,
         )
         report_id = await self._store(ctx, new)
         return self._confirmation(report_id, red.summary())
+
+    async def complete_who(self, partial: str) -> list[tuple[str, str]]:
+        """Slash-command suggestions for `who`: the words that fit what has been typed."""
+        key = partial.strip().lower()
+        words = [w for words in SOURCES.values() for w in words if w.lower().startswith(key)]
+        return [(w, w) for w in words[:25]]
 
     async def report_message(self, ctx: CommandContext, message: ReportedMessage) -> Reply:
         """The "Report misinformation" message action (Discord context menu, Slack shortcut)."""

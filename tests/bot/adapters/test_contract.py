@@ -26,6 +26,7 @@ from bot.cog import Cog
 from bot.commands import Rest, command
 from bot.context import CommandContext
 from bot.core import BotCore
+from bot.errors import UserError
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
 from tests.support.discord import discord_env
@@ -58,6 +59,8 @@ class ContractCog(Cog):
 
     @command("contract confide", help="Takes words that must not stay on show.", private_input=True)
     async def confide(self, ctx: CommandContext, text: Rest) -> Reply:
+        if "refuse" in text:
+            raise UserError("Sorry, I can't take that one.")
         return Reply("Thanks, passed to the moderators.", ephemeral=True)
 
 
@@ -378,3 +381,44 @@ async def test_a_private_command_in_a_direct_message_is_left_alone(surface: Surf
     assert surface.removal_attempts() == 0  # already private: nothing to remove, nothing to apologise for
     assert not [t for t in surface.private() if NOT_REMOVED in t]
     assert not [t for t in surface.public() if "moderators" in t]
+
+
+async def test_a_refused_private_command_gives_the_words_back_privately_before_the_message_goes(
+    surface: Surface,
+) -> None:
+    """Nothing typed is lost: the author gets their own words back, only privately, with the
+    reason; then the message is removed (where the platform allows it)."""
+    await surface.send("!contract confide refuse: my son Sam's school")
+    back = await surface.wait_private("Here is what you wrote")
+    assert "Sam" in back and "refuse" in back
+    await surface.wait_private("can't take that one")
+    private = surface.private()
+    assert private.index(back) < private.index(_first(private, "can't take that one") or "")
+    assert surface.removal_attempts() == 1
+    if surface.platform != "slack":  # Slack lets a bot token remove only its own messages
+        assert surface.trigger_gone()
+    assert not [t for t in surface.public() if "Sam" in t or "Here is what you wrote" in t]
+
+
+async def test_an_accepted_private_command_does_not_echo_the_words(surface: Surface) -> None:
+    await surface.send("!contract confide my son Sam's school")
+    await surface.wait_private("passed to the moderators")
+    assert not [t for t in surface.private() + surface.public() if "Sam" in t]
+
+
+async def test_words_that_cannot_be_given_back_privately_are_left_up_never_posted(tmp_path: Path) -> None:
+    """Discord with the member's DMs closed: no private way to hand the words back, so the
+    message is not removed (that would lose them) and nothing quoting them goes public."""
+    async with discord_surface(tmp_path) as surface:
+        fake = surface.fake
+        dms = rf"/channels/(?!{CHANNEL_ID})\d+/messages"
+        for _ in range(3):
+            fake.fail_next("POST", dms, 403, {"message": "Cannot send messages to this user", "code": 50007})
+        await surface.send("!contract confide refuse: my son Sam's school")
+        note = await surface.wait_public("left your message in the channel")
+        assert "copy your words" in note
+        await surface.wait_public("can't take that one")  # the reason: no words, so it may go public
+        assert surface.removal_attempts() == 0 and not surface.trigger_gone()
+        assert not [t for t in surface.public() if "Sam" in t or "Here is what you wrote" in t]
+        # Settled: the message is not removed at the next connect either.
+        assert await surface.core.pending_deletes.for_platform("discord") == []

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from tests.support.discord import discord_env
-from tests.support.fakes.discord_fake import GUILD_ID, OTHER_CHANNEL_ID
+from tests.support.fakes.discord_fake import CHANNEL_ID, GUILD_ID, OTHER_CHANNEL_ID
 from tests.support.fakes.slack_fake import TEAM_ID, form_body, interactive_body, message_shortcut, sign, slash_command
 from tests.support.slack import ADMIN, MEMBER, SECRET, running
 
@@ -116,3 +116,32 @@ async def test_slack_shortcut_files_a_real_report_announced_as_block_kit(tmp_pat
         answer = json.dumps(answers[-1].args)
         assert "Asking for an EHC needs assessment" in answer
         assert "legislation.gov.uk/ukpga/2014/6/section/36" in answer
+
+
+async def test_discord_refused_public_report_gives_the_text_back_by_dm_then_removes_it(tmp_path: Path) -> None:
+    """A parent types `!report` in a public channel with a `who=` the bot does not know: they
+    get their words back by direct message with the reason, then their message is deleted."""
+    async with discord_env(tmp_path, cog_modules=REAL_COGS) as env:
+        fake = env.fake
+        claim = "!report the head said my son Sam can't have an EHCP @everyone who=the-moon"
+        msg = fake.message_payload(claim, author=fake.member_user)
+        fake.messages[int(msg["id"])] = msg
+        await fake.push("MESSAGE_CREATE", msg)
+        await fake.wait_for_call("DELETE", rf"/channels/{CHANNEL_ID}/messages/{msg['id']}")
+        posts = r"/channels/\d+/messages"
+        reason = await fake.wait_until(
+            lambda: next((c for c in fake.find_calls("POST", posts) if "don't know who" in c.json["content"]), None)
+        )
+        dms = [c for c in fake.find_calls("POST", posts) if c.path != f"/channels/{CHANNEL_ID}/messages"]
+        back = next(c for c in dms if "Here is what you wrote" in c.json["content"])
+        assert "my son Sam can't have an EHCP" in back.json["content"] and "who=the-moon" in back.json["content"]
+        assert back.json["allowed_mentions"]["parse"] == []  # "@everyone" in the words pings nobody
+        assert reason in dms and "council (or LA, local authority)" in reason.json["content"]
+        # The words went back before the message was removed, and never to the channel.
+        delete = fake.find_calls("DELETE", rf"/channels/{CHANNEL_ID}/messages/{msg['id']}")[0]
+        assert fake.calls.index(back) < fake.calls.index(delete)
+        assert int(msg["id"]) not in fake.messages
+        public = fake.find_calls("POST", rf"/channels/{CHANNEL_ID}/messages")
+        assert not [c for c in public if "Sam" in json.dumps(c.json)]
+        reports = env.harness.core.cogs["reports"]
+        assert await reports.repo.for_reporter("discord", str(fake.member_user["id"])) == []  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ resolve, export, forget; plus the refusals along the way."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from bot.adapters.console import ConsoleAdapter
 from bot.markup import to_slack_mrkdwn
 from bot.messenger import DeliveryError
 from bot.model import Actor, Incoming, Place, ReportedMessage
@@ -152,7 +154,8 @@ async def test_report_by_direct_message_is_not_deleted_and_correction_comes_back
         ("!report", "usage", "Missing text: what you were told, in your own words"),
         ("!report    ", "usage", "Missing text: what you were told, in your own words"),
         ("!report " + "x" * 2001, "user_error", "2001 characters; the most I can take is 2000"),
-        ("!report they said so who=teacher", "usage", "who should be one of: school, LA, health, other"),
+        # `teacher` is a word for school now (test_who_accepts_the_words_parents_use); an unknown word:
+        ("!report they said so who=the-moon", "usage", "I don't know who the-moon is. After who= you can write"),
     ],
 )
 async def test_bad_reports_are_refused_and_still_removed(h: Harness, text: str, status: str, expect: str) -> None:
@@ -162,6 +165,110 @@ async def test_bad_reports_are_refused_and_still_removed(h: Harness, text: str, 
     assert out.replies[0].ephemeral
     assert out.delete_trigger is True  # refused or not, the text is not left on show
     assert await cog(h).repo.for_reporter("console", "u1") == []
+    # Nothing typed is lost: the words come back privately before the message is removed.
+    assert out.give_back is not None and out.give_back.ephemeral
+    assert text.strip() in reply_text(out.give_back)
+
+
+@pytest.mark.parametrize(
+    ("who", "source"),
+    [
+        ("school", "school"),
+        ("SENCO", "school"),
+        ("SENCo", "school"),
+        ("head-teacher", "school"),
+        ("Head_Teacher", "school"),
+        ("headteacher", "school"),
+        ('"head teacher"', "school"),
+        ("head teacher", "school"),  # two words without quotes: both are read as the name
+        ("teacher", "school"),
+        ("council", "LA"),
+        ("LA", "LA"),
+        ("l.a.", "LA"),
+        ("local authority", "LA"),
+        ("local-authority", "LA"),
+        ("Local Authority", "LA"),
+        ("NHS", "health"),
+        ("gp", "health"),
+        ("CAMHS", "health"),
+        ("health", "health"),
+        ("speech and language therapist", "health"),
+        ("other", "other"),
+    ],
+)
+async def test_who_accepts_the_words_parents_use(h: Harness, who: str, source: str) -> None:
+    out = await h.outcome(f"!report the school said we must wait a year who={who}")
+    assert out.status == "ok", reply_text(out.replies[0])
+    assert out.give_back is None  # accepted: nothing is echoed back
+    [report] = await cog(h).repo.for_reporter("console", "u1")
+    assert report.source == source
+    assert report.text == "the school said we must wait a year"  # the words of `who` are not in the claim
+
+
+async def test_who_in_the_middle_and_two_words_leaves_the_claim_whole(h: Harness) -> None:
+    assert (await h.outcome("!report who=local authority said no to my EHCP request")).status == "ok"
+    [report] = await cog(h).repo.for_reporter("console", "u1")
+    assert (report.source, report.text) == ("LA", "said no to my EHCP request")
+
+
+async def test_an_unknown_who_lists_what_is_accepted_and_gives_the_words_back(h: Harness) -> None:
+    out = await h.outcome("!report the school said we must wait who=neighbour")
+    text = reply_text(out.replies[0])
+    assert out.status == "usage"
+    assert "I don't know who neighbour is." in text
+    for word in ("school", "SENCO", "council", "LA", "NHS", "GP", "other"):
+        assert word in text
+    assert "who=head-teacher" in text  # how to write two words
+    assert out.give_back is not None
+    assert "!report the school said we must wait who=neighbour" in reply_text(out.give_back)
+
+
+async def test_refused_reports_give_the_words_back_for_every_reason(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path, reports={"per_user_per_day": 1, "max_length": 50})
+    try:
+        assert (await h.outcome("!report first claim")).status == "ok"
+        limited = await h.outcome("!report second claim about my son")
+        assert limited.status == "user_error" and "already sent 1 report" in reply_text(limited.replies[0])
+        assert limited.give_back is not None and "second claim about my son" in reply_text(limited.give_back)
+        long = "!report " + "the council said no " * 5
+        too_long = await h.outcome(long, user_id="u2")
+        assert too_long.status == "user_error" and "the most I can take is 50" in reply_text(too_long.replies[0])
+        assert too_long.give_back is not None and long.strip() in reply_text(too_long.give_back)
+        # In a direct message nothing is removed, so nothing needs giving back.
+        dm = await h.outcome("!report third claim who=banana", direct=True, channel="dm-u1")
+        assert dm.status == "usage" and dm.give_back is None and dm.delete_trigger is False
+        # A slash command leaves no message to remove.
+        slash = await h.outcome("!report third claim who=banana", surface="slash", user_id="u3")
+        assert slash.status == "usage" and slash.give_back is None
+    finally:
+        await h.close()
+
+
+async def test_given_back_words_are_escaped_and_cannot_ping(h: Harness) -> None:
+    typed = "!report @everyone <@123> **big** [x](https://evil.example) who=the-moon"
+    out = await h.outcome(typed)
+    assert out.give_back is not None
+    assert reply_text(out.give_back).endswith(typed)  # shown exactly as typed
+    slack = to_slack_mrkdwn(out.give_back.text)
+    assert "<@123>" not in slack and "&lt;@123&gt;" in slack  # shown, never a mention
+    assert "<https://evil.example" not in slack  # shown, never a link
+
+
+async def test_console_shows_the_words_back_then_removes_the_message(tmp_path: Path) -> None:
+    h = await make_harness(tmp_path)
+    try:
+        out = io.StringIO()
+        console = ConsoleAdapter(h.core, as_member=True, out=out)
+        await console.ask("!report my son Sam was refused who=the-moon")
+        shown = out.getvalue()
+        back = shown.index("Here is what you wrote")
+        removed = shown.index("[#general] (a message was removed)")
+        reason = shown.index("I don't know who the-moon is")
+        assert back < removed < reason
+        assert shown[:removed].count("(only you can see this)") == 1
+        assert "!report my son Sam was refused who=the-moon" in shown[back:removed]
+    finally:
+        await h.close()
 
 
 async def test_rate_limit_counts_stored_reports_and_survives_restart(tmp_path: Path) -> None:
