@@ -52,20 +52,27 @@ class ParentsMixin(ReportsBase):
         ctx.after_reply.append(lambda: self.repo.receipt_delivered(report_id))
         return report_id
 
-    def _confirmation(self, report_id: int, redacted: str) -> Reply:
+    def _confirmation(self, report_id: int, removed: str, *, own_words: bool = True) -> Reply:
+        """The receipt. `removed` is what redaction took out, in plain words ("a phone number
+        and a date of birth"), or "". `own_words`: the parent wrote the text (not a reported
+        message), so they are asked to leave names out next time."""
         p = self.core.prefix
         text = (
-            f"✅ Thank you. Your report is **#{report_id}**. The moderators will look into it "
-            f"and may post a correction with sources. Check its progress with `{p}myreports`."
+            f"✅ Thank you. Your report is **#{report_id}**. The moderators will look at it. "
+            f"They may post a correction with sources. See how it is going with `{p}myreports`."
         )
-        if redacted:
-            text += f"\nTo protect your privacy I removed {redacted} before saving it."
+        if removed:
+            text += f"\nTo keep you safe, I removed {removed} before saving it."
+        if own_words:
+            text += "\nPlease don't put names in reports: not yours, your child's or anyone else's."
         return Reply(text, ephemeral=True)
 
     @command(
         "report",
         help="Tell the moderators about something you were told that may be wrong: `!report the school said …`\n"
-        "Only the moderators see it; in a public channel your message is removed.",
+        "Only the moderators see it. In a public channel your message is removed.\n"
+        "Please don't put names in it. I remove phone numbers, emails, addresses, postcodes, "
+        'dates of birth, NHS and National Insurance numbers, and a name after "my son" or "my daughter".',
         args_help={
             "text": "what you were told, in your own words",
             "who": "who told you: school, SENCO, head teacher, council, LA, NHS, GP, CAMHS or other",
@@ -116,7 +123,7 @@ class ParentsMixin(ReportsBase):
             source=source,
         )
         report_id = await self._store(ctx, new)
-        return self._confirmation(report_id, red.summary())
+        return self._confirmation(report_id, red.kinds())
 
     async def complete_who(self, partial: str) -> list[tuple[str, str]]:
         """Slash-command suggestions for `who`: the words that fit what has been typed."""
@@ -146,7 +153,7 @@ class ParentsMixin(ReportsBase):
             message_author_name=message.author.name,
         )
         report_id = await self._store(ctx, new)
-        return self._confirmation(report_id, red.summary())
+        return self._confirmation(report_id, red.kinds(), own_words=False)
 
     @command("myreports", help="Your own reports and what has happened to them (only you see this).")
     async def myreports(self, ctx: CommandContext) -> Reply:

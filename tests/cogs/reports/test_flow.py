@@ -51,7 +51,8 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     assert out.delete_trigger is True  # the public message is removed
     [confirm] = out.replies
     assert confirm.ephemeral
-    assert "#1" in confirm.text and "1 phone number" in confirm.text
+    assert "#1" in confirm.text and "I removed a phone number before saving it" in confirm.text
+    assert "Please don't put names in reports" in confirm.text
     assert "abolished" not in confirm.text  # the report is not echoed back
 
     # The moderators' channel gets the announcement, without the reporter or the number.
@@ -436,7 +437,7 @@ async def test_report_message_action(h: Harness) -> None:
     )
     out = await h.core.dispatcher.perform("report_message", incoming("R1"), message=message)
     assert out.status == "ok" and out.replies[0].ephemeral and "#1" in out.replies[0].text
-    assert "1 email address" in out.replies[0].text
+    assert "I removed an email address" in out.replies[0].text  # in plain words since issue 14
     await cog(h).drain()
     [notice] = [s for s in h.sent("discord") if s.kind == "post"]
     assert notice.channel is not None and notice.channel.channel_id == "C-mods" and notice.reply is not None
@@ -652,3 +653,37 @@ async def test_a_report_forgotten_while_its_notice_is_posted_loses_the_notice(h:
     report = await cog(h).repo.get(1)
     assert report is not None and report.erased == "forgotten" and report.announce_message_id is None
     assert report.announce_status == "sent"  # not retried either
+
+
+async def test_confirmation_says_what_kinds_of_things_were_removed_and_asks_for_no_names(h: Harness) -> None:
+    out = await h.outcome(
+        "!report the head told us my son Sam (DOB 03/04/2015, NHS number 943 476 5919) can't have "
+        "an EHCP until Year 4; meeting on 03/04/2026 at 12 Acacia Ave, LS6  2AB, call 07700 900123 who=head teacher"
+    )
+    assert out.status == "ok"
+    [confirm] = out.replies
+    text = reply_text(confirm)
+    assert (
+        "I removed a phone number, a postcode, an NHS number, a date of birth, an address and a name before saving it"
+        in text
+    )
+    assert "Please don't put names in reports" in text
+    [report] = await cog(h).repo.for_reporter("console", "u1")
+    assert report.source == "school" and report.redactions == 6
+    assert report.text is not None
+    for gone in ("Sam", "03/04/2015", "943", "Acacia", "2AB", "07700"):
+        assert gone not in report.text
+    for kept in ("meeting on 03/04/2026", "Year 4", "can't have an EHCP", "my son [name removed]"):
+        assert kept in report.text
+
+
+async def test_nothing_removed_still_asks_for_no_names(h: Harness) -> None:
+    [confirm] = await h.say("!report the LA said we must wait 6 months who=council")
+    assert "I removed" not in confirm.text and "Please don't put names in reports" in confirm.text
+
+
+async def test_help_report_asks_for_no_names_and_lists_who(h: Harness) -> None:
+    text = await h.say_text("!help report")
+    assert "Please don't put names in it" in text
+    assert "dates of birth" in text and "NHS" in text
+    assert "council" in text and "head teacher" in text
