@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from bot.config import Config
 from cogs.timeline.dates import DateError, parse_date
-from storage.db import Database
+from storage.db import Database, StorageError, describe_error
 from storage.reports import Note, Report, ReportsRepo
 
 PUBLIC_FIELDS = (
@@ -53,6 +54,8 @@ PERSONAL_FIELDS = (
 # Spreadsheet programs run cells that start with these as formulas; report text is
 # untrusted, so such cells are prefixed with an apostrophe in CSV (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "json")
+PROG = "sendbot reports export"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -70,7 +73,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="reports made on or after this day: 1/9/2026, 1 Sep 2026, 2026-09-01 or today (day first)",
     )
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from the --output file's ending, .json or .csv; else csv)",
+    )
     p.add_argument("--include-personal", action="store_true", help="add reporter/author ids, links, notes")
     p.add_argument("--platform", choices=("console", "discord", "slack"), help="only this platform")
     p.add_argument("--scope", metavar="ID", help="only this Discord server / Slack workspace id")
@@ -86,19 +93,64 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+class ExportError(Exception):
+    """A problem with what was asked, told in one line (exit 2), never a traceback."""
+
+
+def _format(args: argparse.Namespace) -> str:
+    """The format: as given, else from the output file's ending (.json or .csv), else csv. A
+    format that contradicts the file's ending is refused: a .json file holding CSV would
+    puzzle whoever opens it."""
+    ending = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
+    if args.format is None:
+        return ending if ending in FORMATS else "csv"
+    if ending in FORMATS and ending != args.format:
+        raise ExportError(
+            f"--format {args.format} does not match {args.output} (a .{ending} file): "
+            f"use --format {ending}, or name the file .{args.format}"
+        )
+    return str(args.format)
+
+
+def _check_output(output: str) -> None:
+    """Refuse an output path that cannot be written, before the database is read."""
+    path = Path(output)
+    if path.is_dir():
+        raise ExportError(f"{output} is a folder; give a file name")
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"cannot write {output}: {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {output}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ExportError(f"cannot write {output}: no permission")
+
+
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC)
-    if args.output and Path(args.output).is_dir():
-        print(f"sendbot reports export: {args.output} is a folder; give a file name", file=sys.stderr)
+    try:
+        fmt = _format(args)
+        if args.output:
+            _check_output(args.output)
+    except ExportError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
         return 2
     if not Path(config.storage.path).exists():
-        print(f"sendbot reports export: no database at {config.storage.path}", file=sys.stderr)
+        print(f"{PROG}: no database at {config.storage.path}", file=sys.stderr)
         return 1
-    rows = asyncio.run(_load(config, since, args.platform, args.scope))
-    text = render(rows, fmt=args.format, include_personal=args.include_personal)
+    try:
+        rows = asyncio.run(_load(config, since, args.platform, args.scope))
+    except (OSError, sqlite3.Error, StorageError) as e:
+        print(f"{PROG}: {describe_error(config.storage.path, e)}", file=sys.stderr)
+        return 1
+    text = render(rows, fmt=fmt, include_personal=args.include_personal)
     if args.output:
-        _write_private(Path(args.output), text)
-        print(f"Wrote {len(rows)} report(s) to {args.output}.", file=sys.stderr)
+        try:
+            _write_private(Path(args.output), text)
+        except OSError as e:
+            print(f"{PROG}: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 2
+        print(f"Wrote {len(rows)} report(s) to {args.output} as {fmt.upper()}.", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

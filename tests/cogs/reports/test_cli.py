@@ -102,3 +102,88 @@ async def test_export_bad_arguments(tmp_path: Path) -> None:
     assert res.returncode == 1 and "no database at" in res.stderr
     assert not (tmp_path / "nope.sqlite3").exists()  # export never creates a database
     assert "Traceback" not in res.stderr
+
+
+def _one_line_error(res: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    assert res.returncode == code, (res.returncode, res.stderr)
+    assert "Traceback" not in res.stderr + res.stdout
+    assert res.stderr.strip().count("\n") == 0, res.stderr  # one line
+    assert needle in res.stderr, res.stderr
+    assert res.stdout == ""
+
+
+async def test_export_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    config = await _seed(tmp_path)
+    res = _run("--since", "2026-11-01", "--output", "/nonexistent/x.csv", "--config", str(config))
+    _one_line_error(res, 2, "cannot write /nonexistent/x.csv: the folder /nonexistent does not exist")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    res = _run("--since", "2026-11-01", "--output", str(a_file / "x.csv"), "--config", str(config))
+    _one_line_error(res, 2, "is a file, not a folder")
+    res = _run("--since", "2026-11-01", "--output", str(tmp_path), "--config", str(config))
+    _one_line_error(res, 2, "is a folder; give a file name")
+
+
+async def test_export_format_follows_the_file_ending(tmp_path: Path) -> None:
+    config = await _seed(tmp_path)
+    out = tmp_path / "private.json"
+    res = _run("--since", "2026-11-01", "--include-personal", "--output", str(out), "--config", str(config))
+    assert res.returncode == 0 and "Wrote 3 report(s)" in res.stderr and "as JSON" in res.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["personal_data"] is True and [r["id"] for r in data["reports"]] == [1, 2, 3]
+    out = tmp_path / "reports.CSV"
+    res = _run("--since", "2026-11-01", "--output", str(out), "--config", str(config))
+    assert res.returncode == 0 and "as CSV" in res.stderr
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))] == ["1", "2", "3"]
+    # Another ending, or none: CSV unless --format says otherwise.
+    out = tmp_path / "reports.txt"
+    res = _run("--since", "2026-11-01", "--output", str(out), "--format", "json", "--config", str(config))
+    assert res.returncode == 0 and json.loads(out.read_text(encoding="utf-8"))["reports"]
+    res = _run("--since", "2026-11-01", "--output", str(tmp_path / "plain"), "--config", str(config))
+    assert res.returncode == 0 and (tmp_path / "plain").read_text(encoding="utf-8").startswith("id,created_at")
+
+
+async def test_export_format_that_contradicts_the_file_ending_is_refused(tmp_path: Path) -> None:
+    config = await _seed(tmp_path)
+    out = tmp_path / "p.json"
+    res = _run("--since", "2026-11-01", "--format", "csv", "--output", str(out), "--config", str(config))
+    _one_line_error(res, 2, f"--format csv does not match {out} (a .json file)")
+    assert not out.exists()
+    res = _run(
+        "--since", "2026-11-01", "--format", "json", "--output", str(tmp_path / "p.csv"), "--config", str(config)
+    )
+    _one_line_error(res, 2, "use --format csv, or name the file .json")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--since", "last week"],
+        ["--since", "31/02/2026"],
+        ["--since", "2026-11-01", "--format", "xml"],
+        ["--since", "2026-11-01", "--platform", "teams"],
+        [],
+        ["--since"],
+        ["--since", "2026-11-01", "--output"],
+        ["--since", "2026-11-01", "--nonsense"],
+        ["--since", "9" * 400],
+        ["--since", "2026-11-01", "--output", "/nonexistent/x.csv"],
+        ["--since", "2026-11-01", "--output", "/proc/version/x.json"],
+        ["--since", "2026-11-01", "--format", "csv", "--output", "x.json"],
+    ],
+)
+async def test_no_bad_argument_prints_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    config = await _seed(tmp_path)
+    res = _run(*args, "--config", str(config))
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert res.stderr.strip()  # says what was wrong
+
+
+async def test_export_of_a_damaged_database_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "broken.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{db}"\n', encoding="utf-8")
+    res = _run("--since", "2026-11-01", "--config", str(config))
+    _one_line_error(res, 1, "is damaged")
