@@ -37,8 +37,11 @@ _ERASED_NO_TEXT = "Report #{id}'s text has been deleted, so it can't take a note
 SUMMARY_MAX_DAYS = 3650
 
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-# A user as typed by a moderator: a raw platform id, or a mention (<@123>, <@!123>, <@U123|name>).
-_USER_RE = re.compile(r"^(?:<@!?([A-Za-z0-9]{1,40})(?:\|[^>]{0,80})?>|@?([A-Za-z0-9][A-Za-z0-9._-]{0,63}))$")
+# A mention as the platform writes it: Discord <@123> or <@!123>, Slack <@U123> or <@U123|name>.
+_MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]{1,40})(?:\|[^>]{0,80})?>")
+# What could be a platform's user id (Discord: digits; Slack: U or W and capitals and digits;
+# the console: any word).
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class RightsLookup(Protocol):
@@ -130,10 +133,11 @@ class QueueMixin(ReportsBase):
         "reports tag",
         help="Moderators: tag a report with the claim it makes, e.g. `ehcp-abolished`, `6000-myth`, `must-wait`.",
         moderator_only=True,
-        args_help={**_ID_HELP, "tag": "lower-case letters, digits and hyphens, up to 40"},
-        examples=("!reports tag 12 must-wait",),
+        args_help={**_ID_HELP, "tag": "one word: lower-case letters, digits and hyphens, up to 40"},
+        examples=("!reports tag 12 must-wait", "!reports tag 12 ehcp-abolished"),
+        usage="<id> <tag>",
     )
-    async def reports_tag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
+    async def reports_tag(self, ctx: CommandContext, id: int, tag: Rest) -> Reply:
         tag = _tag(tag)
         report = await self._get(ctx, id)
         async with self.core.db.transaction() as tx:
@@ -149,8 +153,9 @@ class QueueMixin(ReportsBase):
         help="Moderators: remove a tag from a report.",
         moderator_only=True,
         args_help={**_ID_HELP, "tag": "the tag to remove"},
+        usage="<id> <tag>",
     )
-    async def reports_untag(self, ctx: CommandContext, id: int, tag: str) -> Reply:
+    async def reports_untag(self, ctx: CommandContext, id: int, tag: Rest) -> Reply:
         tag = _tag(tag)
         report = await self._get(ctx, id)
         async with self.core.db.transaction() as tx:
@@ -310,13 +315,15 @@ class QueueMixin(ReportsBase):
         "reports purge-user",
         help="Moderators: delete a member's personal data from reports (reports they made and of their messages).",
         moderator_only=True,
-        args_help={"user": "their user id, or a mention"},
+        args_help={"user": "a mention (@name), their user id, or the name shown on a reported message"},
+        examples=(
+            "!reports purge-user @Sam",
+            "!reports purge-user 123456789012345678",
+            "!reports purge-user Jo Bloggs",
+        ),
     )
-    async def reports_purge_user(self, ctx: CommandContext, user: str) -> Reply:
-        m = _USER_RE.match(user.strip())
-        if not m:
-            raise UsageError("Give the member's user id or mention them.")
-        user_id = m.group(1) or m.group(2)
+    async def reports_purge_user(self, ctx: CommandContext, user: Rest) -> Reply:
+        user_id = await self._person(ctx, user.strip())
         now = self.core.now()
         platform, scope = ctx.place.platform, ctx.place.scope_id
         async with self.core.db.transaction() as tx:
@@ -331,14 +338,53 @@ class QueueMixin(ReportsBase):
             return self._reply(ctx, "I have no reports from or about that member in this forum. Nothing was deleted.")
         return self._reply(
             ctx,
-            f"Deleted that member's personal data from {views.plural(made.reports, 'report')} they made and "
+            f"Erased {views.plural(made.reports + about.reports, 'report')}. "
+            f"I deleted that member's personal data from {views.plural(made.reports, 'report')} they made and "
             f"{views.plural(about.reports, 'report')} of their messages (text, ids, names, links and "
             f"{views.plural(notes, 'note')}). Numbers, dates, status and tags remain as anonymous counts.",
         )
 
+    async def _person(self, ctx: CommandContext, typed: str) -> str:
+        """The user id a moderator means: a mention (Discord <@123>, Slack <@U123>, or @U123 as
+        the Slack adapter passes it on), an id, or the name on a reported message. A name two
+        people share is refused with the choices, so the wrong person is never erased."""
+        p = self.core.prefix
+        platform, scope = ctx.place.platform, ctx.place.scope_id
+        m = _MENTION_RE.fullmatch(typed)
+        if m:
+            return m.group(1)
+        if not typed or len(typed) > 100 or "<" in typed or "`" in typed:
+            raise UsageError("Give the member's user id or mention (@name), or their name as it shows on a report.")
+        token = typed.removeprefix("@").strip()
+        if _ID_RE.fullmatch(token) and await self.repo.person_has_reports(platform, scope, token):
+            return token
+        people = await self.repo.people_named(platform, scope, token)
+        if len(people) == 1:
+            return people[0][0]
+        if len(people) > 1:
+            choices = "; ".join(
+                f"{views.safe(name, 60)}: `{p}reports purge-user {uid}` ({views.plural(n, 'report')})"
+                for uid, name, n in people[:10]
+            )
+            raise UserError(f"More than one person is called {views.safe(token, 60)}. Choose one: {choices}.")
+        if _ID_RE.fullmatch(token):
+            return token  # an id with no reports: nothing to delete, and the answer says so
+        raise UserError(
+            f"I have no reports from or about anyone called {views.safe(token, 60)} in this forum. "
+            "Names are kept only for people whose messages were reported: for someone who made "
+            "reports, mention them or give their user id."
+        )
+
 
 def _tag(raw: str) -> str:
-    tag = raw.strip().lower().lstrip("#")
+    words = raw.strip().lower().lstrip("#").split()
+    if len(words) > 1:
+        # `!reports tag 2 ehcp abolished`: say how to make one tag of the words.
+        joined = "-".join(re.sub(r"[^a-z0-9-]", "", w) for w in words).strip("-")
+        joined = re.sub(r"-{2,}", "-", joined)[:40].strip("-")
+        example = joined if _TAG_RE.match(joined) else "ehcp-abolished"
+        raise UsageError(f"Tags are single words. Join the words with a hyphen: try `{example}`.")
+    tag = words[0] if words else ""
     if not _TAG_RE.match(tag):
         raise UsageError("Tags are lower-case letters, digits and hyphens (up to 40), e.g. `must-wait`.")
     return tag

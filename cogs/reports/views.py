@@ -28,7 +28,10 @@ ERASED_LABELS = {
 ANNOUNCE_LABELS = {
     "pending": "not posted to the moderators' channel yet; the bot will try again",
     "failed": "posting to the moderators' channel failed; the bot will try again",
-    "unrouted": "not posted: no moderators' channel is set for this forum ([[reports.moderator_channels]])",
+    "unrouted": (
+        "not posted: no moderators' channel is set for this forum yet. "
+        "Ask whoever runs the bot to choose one (the reports guide says how)"
+    ),
 }
 # Discord embeds allow 4096 characters in a description and 1024 in a field; staying well
 # under keeps every adapter's limits comfortable.

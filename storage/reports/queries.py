@@ -113,6 +113,32 @@ class Queries(RepoBase):
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def person_has_reports(self, platform: str, scope_id: str, user_id: str) -> bool:
+        """Whether a forum has reports made by this user id or of their messages."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM reports WHERE platform = ? AND scope_id = ? AND (reporter_id = ? OR message_author_id = ?)"
+            " LIMIT 1",
+            (platform, scope_id, user_id, user_id),
+        )
+        return row is not None
+
+    async def people_named(self, platform: str, scope_id: str, name: str) -> list[tuple[str, str, int]]:
+        """(user id, name, reports) of each author of a reported message in a forum whose name
+        is `name`, ignoring case. Only authors' names are stored: a reporter's never is."""
+        rows = await self.db.fetchall(
+            "SELECT message_author_id, message_author_name, COUNT(*) FROM reports"
+            " WHERE platform = ? AND scope_id = ? AND message_author_id IS NOT NULL"
+            " AND message_author_name IS NOT NULL GROUP BY message_author_id, message_author_name",
+            (platform, scope_id),
+        )
+        wanted = name.casefold()
+        people: dict[str, tuple[str, int]] = {}
+        for user_id, shown, count in rows:
+            if str(shown).casefold() == wanted:
+                _, before = people.get(user_id, (shown, 0))
+                people[user_id] = (shown, before + int(count))
+        return sorted(((uid, shown, n) for uid, (shown, n) in people.items()), key=lambda p: (-p[2], p[0]))
+
     async def notes(self, report_id: int) -> list[Note]:
         rows = await self.db.fetchall("SELECT * FROM report_notes WHERE report_id = ? ORDER BY id", (report_id,))
         return [Note(**dict(r)) for r in rows]

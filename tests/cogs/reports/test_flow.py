@@ -687,3 +687,100 @@ async def test_help_report_asks_for_no_names_and_lists_who(h: Harness) -> None:
     assert "Please don't put names in it" in text
     assert "dates of birth" in text and "NHS" in text
     assert "council" in text and "head teacher" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("!reports tag 1 ehcp abolished", "Tags are single words. Join the words with a hyphen: try ehcp-abolished."),
+        ("!reports tag 1 EHCP Abolished!", "try ehcp-abolished"),
+        ("!reports untag 1 must wait", "try must-wait"),
+    ],
+)
+async def test_a_tag_of_several_words_says_to_join_them_with_a_hyphen(h: Harness, text: str, expect: str) -> None:
+    await h.say("!report the school said EHCPs are abolished")
+    out = await h.outcome(text, **MOD)
+    shown = reply_text(out.replies[0])
+    assert out.status == "usage" and expect in shown
+    assert "didn't expect" not in shown
+    assert "Usage: !reports" in shown and "<tag…>" not in shown  # a tag is one word, not free text
+    assert "Tagged report #1 as ehcp-abolished" in await h.say_text("!reports tag 1 ehcp-abolished", **MOD)
+
+
+async def test_a_report_with_no_moderators_channel_says_so_in_plain_words(h: Harness) -> None:
+    await h.say("!report the school said we must wait", scope="elsewhere")
+    await cog(h).drain()
+    text = await h.say_text("!reports show 1", scope="elsewhere", **MOD)
+    assert "no moderators' channel is set for this forum yet" in text
+    assert "Ask whoever runs the bot" in text
+    assert "[[" not in text and "moderator_channels" not in text  # no config keys for volunteers
+
+
+async def _reported_message(h: Harness, author_id: str, author_name: str, reporter: str, n: int) -> None:
+    message = ReportedMessage(
+        text=f"claim {n} by {author_name}",
+        author=Actor("console", author_id, author_name),
+        place=Place("console", "console", "general", "general"),
+        message_id=f"m-{n}",
+    )
+    out = await h.core.dispatcher.perform("report_message", h.incoming("", user_id=reporter), message=message)
+    assert out.status == "ok"
+
+
+@pytest.mark.parametrize("typed", ["<@U2>", "<@!U2>", "<@U2|sam>", "@U2", "U2"])
+async def test_purge_user_takes_a_mention_or_an_id_and_says_how_many_it_erased(h: Harness, typed: str) -> None:
+    await h.say("!report the school said X", user_id="U2")
+    await h.say("!report the school said Y", user_id="U2")
+    await _reported_message(h, "U2", "Sam Smith", "U3", 1)
+    text = await h.say_text(f"!reports purge-user {typed}", **MOD)
+    assert "Erased 3 reports." in text
+    assert "from 2 reports they made and 1 report of their messages" in text
+
+
+async def test_purge_user_takes_the_name_on_a_reported_message(h: Harness) -> None:
+    await _reported_message(h, "D123", "Jo Bloggs", "U3", 1)
+    await _reported_message(h, "D123", "Jo Bloggs", "U4", 2)
+    await h.say("!report the school said Z", user_id="D123")
+    text = await h.say_text("!reports purge-user jo bloggs", **MOD)
+    assert "Erased 3 reports." in text and "from 1 report they made and 2 reports of their messages" in text
+    repo = cog(h).repo
+    for n in (1, 2, 3):
+        report = await repo.get(n)
+        assert report is not None and report.text is None
+
+
+async def test_purge_user_with_a_name_two_people_share_lists_the_choices(h: Harness) -> None:
+    await _reported_message(h, "D1", "Sam", "U3", 1)
+    await _reported_message(h, "D2", "sam", "U3", 2)
+    await _reported_message(h, "D2", "sam", "U4", 3)
+    out = await h.outcome("!reports purge-user @Sam", **MOD)
+    text = reply_text(out.replies[0])
+    assert out.status == "user_error"
+    assert "More than one person is called Sam" in text
+    assert "!reports purge-user D2 (2 reports)" in text and "!reports purge-user D1 (1 report)" in text
+    # Nothing was erased while the choice is open.
+    for n in (1, 2, 3):
+        report = await cog(h).repo.get(n)
+        assert report is not None and report.text is not None
+    assert "Erased 2 reports." in await h.say_text("!reports purge-user D2", **MOD)
+
+
+async def test_purge_user_with_an_unknown_name_explains_what_names_are_kept(h: Harness) -> None:
+    await h.say("!report the school said X", user_id="U2", name="Kim Lee")
+    out = await h.outcome("!reports purge-user Kim Lee", **MOD)
+    text = reply_text(out.replies[0])
+    assert out.status == "user_error"
+    assert "no reports from or about anyone called Kim Lee" in text and "mention them or give their user id" in text
+    report = await cog(h).repo.get(1)
+    assert report is not None and report.text is not None
+
+
+@pytest.mark.parametrize("typed", ["@everyone", "<!everyone>", "`rm`", "x" * 200, "<@U2> and more"])
+async def test_purge_user_hostile_input_never_crashes_or_pings(h: Harness, typed: str) -> None:
+    await h.say("!report the school said X", user_id="U2")
+    out = await h.outcome(f"!reports purge-user {typed}", **MOD)
+    assert out.status in ("usage", "user_error", "ok")
+    text = out.replies[0].text
+    assert "<!everyone>" not in to_slack_mrkdwn(text)
+    report = await cog(h).repo.get(1)
+    assert report is not None and report.text is not None
