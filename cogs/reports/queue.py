@@ -138,7 +138,9 @@ class QueueMixin(ReportsBase):
         usage="<id> <tag>",
     )
     async def reports_tag(self, ctx: CommandContext, id: int, tag: Rest) -> Reply:
-        tag = _tag(tag)
+        return await self._tag_report(ctx, id, _tag(tag))
+
+    async def _tag_report(self, ctx: CommandContext, id: int, tag: str) -> Reply:
         report = await self._get(ctx, id)
         async with self.core.db.transaction() as tx:
             added = await self.repo.add_tag(report.id, tag, tx=tx)
@@ -156,7 +158,9 @@ class QueueMixin(ReportsBase):
         usage="<id> <tag>",
     )
     async def reports_untag(self, ctx: CommandContext, id: int, tag: Rest) -> Reply:
-        tag = _tag(tag)
+        return await self._untag_report(ctx, id, _tag(tag))
+
+    async def _untag_report(self, ctx: CommandContext, id: int, tag: str) -> Reply:
         report = await self._get(ctx, id)
         async with self.core.db.transaction() as tx:
             removed = await self.repo.remove_tag(report.id, tag, tx=tx)
