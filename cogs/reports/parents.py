@@ -95,7 +95,9 @@ class ParentsMixin(ReportsBase):
             )
         source = None
         if who is not None:
-            typed = ctx.incoming.text if ctx.incoming.surface == "prefix" else ""
+            # What was typed, when it was typed as text (`!report`, Slack's `/report`): a
+            # Discord slash command's options arrive whole, so there is nothing to look ahead to.
+            typed = ctx.incoming.text if ctx.incoming.text.startswith(p) else ""
             source, claim = read_who(typed, claim, who, prefix=p)
             if not claim:
                 raise UsageError(f"Tell me what you were told, as well as who told you: `{p}report <what> who={who}`.")
@@ -126,9 +128,13 @@ class ParentsMixin(ReportsBase):
         return self._confirmation(report_id, red.kinds())
 
     async def complete_who(self, partial: str) -> list[tuple[str, str]]:
-        """Slash-command suggestions for `who`: the words that fit what has been typed."""
+        """Slash-command suggestions for `who`: the first few words of each source, then the
+        words that start with what has been typed."""
         key = partial.strip().lower()
-        words = [w for words in SOURCES.values() for w in words if w.lower().startswith(key)]
+        if not key:
+            words = [w for words in SOURCES.values() for w in words[:3]]
+        else:
+            words = [w for words in SOURCES.values() for w in words if w.lower().startswith(key)]
         return [(w, w) for w in words[:25]]
 
     async def report_message(self, ctx: CommandContext, message: ReportedMessage) -> Reply:

@@ -784,3 +784,21 @@ async def test_purge_user_hostile_input_never_crashes_or_pings(h: Harness, typed
     assert "<!everyone>" not in to_slack_mrkdwn(text)
     report = await cog(h).repo.get(1)
     assert report is not None and report.text is not None
+
+
+async def test_who_from_a_slash_command_takes_the_words_whole(h: Harness) -> None:
+    """Discord's /report gives `who` as one option ("head teacher"); Slack's /report is text."""
+    spec = h.core.dispatcher.get("report")
+    assert spec is not None
+    incoming = h.incoming("/report text:they said wait who:head teacher", surface="slash", user_id="d1")
+    out = await h.core.dispatcher.invoke(spec, incoming, {"text": "they said wait", "who": "head teacher"})
+    assert out.status == "ok" and out.give_back is None
+    slack = await h.outcome("!report the LA said no who=local authority", surface="slash", user_id="s1")
+    assert slack.status == "ok"
+    [d1] = await cog(h).repo.for_reporter("console", "d1")
+    [s1] = await cog(h).repo.for_reporter("console", "s1")
+    assert (d1.source, d1.text) == ("school", "they said wait")
+    assert (s1.source, s1.text) == ("LA", "the LA said no")
+    suggestions = await cog(h).complete_who("")
+    assert ("council", "council") in suggestions and ("NHS", "NHS") in suggestions
+    assert await cog(h).complete_who("cam") == [("CAMHS", "CAMHS")]
