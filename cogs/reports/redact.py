@@ -120,7 +120,8 @@ _NOT_NAMES = frozenset(
         with in at on from for to of so as if when then now still also just only not never
         always year reception nursery school college age aged autism adhd asd send sen ehcp ehc
         currently recently since because after before being gets got goes went needs attends
-        started
+        started january february march april may june july august september october november
+        december monday tuesday wednesday thursday friday saturday sunday
         """,
     )
 )

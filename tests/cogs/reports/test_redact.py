@@ -77,6 +77,7 @@ from cogs.reports.redact import ADDRESS, DOB, EMAIL, NAME, NHS, NINO, PHONE, POS
         ("our boy, Jack, goes to", f"our boy, {NAME}, goes to"),
         ("my child Ellie's EHCP", f"my child {NAME}'s EHCP"),
         ("MY SON Oliver", f"MY SON {NAME}"),
+        ("my son Sam's school", f"my son {NAME}'s school"),
     ],
 )
 def test_identifiers_are_redacted(text: str, expected: str) -> None:
@@ -115,6 +116,7 @@ def test_identifiers_are_redacted(text: str, expected: str) -> None:
         "my son Has a plan",  # a capital by mistake: still not a name
         "my daughter Year 4 teacher",
         "my son, who is in Reception",
+        "my daughter September intake, my son Monday mornings",
         "tribunal in 12 weeks, 2 Court hearings",
     ],
 )
