@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.choices import Choices
 from bot.cog import Cog
 from bot.config import Config
 from bot.dispatcher import Dispatcher
@@ -38,6 +39,8 @@ class BotCore:
         self.cogs: dict[str, Cog] = {}
         self.tz = ZoneInfo(config.bot.timezone)
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Buttons waiting to be pressed (bot/choices.py): in memory, so a restart cancels them.
+        self.choices = Choices(lambda: self._clock())
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         # Supervised background loops by name (feed poller, report maintenance): their state.

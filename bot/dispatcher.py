@@ -125,6 +125,7 @@ class Dispatcher:
         self._by_name: dict[str, CommandSpec] = {}
         self._specs: list[CommandSpec] = []
         self._actions: dict[str, ActionCallback] = {}
+        self._choice_handlers: dict[str, ActionCallback] = {}
 
     # -- registry --------------------------------------------------------------------
 
@@ -141,6 +142,13 @@ class Dispatcher:
         if name in self._actions:
             raise ValueError(f"duplicate action {name!r}")
         self._actions[name] = callback
+
+    def register_choice(self, action: str, callback: ActionCallback) -> None:
+        """What a button offered with this action runs: `callback(ctx, data)`, where `data` is
+        what the cog stored with the offer (bot/choices.py), never anything the client sent."""
+        if action in self._choice_handlers:
+            raise ValueError(f"duplicate choice action {action!r}")
+        self._choice_handlers[action] = callback
 
     @property
     def specs(self) -> list[CommandSpec]:
@@ -203,6 +211,27 @@ class Dispatcher:
             return Outcome([Reply("That isn't available on this bot.", ephemeral=True)], status="unknown")
         ctx = CommandContext(self.core, incoming, None)
         return await self._guard(ctx, action, lambda: callback(ctx, **kwargs))
+
+    async def choose(self, incoming: Incoming, token: str) -> Outcome:
+        """A button was pressed: run what its token was offered for, with the same error
+        handling as commands. The token is all a platform sends; who may press it, what it
+        runs and with what data are looked up here (a forged, used or expired one is refused)."""
+        incoming = clean_input(incoming)
+        ctx = CommandContext(self.core, incoming, None)
+        name = "a button"
+
+        async def call() -> Any:
+            nonlocal name
+            offer = self.core.choices.take(str(token)[:100], incoming.author)
+            name = offer.action
+            callback = self._choice_handlers.get(offer.action)
+            if callback is None:
+                return Reply("That button isn't available on this bot any more.", ephemeral=True)
+            return await callback(ctx, offer.data)
+
+        outcome = await self._guard(ctx, name, call)
+        outcome.command = name  # the action, once the token was found
+        return outcome
 
     # -- internals -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ scope is a Discord guild, a Slack team, or "console".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 
@@ -97,6 +98,27 @@ class Attachment:
     mime_type: str = "application/octet-stream"
 
 
+ChoiceStyle = Literal["primary", "secondary", "danger"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button under a reply (Discord: a button in a view; Slack: a Block Kit button; the
+    console: listed as words, since a terminal has no buttons).
+
+    Pressing one sends back only `token`. What the button does (`action`, the handler the core
+    routes to, with the data it needs) and who may press it are kept server-side by
+    `bot/choices.py`, so nothing a client sends decides what is posted. `action` is here for
+    logs and tests; adapters route by the token alone."""
+
+    action: str
+    label: str
+    token: str
+    style: ChoiceStyle = "secondary"
+    # When the button stops working (the offer's expiry), for a platform's own timeout.
+    expires_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Reply:
     """What a cog answers. An adapter that lacks a feature degrades, never drops:
@@ -109,6 +131,9 @@ class Reply:
     # The one role a feed subscription was explicitly configured to ping; adapters allow
     # that role only. Every other mention in any reply is rendered inert.
     ping_role: str | None = None
+    # Buttons under the reply. Only the person the reply answers may press them (the token is
+    # bound to them); on a surface without buttons they are listed as words.
+    choices: tuple[Choice, ...] = ()
 
     def plain_fallback(self) -> str:
         """Text for surfaces that need one (notifications, Slack's `text`)."""

@@ -20,8 +20,8 @@ import logging
 from bot.cog import Cog
 from bot.core import BotCore
 from cogs.reports.announcer import AnnouncerMixin
-from cogs.reports.parents import ParentsMixin
-from cogs.reports.queue import QueueMixin
+from cogs.reports.parents import NOTIFY_ACTION, ParentsMixin
+from cogs.reports.queue import CORRECT_CANCEL, CORRECT_CONFIRM, CORRECT_PREVIEW, QueueMixin
 from cogs.reports.retention import RetentionMixin, check
 from cogs.reports.settings import ReportsSettings
 from storage.reports import ReportsRepo
@@ -45,6 +45,12 @@ class ReportsCog(ParentsMixin, QueueMixin, AnnouncerMixin, RetentionMixin):
         self._pending = set()  # announcements in flight
         self._announcing = set()  # reports whose first announcement is running
         core.dispatcher.register_action("report_message", self.report_message)
+        # What the buttons under a correction's preview and a parent's receipt do (queue.py,
+        # parents.py); bot/choices.py keeps what each pressed button means.
+        core.dispatcher.register_choice(CORRECT_PREVIEW, self._preview_chosen)
+        core.dispatcher.register_choice(CORRECT_CONFIRM, self._confirm_correction)
+        core.dispatcher.register_choice(CORRECT_CANCEL, self._cancel_correction)
+        core.dispatcher.register_choice(NOTIFY_ACTION, self._ask_for_outcome)
 
     @property
     def settings(self) -> ReportsSettings:

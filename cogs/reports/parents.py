@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
+from bot.choices import Option
 from bot.commands import Rest, command
 from bot.context import CommandContext
 from bot.errors import UsageError, UserError
@@ -26,6 +27,12 @@ from storage.reports import NewReport, iso
 log = logging.getLogger(__name__)
 
 MY_REPORTS_SHOWN = 20
+# The receipt's "Tell me what happens" button (bot/choices.py keeps which report it is for).
+NOTIFY_ACTION = "reports.notify"
+NOTIFY_BUTTON_TTL = timedelta(days=1)
+NOTIFY_LABEL = "Tell me what happens"
+# `notify=yes` typed after `who=`: read_who gives back the typed text, option and all.
+_NOTIFY_OPTION_RE = re.compile(r"(?i)(?<!\S)notify=\S*")
 
 # A link we will put inside [label](url): web addresses only, nothing that could close the
 # parenthesis or carry markup.
@@ -52,10 +59,13 @@ class ParentsMixin(ReportsBase):
         ctx.after_reply.append(lambda: self.repo.receipt_delivered(report_id))
         return report_id
 
-    def _confirmation(self, report_id: int, removed: str, *, own_words: bool = True) -> Reply:
+    def _confirmation(
+        self, ctx: CommandContext, report_id: int, removed: str, *, own_words: bool = True, notify: bool = False
+    ) -> Reply:
         """The receipt. `removed` is what redaction took out, in plain words ("a phone number
         and a date of birth"), or "". `own_words`: the parent wrote the text (not a reported
-        message), so they are asked to leave names out next time."""
+        message), so they are asked to leave names out next time. `notify`: they asked to be
+        told the outcome; otherwise the receipt offers a button to ask."""
         p = self.core.prefix
         text = (
             f"✅ Thank you. Your report is **#{report_id}**. The moderators will look at it. "
@@ -65,26 +75,50 @@ class ParentsMixin(ReportsBase):
             text += f"\nTo keep you safe, I removed {removed} before saving it."
         if own_words:
             text += "\nPlease don't put names in reports: not yours, your child's or anyone else's."
-        return Reply(text, ephemeral=True)
+        if notify:
+            text += "\nI will send you a private message when the moderators deal with it."
+            return Reply(text, ephemeral=True)
+        text += (
+            f"\nWould you like a private message when the moderators deal with it? Press **{NOTIFY_LABEL}**. "
+            f"(Or add `notify=yes` to your next `{p}report`.)"
+        )
+        choices = self.core.choices.offer(
+            ctx.author, [Option(NOTIFY_ACTION, NOTIFY_LABEL, report_id, "primary")], ttl=NOTIFY_BUTTON_TTL
+        )
+        return Reply(text, ephemeral=True, choices=choices)
+
+    async def _ask_for_outcome(self, ctx: CommandContext, report_id: int) -> Reply:
+        """The receipt's button: the parent will be told what the moderators do."""
+        if not await self.repo.ask_for_outcome(report_id, ctx.author.platform, ctx.author.id):
+            raise UserError(
+                f"I can't do that for report #{report_id} now. The moderators may have dealt with it already: "
+                f"`{self.core.prefix}myreports` shows what happened."
+            )
+        return Reply(
+            f"Thank you. I will send you a private message when the moderators deal with report #{report_id}.",
+            ephemeral=True,
+        )
 
     @command(
         "report",
         help="Tell the moderators about something you were told that may be wrong: `!report the school said …`\n"
         "Only the moderators see it. In a public channel your message is removed.\n"
         "Please don't put names in it. I remove phone numbers, emails, addresses, postcodes, "
-        'dates of birth, NHS and National Insurance numbers, and a name after "my son" or "my daughter".',
+        'dates of birth, NHS and National Insurance numbers, and a name after "my son" or "my daughter".\n'
+        "Add `notify=yes` to get a private message when the moderators deal with it.",
         args_help={
             "text": "what you were told, in your own words",
             "who": "who told you: school, SENCO, head teacher, council, LA, NHS, GP, CAMHS or other",
+            "notify": "yes, to get a private message when the moderators deal with it",
         },
         examples=(
             "!report school said EHCPs are being abolished this year who=school",
-            "!report we were told to wait a year for an assessment who=council",
+            "!report we were told to wait a year for an assessment who=council notify=yes",
         ),
         private_input=True,
         autocomplete={"who": "complete_who"},
     )
-    async def report(self, ctx: CommandContext, text: Rest, *, who: str | None = None) -> Reply:
+    async def report(self, ctx: CommandContext, text: Rest, *, who: str | None = None, notify: bool = False) -> Reply:
         # private_input=True has already asked the adapter to remove the parent's message in
         # a public channel, even if the report is refused below.
         p = self.core.prefix
@@ -99,6 +133,8 @@ class ParentsMixin(ReportsBase):
             # Discord slash command's options arrive whole, so there is nothing to look ahead to.
             typed = ctx.incoming.text if ctx.incoming.text.startswith(p) else ""
             source, claim = read_who(typed, claim, who, prefix=p)
+            if typed and _NOTIFY_OPTION_RE.search(claim):
+                claim = re.sub(r" {2,}", " ", _NOTIFY_OPTION_RE.sub("", claim)).strip()
             if not claim:
                 raise UsageError(f"Tell me what you were told, as well as who told you: `{p}report <what> who={who}`.")
         limit = self.settings.max_length
@@ -123,9 +159,10 @@ class ParentsMixin(ReportsBase):
             channel_name=ctx.place.name,
             channel_is_direct=ctx.place.is_direct,
             source=source,
+            notify=notify,
         )
         report_id = await self._store(ctx, new)
-        return self._confirmation(report_id, red.kinds())
+        return self._confirmation(ctx, report_id, red.kinds(), notify=notify)
 
     async def complete_who(self, partial: str) -> list[tuple[str, str]]:
         """Slash-command suggestions for `who`: the first few words of each source, then the
@@ -159,7 +196,7 @@ class ParentsMixin(ReportsBase):
             message_author_name=message.author.name,
         )
         report_id = await self._store(ctx, new)
-        return self._confirmation(report_id, red.kinds(), own_words=False)
+        return self._confirmation(ctx, report_id, red.kinds(), own_words=False)
 
     @command("myreports", help="Your own reports and what has happened to them (only you see this).")
     async def myreports(self, ctx: CommandContext) -> Reply:

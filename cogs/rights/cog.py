@@ -1,7 +1,8 @@
 """!rights: cited, plain-English answers about SEND rights in England.
 
-Other cogs code against `RightsCog.lookup` and `RightsCog.topic_card` (the moderators'
-`!reports correct <id> <topic>` posts a sourced correction with them), so both stay stable.
+Other cogs code against `RightsCog.lookup`, `topic_by_id`, `suggest`, `topic_card` and
+`complete_topic` (the moderators' `!reports correct <id> <topic>` previews and posts a sourced
+correction with them), so they stay stable.
 """
 
 from __future__ import annotations
@@ -57,6 +58,25 @@ class RightsCog(Cog):
         """The topic `query` confidently means (by id, synonym or fuzzy text), else None."""
         result = self.match(query)
         return self.content.topic(result.best.key) if result.best else None
+
+    def topic_by_id(self, topic_id: str) -> Topic | None:
+        """The topic with exactly this id (as `!rights` lists them), else None: no guessing."""
+        return self.content.topic(topic_id.strip().lower())
+
+    def suggest(self, query: str, limit: int = 5) -> list[Topic]:
+        """Topics `query` may mean, best first, for someone to choose from (never to post as
+        they are): ids that look like what was typed (a typo), then the matcher's ranking."""
+        topics = {t.id: t for t in self.content.topics}
+        q = query.strip().lower()[:200]
+        keys = [key for key, _, _ in process.extract(q, list(topics), scorer=fuzz.ratio, limit=3, score_cutoff=80)]
+        result = self.match(q)
+        if not result.off_topic:
+            keys += [m.key for m in result.closest(limit, self.content.matcher.suggest_floor)]
+        seen: dict[str, Topic] = {}
+        for key in keys:
+            if key in topics and key not in seen:
+                seen[key] = topics[key]
+        return list(seen.values())[:limit]
 
     def topic_card(self, topic: Topic) -> Card:
         """The full answer: body, sources with links, reviewed date, and the signposting footer."""

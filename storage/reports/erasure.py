@@ -20,7 +20,7 @@ _ERASE_SET = (
     " message_author_id = NULL, message_author_name = NULL, resolution = NULL,"
     " channel_id = CASE WHEN channel_is_direct THEN '' ELSE channel_id END,"
     " channel_name = CASE WHEN channel_is_direct THEN '' ELSE channel_name END,"
-    " announce_message_id = NULL, erased = ?, erased_at = ?"
+    " announce_message_id = NULL, notify_outcome = 0, erased = ?, erased_at = ?"
 )
 
 
@@ -50,6 +50,10 @@ class Erasure(RepoBase):
         notes += cur.rowcount
         await t.execute(
             f"UPDATE reports SET resolution = NULL WHERE {where} AND erased IS NOT NULL AND resolution IS NOT NULL",
+            params,
+        )
+        await t.execute(
+            f"UPDATE reports SET notify_outcome = 0 WHERE {where} AND erased IS NOT NULL AND notify_outcome != 0",
             params,
         )
         return EraseCounts(len(ids), notes, posted)

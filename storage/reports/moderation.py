@@ -58,3 +58,23 @@ class Moderation(RepoBase):
                 "UPDATE reports SET corrected_at = ?, correction_topic = ?, correction_message_id = ? WHERE id = ?",
                 (iso(at), topic, message_id, report_id),
             )
+
+    async def reopen(self, report_id: int, *, tx: Tx | None = None) -> bool:
+        """Open a resolved or dismissed report again; False if it was open already. Its closing
+        time goes (retention counts from the next close); its closing note stays."""
+        async with self._tx(tx) as t:
+            cur = await t.execute(
+                "UPDATE reports SET status = 'open', closed_at = NULL WHERE id = ? AND status != 'open'", (report_id,)
+            )
+            return cur.rowcount > 0
+
+    async def ask_for_outcome(self, report_id: int, platform: str, reporter_id: str) -> bool:
+        """The reporter asked to be told what happens; False if the report is not theirs, was
+        erased, or is closed already."""
+        async with self._tx(None) as t:
+            cur = await t.execute(
+                "UPDATE reports SET notify_outcome = 1 WHERE id = ? AND platform = ? AND reporter_id = ?"
+                " AND erased IS NULL AND status = 'open'",
+                (report_id, platform, reporter_id),
+            )
+            return cur.rowcount > 0

@@ -27,7 +27,8 @@ class Queries(RepoBase):
             cur = await tx.execute(
                 "INSERT INTO reports(platform, scope_id, kind, source, created_at, text, redactions, reporter_id,"
                 " channel_id, channel_name, channel_is_direct, message_id, message_link, message_author_id,"
-                " message_author_name, receipt_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                " message_author_name, notify_outcome, receipt_pending)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
                 (
                     new.platform,
                     new.scope_id,
@@ -44,6 +45,7 @@ class Queries(RepoBase):
                     new.message_link,
                     new.message_author_id,
                     new.message_author_name,
+                    int(new.notify),
                 ),
             )
             return int(cur.lastrowid or 0)

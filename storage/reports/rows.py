@@ -39,6 +39,8 @@ class NewReport:
     message_link: str | None = None
     message_author_id: str | None = None
     message_author_name: str | None = None
+    # The reporter asked to be told the outcome by private message.
+    notify: bool = False
 
 
 # The reports table enforces these with CHECK constraints (migration 0003).
@@ -80,6 +82,8 @@ class Report:
     announce_unsure: bool = False
     # The parent's receipt has not been confirmed delivered.
     receipt_pending: bool = False
+    # The reporter asked to be told the outcome (cleared when the report is erased).
+    notify_outcome: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, tags: Sequence[str] = ()) -> Report:
@@ -87,6 +91,7 @@ class Report:
         data["channel_is_direct"] = bool(data["channel_is_direct"])
         data["announce_unsure"] = data.pop("announce_sending_at", None) is not None
         data["receipt_pending"] = bool(data.get("receipt_pending", 0))
+        data["notify_outcome"] = bool(data.get("notify_outcome", 0))
         return cls(**data, tags=tuple(sorted(tags)))
 
 
