@@ -55,6 +55,10 @@ def render_reply(reply: Reply) -> str:
         parts.append(to_plain(reply.text))
     if reply.card:
         parts.append(render_card(reply.card))
+    if reply.choices:
+        # A terminal has no buttons: the reply's own words say what to type instead.
+        labels = "  ".join(f"[{to_plain(c.label)}]" for c in reply.choices)
+        parts.append(f"Buttons on Discord and Slack: {labels}")
     text = "\n".join(parts)
     if reply.ephemeral:
         text = "(only you can see this)\n" + text

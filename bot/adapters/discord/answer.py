@@ -8,15 +8,27 @@ when the command message is removed, the failure note) are `bot/adapters/base.py
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import discord
 
 from bot.adapters.base import Answer
 from bot.adapters.discord import PLATFORM
+from bot.adapters.discord.buttons import ChoiceView, ViewMaker, sent_message
 from bot.adapters.discord.messenger import delivery_errors
 from bot.adapters.discord.render import render
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
+
+
+def _with_view(kwargs: dict[str, Any], view: ChoiceView | None, last: bool) -> dict[str, Any]:
+    """A reply's buttons ride on its last message."""
+    return {**kwargs, "view": view} if view is not None and last else kwargs
+
+
+def _remember(view: ChoiceView | None, result: Any) -> None:
+    if view is not None and view.message is None:
+        view.message = sent_message(result)
 
 
 class MessageAnswer(Answer):
@@ -24,8 +36,9 @@ class MessageAnswer(Answer):
     ephemeral messages outside interactions, so a private reply is a direct message, then
     (DMs closed) a reply in the channel."""
 
-    def __init__(self, message: discord.Message) -> None:
+    def __init__(self, message: discord.Message, *, views: ViewMaker | None = None) -> None:
         self.message = message
+        self.views = views
         self.where = ChannelRef(PLATFORM, str(message.guild.id) if message.guild else "dm", str(message.channel.id))
         self.removed = False
 
@@ -33,29 +46,34 @@ class MessageAnswer(Answer):
         if self.message.guild is None:
             return False  # already in a direct message: the reply there is private
         rendered = render(reply)
+        view = self.views(reply.choices) if self.views and reply.choices else None
         try:
-            for part in rendered.parts:
-                await self.message.author.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
+            for i, part in enumerate(rendered.parts):
+                kwargs = _with_view(part.kwargs(), view, i == len(rendered.parts) - 1)
+                _remember(view, await self.message.author.send(**kwargs, allowed_mentions=rendered.allowed_mentions))
         except discord.HTTPException:
             return False  # DMs closed (Forbidden) or failed: fall back to the channel
         return True
 
     async def public(self, reply: Reply) -> None:
         rendered = render(reply)
+        view = self.views(reply.choices) if self.views and reply.choices else None
         # Never a reply to a message that has just been removed.
         reference = None if self.removed else self.message.to_reference(fail_if_not_exists=False)
         with delivery_errors(self.where):
-            for part in rendered.parts:
+            for i, part in enumerate(rendered.parts):
+                kwargs = _with_view(part.kwargs(), view, i == len(rendered.parts) - 1)
                 try:
-                    send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
+                    send = {**kwargs, "allowed_mentions": rendered.allowed_mentions}
                     if reference is not None:
                         send["reference"] = reference
-                    await self.message.channel.send(**send)
+                    _remember(view, await self.message.channel.send(**send))
                 except discord.Forbidden:
                     if reference is None:
                         raise
                     # Replying needs Read Message History; a plain message does not.
-                    await self.message.channel.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
+                    sent = await self.message.channel.send(**kwargs, allowed_mentions=rendered.allowed_mentions)
+                    _remember(view, sent)
                 reference = None
 
     async def remove_trigger(self) -> None:
@@ -84,8 +102,11 @@ class InteractionAnswer(Answer):
     # once deferred: a reply that cannot be sent is replaced by the failure note.
     must_answer = True
 
-    def __init__(self, interaction: discord.Interaction, *, deferred: bool = False) -> None:
+    def __init__(
+        self, interaction: discord.Interaction, *, deferred: bool = False, views: ViewMaker | None = None
+    ) -> None:
         self.interaction = interaction
+        self.views = views
         self.deferred = deferred
         self.first = True
         scope = str(interaction.guild_id) if interaction.guild_id else "dm"
@@ -102,24 +123,33 @@ class InteractionAnswer(Answer):
         interaction = self.interaction
         rendered = render(reply)
         mentions = rendered.allowed_mentions
+        view = self.views(reply.choices) if self.views and reply.choices else None
+        sent: Any
         with delivery_errors(self.where):
-            for part in rendered.parts:
-                kwargs = part.kwargs()
+            for i, part in enumerate(rendered.parts):
+                kwargs = _with_view(part.kwargs(), view, i == len(rendered.parts) - 1)
                 if self.first and not self.deferred:
-                    await interaction.response.send_message(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
+                    sent = await interaction.response.send_message(
+                        **kwargs, ephemeral=ephemeral, allowed_mentions=mentions
+                    )
                 elif self.first:
                     # The private "thinking…" message becomes the answer, or a pointer to it.
                     if ephemeral:
                         if "files" in kwargs:
                             kwargs["attachments"] = kwargs.pop("files")
-                        await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
+                        sent = await interaction.edit_original_response(**kwargs, allowed_mentions=mentions)
                     else:
                         await interaction.edit_original_response(
                             content="Done: posted in the channel.", allowed_mentions=mentions
                         )
-                        await interaction.followup.send(**kwargs, allowed_mentions=mentions)
+                        sent = await interaction.followup.send(
+                            **kwargs, allowed_mentions=mentions, wait=view is not None
+                        )
                 else:
-                    await interaction.followup.send(**kwargs, ephemeral=ephemeral, allowed_mentions=mentions)
+                    sent = await interaction.followup.send(
+                        **kwargs, ephemeral=ephemeral, allowed_mentions=mentions, wait=view is not None
+                    )
+                _remember(view, sent)
                 self.first = False
 
     async def failure(self, reply: Reply) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -21,12 +21,13 @@ from discord import app_commands
 from bot.adapters.base import Adapter
 from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.answer import InteractionAnswer, MessageAnswer
+from bot.adapters.discord.buttons import ChoiceView, ViewMaker, timeout_for
 from bot.adapters.discord.commands import REPORT_MENU
 from bot.adapters.discord.render import plain_text_of
 from bot.commands import CommandSpec
 from bot.config import DiscordSection
 from bot.dispatcher import Outcome
-from bot.model import Actor, Incoming, Place, Reply, ReportedMessage, Surface
+from bot.model import Actor, Choice, Incoming, Place, Reply, ReportedMessage, Surface
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
@@ -145,7 +146,7 @@ class DiscordEvents(Adapter):
         outcome = await self.core.dispatcher.handle(incoming)
         if outcome is None:
             return
-        answer = MessageAnswer(message)
+        answer = MessageAnswer(message, views=self._views(message.author.id))
         try:
             await self.deliver(outcome, incoming, answer)
         except Exception:
@@ -209,7 +210,29 @@ class DiscordEvents(Adapter):
             replies = [dataclasses.replace(r, ephemeral=True) for r in replies]
         outcome = dataclasses.replace(outcome, replies=replies)
         # Errors other than a refused send reach on_tree_error, which answers with a reference.
-        await self.deliver(outcome, incoming, InteractionAnswer(interaction, deferred=deferred))
+        answer = InteractionAnswer(interaction, deferred=deferred, views=self._views(interaction.user.id))
+        await self.deliver(outcome, incoming, answer)
+
+    # -- buttons ---------------------------------------------------------------------
+
+    def _views(self, user_id: int) -> ViewMaker:
+        """Buttons for a reply to this person: only they can press them."""
+
+        def make(choices: Sequence[Choice]) -> ChoiceView | None:
+            if not choices:
+                return None
+            timeout = timeout_for(choices, self.core.now())
+            return ChoiceView(choices, user_id=user_id, on_choice=self.on_choice, timeout=timeout)
+
+        return make
+
+    async def on_choice(self, interaction: discord.Interaction, token: str) -> None:
+        """A button was pressed: the core looks its token up and answers, always privately."""
+        incoming = self._interaction_incoming(interaction, "(a button)", "action")
+        try:
+            await self._respond(interaction, incoming, self.core.dispatcher.choose(incoming, token), private=True)
+        except Exception:
+            await self.tell_failure(InteractionAnswer(interaction), "a button")
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Errors outside the dispatcher's own handler: an answer that failed to send, or a
