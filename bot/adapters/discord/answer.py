@@ -26,6 +26,11 @@ def _with_view(kwargs: dict[str, Any], view: ChoiceView | None, last: bool) -> d
     return {**kwargs, "view": view} if view is not None and last else kwargs
 
 
+def _followup(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A followup with buttons waits for its message, so the buttons know where they are."""
+    return {**kwargs, "wait": True} if "view" in kwargs else kwargs
+
+
 def _remember(view: ChoiceView | None, result: Any) -> None:
     if view is not None and view.message is None:
         view.message = sent_message(result)
@@ -147,7 +152,7 @@ class InteractionAnswer(Answer):
                         )
                 else:
                     sent = await interaction.followup.send(
-                        **kwargs, ephemeral=ephemeral, allowed_mentions=mentions, wait=view is not None
+                        **_followup(kwargs), ephemeral=ephemeral, allowed_mentions=mentions
                     )
                 _remember(view, sent)
                 self.first = False
