@@ -152,7 +152,7 @@ class InteractionAnswer(Answer):
                         )
                 else:
                     sent = await interaction.followup.send(
-                        **_followup(kwargs), ephemeral=ephemeral, allowed_mentions=mentions
+                        **_followup({**kwargs, "ephemeral": ephemeral}), allowed_mentions=mentions
                     )
                 _remember(view, sent)
                 self.first = False
