@@ -147,9 +147,7 @@ class InteractionAnswer(Answer):
                         await interaction.edit_original_response(
                             content="Done: posted in the channel.", allowed_mentions=mentions
                         )
-                        sent = await interaction.followup.send(
-                            **kwargs, allowed_mentions=mentions, wait=view is not None
-                        )
+                        sent = await interaction.followup.send(**_followup(kwargs), allowed_mentions=mentions)
                 else:
                     sent = await interaction.followup.send(
                         **_followup({**kwargs, "ephemeral": ephemeral}), allowed_mentions=mentions
