@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import secret_text
-from bot.adapters.slack.blocks import LINK_ACTION_ID
+from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID, SlackCommands
 from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
@@ -110,6 +110,7 @@ class SlackAdapter(SlackCommands):
         self.app.command(re.compile(r"^/[\w.-]+$"))(self._on_command)
         self.app.message_shortcut(REPORT_SHORTCUT_ID)(self._on_report_shortcut)
         self.app.action(LINK_ACTION_ID)(self._on_link_click)
+        self.app.action(CHOICE_ACTION_RE)(self._on_choice)
 
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.markup import to_plain, to_slack_mrkdwn
-from bot.model import Card, CardField, Reply
+from bot.model import Card, CardField, Choice, Reply
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -29,6 +29,13 @@ MAX_BUTTON_URL = 3000
 
 # Clicking a URL button still sends an interaction to the app; the adapter acks this id.
 LINK_ACTION_ID = "sendbot_link"
+# A reply's choices: action ids sendbot_choice_0, _1, ... (unique in a message), each button's
+# value its token. The adapter hands only the value to the core (Dispatcher.choose).
+CHOICE_ACTION_PREFIX = "sendbot_choice_"
+CHOICE_ACTION_RE = re.compile(r"^sendbot_choice_\d+$")
+MAX_BUTTON_LABEL = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ELEMENTS = 25
 
 _USERGROUP_RE = re.compile(r"^(?:<!subteam\^)?(S[A-Z0-9]{2,20})(?:\|[^>]*)?>?$")
 _SPECIAL_PINGS = {"here": "<!here>", "channel": "<!channel>"}
@@ -193,6 +200,22 @@ def fallback_text(reply: Reply, mention: str | None = None) -> str:
     return text
 
 
+def choice_blocks(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    """A reply's choices as one actions block of buttons (none for no choices)."""
+    elements = []
+    for i, choice in enumerate(choices[:MAX_ACTION_ELEMENTS]):
+        button: dict[str, Any] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": _clip(plain(choice.label).strip() or "…", MAX_BUTTON_LABEL)},
+            "action_id": f"{CHOICE_ACTION_PREFIX}{i}",
+            "value": choice.token[:MAX_BUTTON_VALUE],
+        }
+        if choice.style in ("primary", "danger"):
+            button["style"] = choice.style
+        elements.append(button)
+    return [{"type": "actions", "elements": elements}] if elements else []
+
+
 def _all_blocks(reply: Reply, mention: str | None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if mention:
@@ -201,6 +224,7 @@ def _all_blocks(reply: Reply, mention: str | None) -> list[dict[str, Any]]:
         blocks += _sections(reply.text)
     if reply.card:
         blocks += card_blocks(reply.card)
+    blocks += choice_blocks(reply.choices)
     return blocks
 
 
@@ -232,8 +256,11 @@ def render(reply: Reply) -> SlackMessage:
     mention = mention_for(reply.ping_role)
     blocks = _all_blocks(reply, mention)
     if len(blocks) > MAX_BLOCKS:
-        blocks = blocks[: MAX_BLOCKS - 1]
+        # The buttons stay: they are what the person is asked to press.
+        buttons = choice_blocks(reply.choices)
+        blocks = blocks[: MAX_BLOCKS - 1 - len(buttons)]
         blocks.append({"type": "context", "elements": [_mrkdwn_obj("(shortened: too long for one Slack message)")]})
+        blocks += buttons
     text = fallback_text(reply, mention)
     if blocks and not text:
         text = "(message)"

@@ -11,6 +11,7 @@ app.py registers these handlers with the bolt app; answers go through answer.py.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -154,6 +155,35 @@ class SlackCommands(SlackMessenger):
             await self.deliver(outcome, incoming, answer)
         except Exception:
             await self.tell_failure(answer, "the report shortcut")
+
+    async def _on_choice(
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+    ) -> None:
+        """A button under one of the bot's replies (Block Kit `block_actions`). Acked first;
+        only the button's value (its token) goes to the core, which knows what it means and
+        who may press it. The answer is always private."""
+        await ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        container = body.get("container") or {}
+        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+        answer = SlackAnswer(self, channel, user, respond=respond if body.get("response_url") else None)
+        try:
+            team = str((body.get("team") or {}).get("id") or self.team_id or "")
+            name = str((body.get("channel") or {}).get("name") or channel)
+            place = Place(PLATFORM, team, channel, name, is_direct=channel.startswith("D"))
+            author = await self.people.actor(user, (body.get("user") or {}).get("name"))
+            incoming = Incoming(text="", author=author, place=place, surface="action", raw=body)
+            outcome = await self.core.dispatcher.choose(incoming, str(action.get("value") or ""))
+            outcome = dataclasses.replace(
+                outcome, replies=[dataclasses.replace(r, ephemeral=True) for r in outcome.replies]
+            )
+            await self.deliver(outcome, incoming, answer)
+        except Exception:
+            await self.tell_failure(answer, "a button")
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         if not channel or not ts:
