@@ -311,12 +311,12 @@ class QueueMixin(ReportsBase):
 
     @command(
         "reports correct",
-        help="Moderators: post a short, sourced correction from a !rights topic where the claim was seen. "
+        help="Moderators: post a sourced correction from a !rights topic where the claim was seen.\n"
         "Give the topic's id (`!rights` lists them). You see the card first, only you, and then confirm.",
         moderator_only=True,
         args_help={
             **_ID_HELP,
-            "topic": "the topic's id, e.g. part-time-timetables (add the word confirm after you have seen the card)",
+            "topic": "the topic's id, e.g. part-time-timetables (add confirm after you have seen the card)",
         },
         examples=("!reports correct 12 part-time-timetables", "!reports correct 12 part-time-timetables confirm"),
         usage="<id> <topic id> [confirm]",

@@ -70,8 +70,11 @@ class RightsCog(Cog):
         q = query.strip().lower()[:200]
         keys = [key for key, _, _ in process.extract(q, list(topics), scorer=fuzz.ratio, limit=3, score_cutoff=80)]
         result = self.match(q)
-        if not result.off_topic:
-            keys += [m.key for m in result.closest(limit, self.content.matcher.suggest_floor)]
+        if not result.off_topic and result.ranked:
+            # Topics well behind the best are noise: a quarter of its score at least.
+            top = result.ranked[0].score
+            floor = max(self.content.matcher.suggest_floor, top / 4 if top != float("inf") else top)
+            keys += [m.key for m in result.closest(limit, floor)]
         seen: dict[str, Topic] = {}
         for key in keys:
             if key in topics and key not in seen:

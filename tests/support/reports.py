@@ -55,7 +55,8 @@ UNSOURCED = Topic(id="unsourced", title="No sources", body="Draft.", sources=(),
 
 
 class StandInRights(Cog):
-    """The rights cog's interface for corrections: lookup(query) and topic_card(topic)."""
+    """The rights cog's interface for corrections: lookup, topic_by_id, suggest, topic_card and
+    complete_topic."""
 
     name = "rights"
 
@@ -69,6 +70,16 @@ class StandInRights(Cog):
             if q == t.id or q in t.title.lower():
                 return t
         return None
+
+    def topic_by_id(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id.strip().lower()), None)
+
+    def suggest(self, query: str, limit: int = 5) -> list[Topic]:
+        found = self.lookup(query)
+        return [found] if found is not None else []
+
+    async def complete_topic(self, partial: str) -> list[tuple[str, str]]:
+        return [(t.title, t.id) for t in self.topics if partial.lower() in t.id]
 
     def topic_card(self, topic: Topic) -> Card:
         sources = "\n".join(f"[{s.label}]({s.url})" for s in topic.sources)

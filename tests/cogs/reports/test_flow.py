@@ -77,8 +77,13 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
     assert "must-wait" in detail and "Second report this week" in detail and "Mod Maya" in detail
     assert "u1" not in detail  # reporter not shown unless configured
 
-    # Correct: a sourced card in the channel where the claim was seen, quoting the topic.
-    text = await h.say_text("!reports correct 1 assessment-timescales", **MOD)
+    # Correct: the moderator sees the exact card privately first; nothing is posted yet.
+    [preview] = await h.say("!reports correct 1 assessment-timescales", **MOD)
+    assert preview.ephemeral and preview.card is not None and "20 weeks" in preview.card.body
+    assert [c.label for c in preview.choices] == ["Confirm", "Cancel"]
+    assert console_posts(h, "general") == []
+    # Confirmed: a sourced card in the channel where the claim was seen, quoting the topic.
+    text = await h.say_text("!reports correct 1 assessment-timescales confirm", **MOD)
     assert "Posted the assessment-timescales correction in #general" in text
     [correction] = console_posts(h, "general")
     posted = reply_text(correction.reply)
@@ -345,7 +350,7 @@ async def test_members_cannot_run_moderator_commands(h: Harness, text: str) -> N
         ("!reports status=closed", "usage", "status should be one of"),
         ("!reports summary 0", "usage", "between 1 and 3650"),
         ("!reports correct 1", "usage", "Missing topic"),
-        ("!reports correct 1 no-such-topic", "user_error", "No !rights topic matches"),
+        ("!reports correct 1 zebra", "user_error", "is not a topic id, and no topic is close to it"),
         ("!reports purge-user <#channel>", "usage", "user id or mention"),
         ("!reports resolve 1 " + "y" * 1001, "user_error", "up to 1000 characters"),
     ],
@@ -453,7 +458,8 @@ async def test_report_message_action(h: Harness) -> None:
     assert "Also reported as\n#1" in reply_text(latest)
     # The correction goes to the channel where the message was.
     mod = {"moderator": True, "platform": "discord", "scope": "G1", "channel": "C-mods"}
-    assert "correction in #chat" in await h.say_text("!reports correct 1 assessment-timescales", **mod)
+    assert "would post in #chat" in await h.say_text("!reports correct 1 assessment-timescales", **mod)
+    assert "correction in #chat" in await h.say_text("!reports correct 1 assessment-timescales confirm", **mod)
     assert [s.channel.channel_id for s in h.sent("discord") if s.kind == "post" and s.channel][-1] == "C1"
 
 
@@ -469,8 +475,9 @@ async def test_correction_without_rights_cog_or_with_failing_post(tmp_path: Path
     try:
         await h.say("!report the school said something wrong")
         await cog(h).drain()
+        await h.say("!reports correct 1 assessment-timescales", **MOD)  # the preview
         h.messengers["console"].fail_next.append(DeliveryError("Missing Access", permanent=True))
-        out = await h.outcome("!reports correct 1 assessment-timescales", **MOD)
+        out = await h.outcome("!reports correct 1 assessment-timescales confirm", **MOD)
         assert out.status == "user_error" and "couldn't post in #general: Missing Access" in out.replies[0].text
         report = await cog(h).repo.get(1)
         assert report is not None and report.corrected_at is None
