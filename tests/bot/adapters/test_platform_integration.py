@@ -15,8 +15,16 @@ import aiohttp
 
 from tests.support.discord import discord_env
 from tests.support.fakes.discord_fake import CHANNEL_ID, GUILD_ID, OTHER_CHANNEL_ID
-from tests.support.fakes.slack_fake import TEAM_ID, form_body, interactive_body, message_shortcut, sign, slash_command
-from tests.support.slack import ADMIN, MEMBER, SECRET, running
+from tests.support.fakes.slack_fake import (
+    TEAM_ID,
+    form_body,
+    interactive_body,
+    message_event,
+    message_shortcut,
+    sign,
+    slash_command,
+)
+from tests.support.slack import ADMIN, LISTED_MOD, MEMBER, SECRET, running
 
 REAL_COGS = ["cogs.help", "cogs.rights", "cogs.reports"]
 
@@ -145,3 +153,191 @@ async def test_discord_refused_public_report_gives_the_text_back_by_dm_then_remo
         assert not [c for c in public if "Sam" in json.dumps(c.json)]
         reports = env.harness.core.cogs["reports"]
         assert await reports.repo.for_reporter("discord", str(fake.member_user["id"])) == []  # type: ignore[attr-defined]
+
+
+# -- issue 14: a correction's Confirm button, and the parent told the outcome -------------------
+
+
+def _component(call_json: dict[str, Any], label: str) -> str:
+    """The custom_id of the button with this label in a message the bot sent."""
+    for row in call_json.get("components") or []:
+        for item in row.get("components") or []:
+            if item.get("label") == label:
+                return str(item["custom_id"])
+    raise AssertionError(f"no {label!r} button in {call_json.get('components')}")
+
+
+async def test_discord_confirm_button_posts_the_correction_and_the_parent_is_told(tmp_path: Path) -> None:
+    mods = {"platform": "discord", "scope": str(GUILD_ID), "channel": str(OTHER_CHANNEL_ID)}
+    config = {"reports": {"moderator_channels": [mods]}}
+    async with discord_env(tmp_path, cog_modules=REAL_COGS, config=config) as env:
+        fake = env.fake
+        # A parent reports, asking to be told what happens.
+        said = "!report the school says he can only come in the mornings for ever notify=yes"
+        msg = fake.message_payload(said, author=fake.member_user)
+        fake.messages[int(msg["id"])] = msg
+        await fake.push("MESSAGE_CREATE", msg)
+        await receipt_recorded(env.harness.core.cogs["reports"], 1)
+
+        # A moderator asks for the correction in the moderators' channel: the card comes back
+        # privately (a direct message, for a !command), with Confirm and Cancel buttons.
+        typed = fake.message_payload(
+            "!reports correct 1 part-time-timetables", author=fake.mod_user, channel_id=OTHER_CHANNEL_ID
+        )
+        await fake.push("MESSAGE_CREATE", typed)
+
+        def preview_call() -> Any:
+            for call in fake.find_calls("POST", r"/channels/\d+/messages"):
+                if call.json.get("components") and "Preview, only you can see this" in json.dumps(call.json):
+                    return call
+            return None
+
+        preview = await fake.wait_until(preview_call)
+        dm_id = int(preview.path.split("/")[2])
+        assert fake.channels[dm_id]["type"] == 1  # private, never the channel
+        assert "Part-time (reduced) timetables" in json.dumps(preview.json["embeds"])
+        assert not [c for c in fake.find_calls("POST", rf"/channels/{CHANNEL_ID}/messages") if "sharing" in str(c.json)]
+        [stored] = [m for m in fake.channel_messages(dm_id) if m.get("embeds")]
+
+        async def press(label: str, by: dict[str, Any]) -> None:
+            data = {"custom_id": _component(preview.json, label), "component_type": 2}
+            payload = fake.interaction_payload(data, by=by, itype=3, channel_id=dm_id)
+            payload["message"] = stored
+            await fake.push("INTERACTION_CREATE", payload)
+
+        def answered(needle: str) -> Any:
+            calls = fake.find_calls("POST", r"/interactions/\d+/[^/]+/callback")
+            return next((c for c in calls if needle in json.dumps(c.json)), None)
+
+        # Someone else cannot press it: they are told so, privately, and nothing is posted.
+        await press("Confirm", fake.helper_user)
+        refused = await fake.wait_until(lambda: answered("These buttons are for the person who asked"))
+        assert refused.json["data"]["flags"] & EPHEMERAL
+
+        # The moderator presses Confirm: the card goes where the claim was seen.
+        await press("Confirm", fake.mod_user)
+        done = await fake.wait_until(lambda: answered("correction in #general"))
+        assert done.json["data"]["flags"] & EPHEMERAL
+        assert "I told the parent who reported it" in json.dumps(done.json)
+        posted = await fake.wait_for_call("POST", rf"/channels/{CHANNEL_ID}/messages")
+        assert "The moderators are sharing this" in posted.json["content"]
+        assert "Part-time (reduced) timetables" in json.dumps(posted.json["embeds"])
+
+        # The parent gets a private message with the outcome and the sourced card.
+        def told() -> Any:
+            for call in fake.find_calls("POST", r"/channels/\d+/messages"):
+                cid = int(call.path.split("/")[2])
+                recipients = fake.channels.get(cid, {}).get("recipients") or [{}]
+                if recipients[0].get("id") == fake.member_user["id"] and "Hello." in str(call.json.get("content")):
+                    return call
+            return None
+
+        dm = await fake.wait_until(told)
+        assert "posted a correction about your report #1" in dm.json["content"]
+        assert "legislation.gov.uk" in json.dumps(dm.json["embeds"])
+        audit = await env.harness.core.audit.recent("discord", str(GUILD_ID))
+        assert [a.action for a in audit if a.action == "report.correct"] == ["report.correct"]
+
+
+def _slack_button(call: Any, label: str) -> dict[str, Any]:
+    for block in call.json_arg("blocks") or []:
+        for element in block.get("elements") or []:
+            if element.get("type") == "button" and element["text"]["text"] == label:
+                return dict(element)
+    raise AssertionError(f"no {label!r} button in {call.args.get('blocks')}")
+
+
+def block_actions(user_id: str, channel: str, element: dict[str, Any], response_url: str) -> dict[str, Any]:
+    """What Slack sends when a button in an ephemeral message is pressed."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "someone", "name": "someone", "team_id": TEAM_ID},
+        "api_app_id": "A0SENDBOT",
+        "token": "legacy-unused",
+        "container": {
+            "type": "message",
+            "message_ts": "1790000200.000001",
+            "channel_id": channel,
+            "is_ephemeral": True,
+        },
+        "trigger_id": "1.2.3",
+        "team": {"id": TEAM_ID, "domain": "forum"},
+        "channel": {"id": channel, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": element["action_id"],
+                "block_id": "b1",
+                "text": element["text"],
+                "value": element["value"],
+                "type": "button",
+                "action_ts": "1790000201.000001",
+            }
+        ],
+    }
+
+
+async def test_slack_confirm_button_posts_the_correction_and_the_parent_is_told(tmp_path: Path) -> None:
+    mods = {"platform": "slack", "scope": TEAM_ID, "channel": "C0MODS"}
+    async with running(
+        tmp_path, "socket", cog_modules=REAL_COGS, extra_config={"reports": {"moderator_channels": [mods]}}
+    ) as r:
+        fake = r.fake
+        await fake.push(
+            "events_api",
+            message_event(
+                "!report they said he can only do mornings notify=yes", user_id=MEMBER, ts="1790000100.000001"
+            ),
+        )
+        await receipt_recorded(r.core.cogs["reports"], 1)
+        typed = message_event("!reports correct 1 part-time-timetables", user_id=LISTED_MOD, ts="1790000100.000002")
+        await fake.push("events_api", typed)
+
+        def preview_call() -> Any:
+            calls = [c for c in fake.of("chat.postEphemeral") if c.args["user"] == LISTED_MOD]
+            return next((c for c in calls if "Preview, only you can see this" in str(c.args.get("blocks"))), None)
+
+        preview = await fake.wait_until(preview_call)
+        assert "Part-time (reduced) timetables" in str(preview.args.get("blocks"))
+        assert not [c for c in fake.of("chat.postMessage") if "sharing this" in str(c.args.get("text"))]
+        confirm = _slack_button(preview, "Confirm")
+        assert confirm["style"] == "primary" and confirm["action_id"].startswith("sendbot_choice_")
+
+        # A member pressing a forwarded copy of the button: acked, refused privately.
+        ack = await fake.push("interactive", block_actions(MEMBER, "C0GENERAL", confirm, fake.response_url()))
+        assert ack["envelope_id"]
+        await fake.wait_until(
+            lambda: next(
+                (
+                    c
+                    for c in fake.of("chat.postEphemeral")
+                    if c.args["user"] == MEMBER and "person who asked" in str(c.args.get("text"))
+                ),
+                None,
+            )
+        )
+        assert not [c for c in fake.of("chat.postMessage") if "sharing this" in str(c.args.get("text"))]
+
+        # The moderator presses Confirm: acked at once, the card is posted in the channel.
+        await fake.push("interactive", block_actions(LISTED_MOD, "C0GENERAL", confirm, fake.response_url()))
+        posted = await fake.wait_until(
+            lambda: next((c for c in fake.of("chat.postMessage") if "sharing this" in str(c.args.get("text"))), None)
+        )
+        assert posted.args["channel"] == "C0GENERAL"
+        assert "Part-time (reduced) timetables" in str(posted.args.get("blocks"))
+        await fake.wait_until(
+            lambda: next(
+                (
+                    c
+                    for c in fake.of("chat.postEphemeral")
+                    if c.args["user"] == LISTED_MOD and "Posted the" in str(c.args.get("text"))
+                ),
+                None,
+            )
+        )
+        # The parent's private message: the outcome in plain words and the sourced card.
+        dm = await fake.wait_until(
+            lambda: next((c for c in fake.of("chat.postMessage") if c.args["channel"] == f"D{MEMBER}"), None)
+        )
+        assert "posted a correction about your report #1" in str(dm.args.get("text"))
+        assert "legislation.gov.uk" in str(dm.args.get("blocks"))
