@@ -2,7 +2,7 @@
 
 Only the person the reply answers can press them (`interaction_check`; anyone else is told so,
 privately); a press sends the choice's token to the core (`Dispatcher.choose`), which alone
-knows what it means. The view times out when the offer runs out, and its buttons are then
+knows what it means. After a press, and when the view times out with the offer, the buttons are
 greyed out where the message can still be edited.
 """
 
@@ -64,8 +64,20 @@ class ChoiceView(discord.ui.View):
             )
 
     async def pressed(self, interaction: discord.Interaction, token: str) -> None:
-        self.stop()  # one press per set: the core has used up the whole group
+        # The view stays listening until it times out, so a second press is answered by the
+        # core ("already used") rather than Discord's "This interaction failed"; the buttons
+        # are greyed out, as the core has used up the whole set.
         await self.on_choice(interaction, token)
+        await self.grey_out()
+
+    async def grey_out(self) -> None:
+        """Show the buttons as no longer working, where the message can still be edited."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+                await self.message.edit(view=self)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.user_id:
@@ -76,12 +88,7 @@ class ChoiceView(discord.ui.View):
         return False
 
     async def on_timeout(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
-                await self.message.edit(view=self)
+        await self.grey_out()
 
 
 class _ChoiceButton(discord.ui.Button[ChoiceView]):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
+from bot.choices import Option
 from bot.cog import Cog
 from bot.commands import Rest, command
 from bot.context import CommandContext
@@ -31,19 +32,26 @@ from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
 from tests.support.discord import discord_env
 from tests.support.fakes.discord_fake import CHANNEL_ID
-from tests.support.fakes.slack_fake import message_event
+from tests.support.fakes.slack_fake import TEAM_ID, message_event
 from tests.support.harness import Harness
-from tests.support.slack import MEMBER, running
+from tests.support.slack import ADMIN, MEMBER, running
 
 DM_CHANNEL_ID = 250000000000000009  # the member's direct message with the bot, on Discord
 REF_RE = re.compile(r"ref `?([0-9a-f]{6})`?")
 NOT_REMOVED = "couldn't remove your message"
 
 
+PICK = "contract.pick"
+
+
 class ContractCog(Cog):
     """One command per promise the adapters make."""
 
     name = "contract"
+
+    def __init__(self, core: BotCore) -> None:
+        super().__init__(core)
+        core.dispatcher.register_choice(PICK, self.picked)
 
     @command("contract public", help="Answers in the channel.")
     async def public(self, ctx: CommandContext, text: Rest) -> str:
@@ -56,6 +64,14 @@ class ContractCog(Cog):
     @command("contract fail", help="Fails unexpectedly.")
     async def fail(self, ctx: CommandContext) -> str:
         raise RuntimeError("kaboom: contract")
+
+    @command("contract choose", help="Answers in the channel with buttons for the person who asked.")
+    async def choose(self, ctx: CommandContext) -> Reply:
+        options = [Option(PICK, "Apples", "apples", "primary"), Option(PICK, "Pears", "pears")]
+        return Reply("Pick a fruit:", choices=self.core.choices.offer(ctx.author, options))
+
+    async def picked(self, ctx: CommandContext, fruit: str) -> Reply:
+        return Reply(f"you picked: {fruit}")
 
     @command("contract confide", help="Takes words that must not stay on show.", private_input=True)
     async def confide(self, ctx: CommandContext, text: Rest) -> Reply:
@@ -93,6 +109,16 @@ class Surface(Protocol):
 
     def trigger_gone(self) -> bool:
         """The last command message is no longer in the channel."""
+
+    async def press(self, label: str, *, by_other: bool = False) -> None:
+        """Press the button with this label under the bot's last reply with buttons (as the
+        member who asked, or as someone else)."""
+
+    async def wait_pressed(self, needle: str, *, by_other: bool = False) -> str:
+        """The first answer to a press, seen only by whoever pressed, that contains needle."""
+
+    def answers_in_public(self) -> list[str]:
+        """Everything the channel saw (answers to presses must never be among it)."""
 
 
 def _first(texts: list[str], needle: str) -> str | None:
@@ -163,6 +189,15 @@ class ConsoleSurface:
     def trigger_gone(self) -> bool:
         return any(b.startswith("[#general] (a message was removed)") for b in self.out.blocks)
 
+    async def press(self, label: str, *, by_other: bool = False) -> None:
+        raise NotImplementedError("a terminal has no buttons: the console lists them as words")
+
+    async def wait_pressed(self, needle: str, *, by_other: bool = False) -> str:
+        raise NotImplementedError
+
+    def answers_in_public(self) -> list[str]:
+        return self.public()
+
 
 @contextlib.asynccontextmanager
 async def console_surface(tmp_path: Path) -> AsyncIterator[ConsoleSurface]:
@@ -186,6 +221,7 @@ class DiscordSurface:
         self.fake = env.fake
         self.core: BotCore = env.harness.core
         self.last_id = ""
+        self.pressed_by: dict[str, bool] = {}  # interaction id -> pressed by someone else
 
     async def send(self, text: str) -> None:
         msg = self.fake.message_payload(text, author=self.fake.member_user)
@@ -231,6 +267,46 @@ class DiscordSurface:
 
     def trigger_gone(self) -> bool:
         return int(self.last_id) not in self.fake.messages
+
+    async def press(self, label: str, *, by_other: bool = False) -> None:
+        def with_buttons() -> Any:
+            calls = self.fake.find_calls("POST", rf"/channels/{CHANNEL_ID}/messages")
+            return next((c for c in reversed(calls) if c.json.get("components")), None)
+
+        call = await self.fake.wait_until(with_buttons)
+        custom_id = next(
+            item["custom_id"]
+            for row in call.json["components"]
+            for item in row["components"]
+            if item.get("label") == label
+        )
+        [message] = [m for m in self.fake.channel_messages(CHANNEL_ID) if m.get("content") == call.json.get("content")]
+        by = self.fake.helper_user if by_other else self.fake.member_user
+        payload = self.fake.interaction_payload({"custom_id": custom_id, "component_type": 2}, by=by, itype=3)
+        payload["message"] = message
+        self.pressed_by[payload["id"]] = by_other
+        await self.fake.push("INTERACTION_CREATE", payload)
+
+    async def wait_pressed(self, needle: str, *, by_other: bool = False) -> str:
+        def found() -> str | None:
+            for call in self.fake.find_calls("POST", r"/interactions/\d+/[^/]+/callback"):
+                interaction_id = call.path.split("/")[2]
+                data = call.json.get("data") or {}
+                private = bool(data.get("flags", 0) & 64)
+                if self.pressed_by.get(interaction_id) == by_other and private and needle in str(data.get("content")):
+                    return str(data.get("content"))
+            return None
+
+        text: str = await self.fake.wait_until(found)
+        return text
+
+    def answers_in_public(self) -> list[str]:
+        public = [
+            str((c.json.get("data") or {}).get("content"))
+            for c in self.fake.find_calls("POST", r"/interactions/\d+/[^/]+/callback")
+            if not ((c.json.get("data") or {}).get("flags", 0) & 64)
+        ]
+        return self.public() + public
 
 
 @contextlib.asynccontextmanager
@@ -286,6 +362,46 @@ class SlackSurface:
 
     def trigger_gone(self) -> bool:
         return False  # see refuse_removal
+
+    async def press(self, label: str, *, by_other: bool = False) -> None:
+        def with_buttons() -> Any:
+            posts = [c for c in self.fake.of("chat.postMessage") if c.args["channel"] == "C0GENERAL"]
+            return next((c for c in reversed(posts) if "sendbot_choice_" in str(c.args.get("blocks"))), None)
+
+        call = await self.fake.wait_until(with_buttons)
+        button = next(
+            element
+            for block in call.json_arg("blocks")
+            for element in block.get("elements") or []
+            if element.get("type") == "button" and element["text"]["text"] == label
+        )
+        user = ADMIN if by_other else MEMBER
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": "someone", "name": "someone", "team_id": TEAM_ID},
+            "api_app_id": "A0SENDBOT",
+            "token": "legacy-unused",
+            "container": {"type": "message", "message_ts": call.args.get("ts", ""), "channel_id": "C0GENERAL"},
+            "trigger_id": "1.2.3",
+            "team": {"id": TEAM_ID, "domain": "forum"},
+            "channel": {"id": "C0GENERAL", "name": "general"},
+            "response_url": self.fake.response_url(),
+            "actions": [{**button, "block_id": "b1", "action_ts": "1790000201.000001"}],
+        }
+        await self.fake.push("interactive", payload)
+
+    async def wait_pressed(self, needle: str, *, by_other: bool = False) -> str:
+        user = ADMIN if by_other else MEMBER
+
+        def found() -> str | None:
+            calls = [c for c in self.fake.of("chat.postEphemeral") if c.args["user"] == user]
+            return _first([str(c.args.get("text")) for c in calls], needle)
+
+        text: str = await self.fake.wait_until(found)
+        return text
+
+    def answers_in_public(self) -> list[str]:
+        return self.public()
 
 
 @contextlib.asynccontextmanager
@@ -422,3 +538,29 @@ async def test_words_that_cannot_be_given_back_privately_are_left_up_never_poste
         assert not [t for t in surface.public() if "Sam" in t or "Here is what you wrote" in t]
         # Settled: the message is not removed at the next connect either.
         assert await surface.core.pending_deletes.for_platform("discord") == []
+
+
+# -- buttons (issue 14) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("surface", ["discord", "slack"], indirect=True)  # a terminal has no buttons
+async def test_a_button_answers_only_the_person_who_asked_privately_and_once(surface: Surface) -> None:
+    await surface.send("!contract choose")
+    await surface.wait_public("Pick a fruit")
+    # Someone else presses: told privately that the buttons are not theirs; nothing is chosen.
+    await surface.press("Apples", by_other=True)
+    await surface.wait_pressed("These buttons are for the person who asked", by_other=True)
+    # The member presses: the core runs what the token was offered for, and answers privately.
+    await surface.press("Apples")
+    await surface.wait_pressed("you picked: apples")
+    # The set is used up: the other button (or the same one again) does nothing more.
+    await surface.press("Pears")
+    await surface.wait_pressed("already used")
+    assert not [t for t in surface.answers_in_public() if "you picked" in t or "These buttons" in t]
+
+
+async def test_the_console_lists_buttons_as_words(tmp_path: Path) -> None:
+    async with console_surface(tmp_path) as surface:
+        await surface.send("!contract choose")
+        shown = await surface.wait_public("Pick a fruit")
+        assert "Buttons on Discord and Slack: [Apples]  [Pears]" in shown
