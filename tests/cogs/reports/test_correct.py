@@ -62,7 +62,7 @@ def button(reply: Reply, label: str) -> Choice:
 
 
 async def report(h: Harness, text: str = "the school said he can stay on reduced time", **kw: object) -> None:
-    out = await h.outcome(f"!report {text}", user_id="u1", name="Parent Pat", **kw)  # type: ignore[arg-type]
+    out = await h.outcome(f"!report {text}", user_id="u1", name="Parent Pat", **kw)
     assert out.status == "ok", out.replies
     await cog(h).drain()
 
