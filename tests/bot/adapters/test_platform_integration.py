@@ -341,3 +341,31 @@ async def test_slack_confirm_button_posts_the_correction_and_the_parent_is_told(
         )
         assert "posted a correction about your report #1" in str(dm.args.get("text"))
         assert "legislation.gov.uk" in str(dm.args.get("blocks"))
+
+
+async def test_discord_an_outcome_message_that_cannot_be_delivered_is_told_to_the_moderator(
+    tmp_path: Path, caplog: Any
+) -> None:
+    mods = {"platform": "discord", "scope": str(GUILD_ID), "channel": str(OTHER_CHANNEL_ID)}
+    config = {"reports": {"moderator_channels": [mods]}}
+    async with discord_env(tmp_path, cog_modules=REAL_COGS, config=config) as env:
+        fake = env.fake
+        msg = fake.message_payload("!report they said wait a year notify=yes", author=fake.member_user)
+        fake.messages[int(msg["id"])] = msg
+        await fake.push("MESSAGE_CREATE", msg)
+        await receipt_recorded(env.harness.core.cogs["reports"], 1)
+        # The parent's direct messages are closed now.
+        closed = {"message": "Cannot send messages to this user", "code": 50007}
+        fake.fail_next("POST", rf"/channels/(?!{CHANNEL_ID}|{OTHER_CHANNEL_ID})\d+/messages", 403, closed)
+        typed = fake.message_payload("!reports resolve 1", author=fake.mod_user, channel_id=OTHER_CHANNEL_ID)
+        await fake.push("MESSAGE_CREATE", typed)
+
+        def answer() -> Any:
+            calls = fake.find_calls("POST", rf"/channels/{OTHER_CHANNEL_ID}/messages")
+            return next((c for c in calls if "is resolved" in str(c.json.get("content"))), None)
+
+        said = await fake.wait_until(answer)
+        assert "I couldn't send the parent who reported it a private message" in said.json["content"]
+        report = await env.harness.core.cogs["reports"].repo.get(1)  # type: ignore[attr-defined]
+        assert report is not None and report.status == "resolved"
+        assert "could not tell the reporter the outcome" in caplog.text
