@@ -151,6 +151,9 @@ def detail_card(report: Report, notes: list[Note], *, show_reporter: bool, tz: t
     if report.source:
         fields.append(CardField("Told by", SOURCE_LABELS.get(report.source, report.source), inline=True))
     fields.append(CardField("Where", where(report), inline=True))
+    if report.notify_outcome:
+        # So the moderator knows the parent will get a private message about what they do.
+        fields.append(CardField("Parent told of the outcome", "Yes, they asked", inline=True))
     if report.kind == "message":
         lines = []
         if report.message_author_name:

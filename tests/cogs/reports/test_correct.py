@@ -227,6 +227,7 @@ async def test_a_parent_who_asked_is_told_each_outcome_in_plain_words(h: Harness
     stored = await cog(h).repo.get(2)
     assert stored is not None and stored.notify_outcome and stored.text == "the school said EHCPs are ending"
     assert stored.source == "school"
+    assert "Parent told of the outcome\nYes, they asked" in await h.say_text("!reports show 2", **MOD)
 
     resolved = await h.say_text("!reports resolve 1 spoke to them", **MOD)
     assert "I told the parent who reported it in a private message, as they asked" in resolved
