@@ -110,6 +110,9 @@ class SlackSection(Section):
     api_base_url: Annotated[str, Field(pattern=r"^https?://")] = "https://slack.com/api/"
     moderator_user_ids: list[str] = []
     moderator_usergroup: str | None = None
+    # The bot's own posts across the whole workspace, per second (each channel also gets at
+    # most about one a second). Slack allows "several hundred messages per minute".
+    workspace_posts_per_second: Annotated[float, Field(gt=0, le=100)] = 5.0
 
 
 class SubscriptionConfig(Section):

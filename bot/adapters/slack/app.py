@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import secret_text
+from bot.adapters.pacing import RatePacer
 from bot.adapters.slack.blocks import LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID, SlackCommands
@@ -64,9 +65,12 @@ class SlackAdapter(SlackCommands):
         core: BotCore,
         *,
         post_interval: float = 1.0,
+        workspace_rate: float | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """post_interval: seconds between posts to one channel; workspace_rate: posts per
+        second across the workspace (None: `[slack] workspace_posts_per_second`; 0: unpaced)."""
         cfg = core.config.slack
         self.core = core
         self.mode = cfg.mode
@@ -91,6 +95,8 @@ class SlackAdapter(SlackCommands):
             moderator_usergroup=cfg.moderator_usergroup,
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
+        rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
+        self.workspace = RatePacer(rate) if rate > 0 else None
         self._sleep = sleep
         self.bot_user_id: str | None = None
         self.bot_id = None
