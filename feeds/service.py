@@ -111,6 +111,7 @@ class FeedService:
         self._send_idle.set()
         self._sending = 0  # platform calls in progress
         self.delivery_concurrency = DELIVERY_CONCURRENCY
+        self.last_fanout_in_flight = 0  # the most sends at once in the last deliver_due
         self.storage_backoff = 0.0  # seconds the poller last waited for the database (0: fine)
         self.crash_delay = 60.0  # seconds before the next cycle after a cycle crashed
 
@@ -330,7 +331,10 @@ class FeedService:
                 limit *= 2  # every row seen was taken already: look further
 
         async with self._deliver_lock:
-            await fanout.run(more)
+            try:
+                await fanout.run(more)
+            finally:
+                self.last_fanout_in_flight = fanout.max_in_flight
         return summary
 
     async def _deliver_one(self, d: Delivery) -> Literal["sent", "retrying", "failed"]:

@@ -111,9 +111,9 @@ async def fanout_world(
     core = await BotCore.create(cfg, cog_modules=["cogs.feeds"])
     adapter: Any
     if platform == "discord":
-        adapter = DiscordAdapter(core, **({} if paced else {"global_rate": None}))
+        adapter = DiscordAdapter(core) if paced else DiscordAdapter(core, global_rate=None)
     else:
-        adapter = SlackAdapter(core, **({} if paced else {"workspace_rate": 0}))
+        adapter = SlackAdapter(core) if paced else SlackAdapter(core, workspace_rate=0)
     await core.start()
     task = asyncio.create_task(adapter.run(), name=f"{platform}-adapter")
     try:

@@ -103,6 +103,7 @@ class FakeDiscord:
         self.route_limit = route_limit
         self.rtt = rtt
         self.http_429 = 0
+        self.limited: list[tuple[str, str]] = []  # (global | route, path) of each 429 given
         self._global_window: deque[float] = deque()
         self._route_windows: dict[int, tuple[float, int]] = {}  # channel -> (window start, used)
         # Seconds a message POST takes to answer (the message exists from the start), so a
@@ -487,6 +488,7 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
+        arrived = time.monotonic()  # limits are judged by when a request arrived, before its body is read
         body, files = await self._decode(request)
         call = Call(
             request.method,
@@ -499,7 +501,7 @@ class FakeDiscord:
         )
         self.calls.append(call)
         try:
-            limited = self._rate_limited(request.method, path)
+            limited = self._rate_limited(request.method, path, arrived)
             if self.rtt:
                 await asyncio.sleep(self.rtt)
             if limited is not None:
@@ -523,9 +525,9 @@ class FakeDiscord:
 
     # -- rate limits (off unless asked for) ------------------------------------------
 
-    def _rate_limited(self, method: str, path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
-        """The 429 (body, headers) Discord would answer now, or None; counts the request."""
-        now = time.monotonic()
+    def _rate_limited(self, method: str, path: str, now: float) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The 429 (body, headers) Discord would answer to a request that arrived at `now`
+        (time.monotonic), or None; counts the request."""
         counted = not path.startswith(("/interactions/", "/webhooks/"))
         if self.global_rate is not None and counted:
             window = self._global_window
@@ -540,6 +542,7 @@ class FakeDiscord:
                     "X-RateLimit-Global": "true",
                     "X-RateLimit-Scope": "global",
                 }
+                self.limited.append(("global", path))
                 return body, headers
         cid = self._message_route(method, path)
         if self.route_limit is not None and cid is not None:
@@ -556,6 +559,7 @@ class FakeDiscord:
                     "X-RateLimit-Scope": "user",
                     **self._bucket_headers(count, 0, retry),
                 }
+                self.limited.append(("route", path))
                 return body, headers
             self._route_windows[cid] = (start, used + 1)
         if self.global_rate is not None and counted:

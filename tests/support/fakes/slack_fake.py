@@ -219,11 +219,12 @@ class SlackFake:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        arrived = time.monotonic()  # limits are judged by when a request arrived, before its body is read
         args = await _read_args(request)
         auth = request.headers.get("Authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
         await self._record(Call(method, args, token))
-        retry_after = self._rate_limited(method, args)
+        retry_after = self._rate_limited(method, args, arrived)
         if self.rtt:
             await asyncio.sleep(self.rtt)
         if retry_after is not None:
@@ -251,12 +252,11 @@ class SlackFake:
                 return web.Response(status=status, text="upstream timed out")
         return web.json_response(result)
 
-    def _rate_limited(self, method: str, args: dict[str, Any]) -> int | None:
-        """Seconds to wait (Slack's whole-second Retry-After) if this call is over a limit,
-        else None; counts the call."""
+    def _rate_limited(self, method: str, args: dict[str, Any], now: float) -> int | None:
+        """Seconds to wait (Slack's whole-second Retry-After) if a call that arrived at `now`
+        (time.monotonic) is over a limit, else None; counts the call."""
         if method != "chat.postMessage":
             return None
-        now = time.monotonic()
         channel = str(args.get("channel"))
         if self.channel_interval is not None:
             last = self._last_post.get(channel)
