@@ -17,6 +17,7 @@ import re
 import time
 from collections import OrderedDict
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -121,6 +122,10 @@ class SlackAdapter(SlackCommands):
         """Check the token, then serve (Socket Mode or HTTP) until close()."""
         if self._config_problem:
             raise SlackConfigError(self._config_problem)
+        if self.client.session is None or self.client.session.closed:
+            # One session for every Web API call (slack_sdk would open, and close, one per
+            # call): connections are kept alive, which a fan-out to many channels needs.
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         try:
             auth = await self.client.auth_test()
         except SlackApiError as e:
@@ -145,6 +150,9 @@ class SlackAdapter(SlackCommands):
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self.client.session is not None:
+            session, self.client.session = self.client.session, None
+            await session.close()
 
     async def _serve_http(self) -> None:
         cfg = self.core.config.slack

@@ -87,6 +87,7 @@ class SlackFake:
         self.workspace_rate = workspace_rate
         self.rtt = rtt
         self.http_429 = 0
+        self.limited: list[tuple[str, str]] = []  # (channel | workspace, channel) of each 429 given
         self._last_post: dict[str, float] = {}
         self._workspace_window: deque[float] = deque()
         self.bot_token = bot_token
@@ -261,12 +262,14 @@ class SlackFake:
         if self.channel_interval is not None:
             last = self._last_post.get(channel)
             if last is not None and now - last < self.channel_interval:
+                self.limited.append(("channel", channel))
                 return max(1, math.ceil(last + self.channel_interval - now))
         if self.workspace_rate is not None:
             window = self._workspace_window
             while window and window[0] <= now - 1.0:
                 window.popleft()
             if len(window) >= self.workspace_rate:
+                self.limited.append(("workspace", channel))
                 return max(1, math.ceil(window[0] + 1.0 - now))
             window.append(now)
         self._last_post[channel] = now

@@ -1,0 +1,61 @@
+"""The rate pacer for a platform's shared limit (bot/adapters/pacing.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+
+import pytest
+
+from bot.adapters.pacing import RatePacer
+
+
+def most_in_a_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+
+
+async def test_calls_are_spaced_evenly_under_the_rate() -> None:
+    pacer = RatePacer(40)
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def call() -> None:
+        async with pacer:
+            times.append(loop.time())
+
+    await asyncio.gather(*(call() for _ in range(50)))
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert pacer.rate == pytest.approx(38.0)
+    assert min(gaps) >= 0.0  # in the order asked, never two at once beyond one made-up slot
+    assert sum(gaps) >= 49 / 38 - 2 / 38  # at most one late slot made up at a time
+    assert most_in_a_second(times) <= pacer.window_cap == 38
+
+
+async def test_hold_stops_every_call_until_the_time_has_passed() -> None:
+    pacer = RatePacer(100)
+    loop = asyncio.get_running_loop()
+    await pacer.acquire()
+    pacer.hold(0.3)
+    start = loop.time()
+    await pacer.acquire()
+    assert loop.time() - start >= 0.29
+
+
+async def test_a_stall_is_made_up_by_one_slot_not_a_burst() -> None:
+    pacer = RatePacer(20)  # 19/s: slots ~53 ms apart
+    loop = asyncio.get_running_loop()
+    await pacer.acquire()
+    await asyncio.sleep(0.5)  # the caller was busy for ten slots
+    times = []
+    for _ in range(4):
+        await pacer.acquire()
+        times.append(loop.time())
+    # Two at once (the late slot and one made up), then the even pace again.
+    assert times[1] - times[0] < 0.02
+    assert times[2] - times[1] >= 0.04 and times[3] - times[2] >= 0.04
+
+
+def test_a_pacer_needs_a_rate() -> None:
+    with pytest.raises(ValueError, match="positive rate"):
+        RatePacer(0)
