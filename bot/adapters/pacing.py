@@ -4,13 +4,16 @@ than sent in bursts until the platform answers 429.
 
 Calls get evenly spaced slots at `SAFETY` x the platform's rate, in the order they asked
 (a FIFO lock). A slot taken late (the event loop was busy) lets the next call follow at once,
-so lateness is made up instead of lost, but at most one slot's worth; and no one-second
-window of sends ever holds more than ceil(SAFETY x rate) calls, which leaves room for the
-jitter between a call leaving here and reaching the platform. `hold(seconds)` is for a 429
+so lateness is made up instead of lost, but at most one slot's worth. And no window of
+1 s / SAFETY (about 1.05 s) ever holds more calls than the platform allows in one second:
+calls may reach the platform up to ~50 ms more bunched than they left here (the event loop,
+the network) and still never be over its limit. `hold(seconds)` is for a 429
 that came anyway: nothing more goes until the platform's Retry-After has passed.
 
 (aiolimiter's leaky bucket was measured first: holding one call it lost ~6% of the rate to
-late wake-ups; holding two it let a one-second window reach the limit, and drew a 429.)
+late wake-ups; holding two it let a one-second window reach the limit, and drew a 429. A
+cap of 0.95 x the limit per exact second drew 429s too: calls made up after a late slot
+filled windows to the edge, and a millisecond of jitter tipped them over.)
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ class RatePacer:
             raise ValueError("a pacer needs a positive rate")
         self.rate = rate * safety
         self.interval = 1.0 / self.rate
-        self.window_cap = max(1, math.ceil(self.rate))  # calls in any WINDOW, at most
+        self.window = WINDOW / safety
+        self.window_cap = max(1, math.floor(rate))  # calls in any `window`, at most
         self._lock = asyncio.Lock()
         self._next = 0.0  # the next free slot (event-loop time)
         self._sent: deque[float] = deque()  # when the last window_cap calls went
@@ -47,7 +51,7 @@ class RatePacer:
                 now = loop.time()
                 slot = max(now, self._next, self._hold_until)
                 if len(self._sent) >= self.window_cap:
-                    slot = max(slot, self._sent[0] + WINDOW)
+                    slot = max(slot, self._sent[0] + self.window)
                 if slot <= now:
                     break
                 await asyncio.sleep(slot - now)  # then look again: a 429 may have held us

@@ -10,9 +10,9 @@ import pytest
 from bot.adapters.pacing import RatePacer
 
 
-def most_in_a_second(times: list[float]) -> int:
+def most_within(times: list[float], seconds: float) -> int:
     times = sorted(times)
-    return max(bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times))
+    return max(bisect.bisect_left(times, t + seconds) - i for i, t in enumerate(times))
 
 
 async def test_calls_are_spaced_evenly_under_the_rate() -> None:
@@ -29,7 +29,9 @@ async def test_calls_are_spaced_evenly_under_the_rate() -> None:
     assert pacer.rate == pytest.approx(38.0)
     assert min(gaps) >= 0.0  # in the order asked, never two at once beyond one made-up slot
     assert sum(gaps) >= 49 / 38 - 2 / 38  # at most one late slot made up at a time
-    assert most_in_a_second(times) <= pacer.window_cap == 38
+    assert pacer.window_cap == 40 and pacer.window == pytest.approx(1 / 0.95)
+    # The platform's limit is never reached even if calls arrive ~50 ms more bunched.
+    assert most_within(times, pacer.window) <= 40
 
 
 async def test_hold_stops_every_call_until_the_time_has_passed() -> None:

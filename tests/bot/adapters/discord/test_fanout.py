@@ -39,9 +39,7 @@ async def test_429s_that_come_anyway_end_with_every_post_made_once(tmp_path: Pat
         # A global 429, as Discord answers when the bot's token is over its limit, and a
         # route one: discord.py waits each out and sends again, with the same nonce.
         body = {"message": "You are being rate limited.", "retry_after": 0.3, "global": True}
-        fake.fail_next(
-            "POST", r"/channels/\d+/messages", 429, body, Via="1.1 google", **{"X-RateLimit-Global": "true"}
-        )
+        fake.fail_next("POST", r"/channels/\d+/messages", 429, body, Via="1.1 google", **{"X-RateLimit-Global": "true"})
         fake.rate_limit_next("POST", r"/channels/\d+/messages", 0.2)
         summary = await world.service.deliver_due()
         assert summary.sent == 30
