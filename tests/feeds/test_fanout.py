@@ -158,9 +158,17 @@ class GatedMessenger(RecordingMessenger):
         self.started: list[str] = []
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_per_channel = 0
+        self._started = asyncio.Event()
+
+    async def wait_started(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.started) < count:
+                self._started.clear()
+                await self._started.wait()
 
     async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
         self.started.append(channel.channel_id)
+        self._started.set()
         self.in_flight[channel.channel_id] += 1
         self.max_per_channel = max(self.max_per_channel, self.in_flight[channel.channel_id])
         try:
@@ -188,9 +196,7 @@ async def test_deliveries_go_out_concurrently_one_per_channel_oldest_first(
         svc = service(h)
         svc.delivery_concurrency = 10
         task = asyncio.create_task(svc.deliver_due())
-        async with asyncio.timeout(5):
-            while len(gated.started) < 10:
-                await asyncio.sleep(0.01)
+        await gated.wait_started(10)
         await asyncio.sleep(0.05)
         assert len(gated.started) == 10  # the bound, all waiting on the platform
         gated.gate.set()
@@ -233,9 +239,7 @@ async def test_stop_lets_the_sends_in_flight_finish_and_starts_no_more(tmp_path:
         svc = service(h)
         svc.delivery_concurrency = 8
         task = asyncio.create_task(svc.deliver_due())
-        async with asyncio.timeout(5):
-            while len(gated.started) < 8:
-                await asyncio.sleep(0.01)
+        await gated.wait_started(8)
         svc.request_stop()
         gated.gate.set()
         summary = await asyncio.wait_for(task, 10)

@@ -4,6 +4,7 @@ workspace-wide rate): no 429, near the floor, each channel's posts once and in o
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ async def test_each_channel_gets_its_items_once_oldest_first_a_second_apart(tmp_
         assert world.posted() == {c: [1, 2, 3] for c in world.channels}
         for channel in world.channels:
             times = [c.at for c in world.fake.of("chat.postMessage") if c.args.get("channel") == channel]
-            assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times
+            assert all(b - a >= 1.0 for a, b in itertools.pairwise(times)), times
 
 
 async def test_a_429_that_comes_anyway_ends_with_every_post_made_once(tmp_path: Path) -> None:
