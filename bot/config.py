@@ -97,6 +97,9 @@ class DiscordSection(Section):
     guild_ids: list[int] = []
     moderator_roles: list[str] = []
     message_content: bool = True
+    # Discord's global limit for the bot token (50 for almost every bot); the bot's own posts
+    # are paced a little under it.
+    requests_per_second: Annotated[float, Field(gt=0, le=10000)] = 50.0
 
 
 class SlackSection(Section):

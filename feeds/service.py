@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
-from bot.messenger import DeliveryError
+from bot.messenger import DeliveryError, NotSent
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.channels import channel_of
@@ -373,6 +373,12 @@ class FeedService:
                         item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
                     )
                     message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
+        except NotSent:
+            # Given up before the platform was called (stopping): due again at the next start,
+            # no attempt counted; a delivery already unsure stays so.
+            if not d.unsure:
+                await self.store.clear_sending(d.id)
+            return "retrying"
         except DeliveryError as e:
             if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
                 await self.store.mark_failed(d.id, str(e))

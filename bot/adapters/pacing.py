@@ -21,6 +21,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
+from collections.abc import Callable
+
+from bot.messenger import NotSent
 
 # Paced a little under the platform's limit: requests do not reach the platform exactly as
 # spaced (scheduling, the network), and a 429 costs far more than 5%.
@@ -30,8 +33,10 @@ CATCH_UP = 1  # slots a late call may make up: more would send bursts after a st
 
 
 class RatePacer:
-    def __init__(self, rate: float, *, safety: float = SAFETY) -> None:
-        """`rate`: the platform's limit, in calls per second."""
+    def __init__(self, rate: float, *, safety: float = SAFETY, stopping: Callable[[], bool] = lambda: False) -> None:
+        """`rate`: the platform's limit, in calls per second. Once `stopping()` is true, a call
+        that would have to wait raises NotSent instead (see acquire)."""
+        self._stopping = stopping
         if rate <= 0:
             raise ValueError("a pacer needs a positive rate")
         self.rate = rate * safety
@@ -43,8 +48,10 @@ class RatePacer:
         self._sent: deque[float] = deque()  # when the last window_cap calls went
         self._hold_until = 0.0
 
-    async def acquire(self) -> None:
-        """Wait for this call's slot."""
+    async def acquire(self, *, may_give_up: bool = True) -> None:
+        """Wait for this call's slot. When the bot is stopping, a call that would wait gives
+        up with NotSent (it was never made), unless `may_give_up` is false: the later parts
+        of a post whose first part went out are sent whatever happens."""
         async with self._lock:
             loop = asyncio.get_running_loop()
             while True:
@@ -54,6 +61,8 @@ class RatePacer:
                     slot = max(slot, self._sent[0] + self.window)
                 if slot <= now:
                     break
+                if may_give_up and self._stopping():
+                    raise NotSent("the bot is stopping; not sent")
                 await asyncio.sleep(slot - now)  # then look again: a 429 may have held us
             self._sent.append(now)
             if len(self._sent) > self.window_cap:

@@ -111,7 +111,7 @@ async def fanout_world(
     core = await BotCore.create(cfg, cog_modules=["cogs.feeds"])
     adapter: Any
     if platform == "discord":
-        adapter = DiscordAdapter(core) if paced else DiscordAdapter(core, global_rate=None)
+        adapter = DiscordAdapter(core) if paced else DiscordAdapter(core, global_rate=0)
     else:
         adapter = SlackAdapter(core) if paced else SlackAdapter(core, workspace_rate=0)
     await core.start()

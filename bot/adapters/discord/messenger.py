@@ -6,7 +6,8 @@ Every feed post carries a nonce derived from its delivery id (discord.py sends i
 of posting it twice. Mentions are off except a subscription's explicit `mention_role`.
 
 Every REST call made here goes through the adapter's pacer (bot/adapters/pacing.py), kept
-under Discord's global limit of 50 requests per second per bot token: discord.py keeps the
+under Discord's global limit of 50 requests per second per bot token (`[discord]
+requests_per_second`): discord.py keeps the
 per-route buckets (from the X-RateLimit headers) and waits out a 429 by itself, but nothing
 in it spreads a fan-out to hundreds of channels under the global limit before it is hit.
 """
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NONCE_LIMIT = 25
-# Discord's global rate limit: requests per second per bot token (very large bots may be
-# granted more; then pass global_rate to the adapter).
-GLOBAL_RATE = 50.0
 
 
 def delivery_nonce(nonce: str) -> str:
@@ -72,9 +70,9 @@ class DiscordMessenger(Adapter):
     logged_in: asyncio.Event  # set once the client has logged in and built its commands
     pacer: RatePacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
 
-    async def _paced(self) -> None:
+    async def _paced(self, *, may_give_up: bool = True) -> None:
         if self.pacer is not None:
-            await self.pacer.acquire()
+            await self.pacer.acquire(may_give_up=may_give_up)
 
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         if self.client is None or not self.logged_in.is_set() or self.client.is_closed():
@@ -111,7 +109,7 @@ class DiscordMessenger(Adapter):
                 send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
                 if part_nonce:
                     send["nonce"] = part_nonce
-                await self._paced()
+                await self._paced(may_give_up=i == 0)
                 sent = await target.send(**send)
                 first_id = first_id or str(sent.id)
         return first_id
@@ -143,8 +141,8 @@ class DiscordMessenger(Adapter):
         with delivery_errors(ChannelRef(PLATFORM, scope_id, f"dm:{user_id}")):
             await self._paced()
             dm = await self.client.create_dm(discord.Object(id=int(user_id)))
-            for part in rendered.parts:
-                await self._paced()
+            for i, part in enumerate(rendered.parts):
+                await self._paced(may_give_up=i == 0)
                 sent = await dm.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
                 first_id = first_id or str(sent.id)
         return first_id

@@ -97,7 +97,7 @@ class SlackAdapter(SlackCommands):
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
-        self.workspace = RatePacer(rate) if rate > 0 else None
+        self.workspace = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
         self._sleep = sleep
         self.bot_user_id: str | None = None
         self.bot_id = None

@@ -195,6 +195,7 @@ class SlackMessenger(Adapter):
                     unfurl_media=False,
                     metadata=None if ts else metadata,  # only the first message carries the nonce
                 ),
+                may_give_up=not ts,
             )
             ts = ts or str(resp.get("ts") or "")
             if posted is not None and ts and not posted:
@@ -212,7 +213,9 @@ class SlackMessenger(Adapter):
         )
         return ""
 
-    async def _call(self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True) -> Any:
+    async def _call(
+        self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True, may_give_up: bool = True
+    ) -> Any:
         """One Web API call: paced per channel, retried after a 429's Retry-After, with
         every failure turned into a DeliveryError saying whether a retry could help."""
         last_wait = 0.0
@@ -221,7 +224,7 @@ class SlackMessenger(Adapter):
                 if paced:
                     async with self.pacer.slot(channel):
                         if self.workspace is not None:
-                            await self.workspace.acquire()
+                            await self.workspace.acquire(may_give_up=may_give_up)
                         return await call()
                 return await call()
             except SlackApiError as e:

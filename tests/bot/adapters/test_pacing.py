@@ -9,6 +9,7 @@ import itertools
 import pytest
 
 from bot.adapters.pacing import RatePacer
+from bot.messenger import NotSent
 
 
 def most_within(times: list[float], seconds: float) -> int:
@@ -62,3 +63,16 @@ async def test_a_stall_is_made_up_by_one_slot_not_a_burst() -> None:
 def test_a_pacer_needs_a_rate() -> None:
     with pytest.raises(ValueError, match="positive rate"):
         RatePacer(0)
+
+
+async def test_when_the_bot_is_stopping_a_call_that_would_wait_is_not_made() -> None:
+    stopping = False
+    pacer = RatePacer(10, stopping=lambda: stopping)
+    await pacer.acquire()
+    await pacer.acquire()  # (after idle, two go at once: a late slot made up)
+    stopping = True
+    with pytest.raises(NotSent):
+        await pacer.acquire()  # its slot is ~105 ms away
+    await pacer.acquire(may_give_up=False)  # a later part of a post already begun still goes
+    await asyncio.sleep(0.25)
+    await pacer.acquire()  # no wait needed: made, stopping or not
