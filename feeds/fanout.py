@@ -1,6 +1,6 @@
 """Fan-out: many channels' deliveries sent concurrently, each channel one at a time.
 
-`fan_out` runs `send` for every job it is given, at most `concurrency` at once and at most
+`FanOut.run` calls `send` for every job it is given, at most `concurrency` at once and at most
 one per lane (a lane is a channel): a lane's jobs go in the order they were added, each only
 after the one before it finished. Ready lanes take turns (round robin), so a channel with a
 long backlog never starves the others, and a slow channel holds at most one of the slots.
