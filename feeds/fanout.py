@@ -8,7 +8,7 @@ A job whose outcome says the lane should wait (a retry is due later) ends its la
 run: the lane's later jobs are left for the next run rather than overtaking it.
 
 `more()` is asked for further jobs whenever few are waiting, and once more when everything
-has finished; a run ends when it returns nothing new then. Whoever calls `fan_out` decides
+has finished; a run ends when it returns nothing new then. Whoever calls it decides
 what the pacing is: here only concurrency and order are kept (the platform pacers live in
 the adapters).
 """
