@@ -137,6 +137,9 @@ class DiscordSection(Section):
     guild_ids: list[int] = []
     moderator_roles: list[str] = []
     message_content: bool = True
+    # Discord's global limit for the bot token (50 for almost every bot); the bot's own posts
+    # are paced a little under it.
+    requests_per_second: Annotated[float, Field(gt=0, le=10000)] = 50.0
 
 
 class SlackSection(Section):
@@ -150,6 +153,9 @@ class SlackSection(Section):
     api_base_url: Annotated[str, Field(pattern=r"^https?://")] = "https://slack.com/api/"
     moderator_user_ids: list[str] = []
     moderator_usergroup: str | None = None
+    # The bot's own posts across the whole workspace, per second (each channel also gets at
+    # most about one a second). Slack allows "several hundred messages per minute".
+    workspace_posts_per_second: Annotated[float, Field(gt=0, le=100)] = 5.0
 
 
 class Config(Section):

@@ -31,6 +31,7 @@ class BotCore:
         # background loops (feed polling, report retention) only then, so `sendbot ask`, a
         # scripted console and tests never poll the network by surprise.
         self.serving = False
+        self.stopping = False  # set when stop_work begins: paced sends not yet made give up
         self.db = db
         self.audit = AuditLog(db)
         self.pending_deletes = PendingDeletes(db)
@@ -191,6 +192,7 @@ class BotCore:
 
     async def stop_work(self) -> None:
         """Stop background work (cogs' loops, spawned tasks); the database stays open."""
+        self.stopping = True
         for cog in reversed(list(self.cogs.values())):
             try:
                 await cog.on_stop()

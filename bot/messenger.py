@@ -20,6 +20,11 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class NotSent(DeliveryError):
+    """The platform was never called (the bot is stopping and the send was still waiting for
+    its turn): nothing was posted, so nothing needs settling."""
+
+
 @runtime_checkable
 class Messenger(Protocol):
     platform: str

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
-from bot.messenger import DeliveryError
+from bot.messenger import DeliveryError, NotSent
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.channels import channel_of
+from feeds.fanout import FanOut
 from feeds.filters import subscription_accepts
 from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import render_item, render_notice, when
@@ -47,6 +48,12 @@ STORAGE_BACKOFF_MAX = 1800.0
 # At shutdown, a send in progress may finish within this; then the loop is cancelled (a send
 # cut off is marked in flight in the database, and settled at the next start).
 STOP_TIMEOUT = 10.0
+# Deliveries in flight at once, across channels (one at a time per channel). The platforms'
+# own limits are kept by each messenger's pacer; this bounds tasks, connections and memory,
+# and is enough to keep a pacer busy at 50 posts/s with a round trip of up to ~0.6 s.
+DELIVERY_CONCURRENCY = 32
+# Due deliveries read from the outbox at a time (more are read as these go out).
+DELIVERY_BATCH = 200
 
 
 class StorageTrouble(Exception):
@@ -105,8 +112,11 @@ class FeedService:
         self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
         self._stopping = False
-        self._send_idle = asyncio.Event()  # clear while a platform call is in progress
+        self._send_idle = asyncio.Event()  # clear while platform calls are in progress
         self._send_idle.set()
+        self._sending = 0  # platform calls in progress
+        self.delivery_concurrency = DELIVERY_CONCURRENCY
+        self.last_fanout_in_flight = 0  # the most sends at once in the last deliver_due
         self.storage_backoff = 0.0  # seconds the poller last waited for the database (0: fine)
         self.crash_delay = 60.0  # seconds before the next cycle after a cycle crashed
 
@@ -297,27 +307,46 @@ class FeedService:
     # -- delivery ------------------------------------------------------------------------
 
     async def deliver_due(self) -> DeliverySummary:
-        """Send every due delivery whose platform has a messenger; the rest wait, kept."""
+        """Send every due delivery whose platform has a messenger; the rest wait, kept.
+
+        Channels are served concurrently (feeds/fanout.py): at most DELIVERY_CONCURRENCY
+        sends at once, one at a time per channel, each channel's deliveries oldest first
+        (unsure ones first of all). A channel whose delivery must be retried later keeps its
+        later deliveries back until the next call, so they never overtake it. How fast each
+        platform may be called is its messenger's business (its pacer)."""
         summary = DeliverySummary()
         attempted: set[int] = set()
-        async with self._deliver_lock:
+
+        async def send(d: Delivery) -> bool:
+            result = await self._deliver_one(d)
+            if result == "sent":
+                summary.sent += 1
+            elif result == "failed":
+                summary.failed += 1
+            else:
+                summary.retrying += 1
+            return result != "retrying"
+
+        fanout: FanOut[Delivery] = FanOut(
+            send, channel_of, concurrency=self.delivery_concurrency, stopping=lambda: self._stopping
+        )
+
+        async def more() -> list[Delivery]:
+            # Each delivery is tried at most once per call, whatever happens to it.
+            limit = DELIVERY_BATCH
             while True:
-                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys())
-                # Each delivery is tried at most once per call, whatever happens to it.
-                batch = [d for d in due if d.id not in attempted]
-                if not batch:
-                    break
-                for d in batch:
-                    if self._stopping:
-                        return summary
-                    attempted.add(d.id)
-                    result = await self._deliver_one(d)
-                    if result == "sent":
-                        summary.sent += 1
-                    elif result == "failed":
-                        summary.failed += 1
-                    else:
-                        summary.retrying += 1
+                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys(), limit)
+                fresh = [d for d in due if d.id not in attempted and not fanout.held(channel_of(d))]
+                if fresh or len(due) < limit:
+                    attempted.update(d.id for d in fresh)
+                    return fresh
+                limit *= 2  # every row seen was taken already: look further
+
+        async with self._deliver_lock:
+            try:
+                await fanout.run(more)
+            finally:
+                self.last_fanout_in_flight = fanout.max_in_flight
         return summary
 
     async def _deliver_one(self, d: Delivery) -> Literal["sent", "retrying", "failed"]:
@@ -329,6 +358,7 @@ class FeedService:
         # start knows this delivery may have gone out, and settles it by its nonce.
         await self.store.mark_sending(d.id, now)
         fault_point("before-send")
+        self._sending += 1
         self._send_idle.clear()
         try:
             if d.kind == "notice":
@@ -355,6 +385,12 @@ class FeedService:
                         item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
                     )
                     message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
+        except NotSent:
+            # Given up before the platform was called (stopping): due again at the next start,
+            # no attempt counted; a delivery already unsure stays so.
+            if not d.unsure:
+                await self.store.clear_sending(d.id)
+            return "retrying"
         except DeliveryError as e:
             if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
                 await self.store.mark_failed(d.id, str(e))
@@ -373,7 +409,9 @@ class FeedService:
             await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
             return "retrying"
         finally:
-            self._send_idle.set()
+            self._sending -= 1
+            if not self._sending:
+                self._send_idle.set()
         fault_point("after-send")
         await self.store.mark_sent(d.id, message_id, self.core.now())
         return "sent"

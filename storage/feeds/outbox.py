@@ -74,6 +74,10 @@ class Outbox:
             (iso(now), *([platform] if platform else [])),
         )
 
+    async def clear_sending(self, delivery_id: int) -> None:
+        """The platform was never called after all (mark_sending was premature)."""
+        await self.db.execute("UPDATE feed_deliveries SET sending_at = NULL WHERE id = ?", (delivery_id,))
+
     async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(

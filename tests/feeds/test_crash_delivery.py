@@ -34,6 +34,9 @@ pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
 
 TITLE = re.compile(r"SNJ story (\d+)")
 DISCORD_NONCE_WINDOW = 20.0  # seconds: far shorter than Discord's, so a late retry would show
+# Deliveries go to every channel at once, paced by the platform's shared limit: set low here,
+# so that each of the 20 random stops lands mid-run (a feed posts at most 20 items at first).
+PACE = {"discord": "requests_per_second = 10", "slack": "workspace_posts_per_second = 1.5"}
 
 
 @dataclass
@@ -88,11 +91,11 @@ async def make_world(tmp: Path, platform: str, *, channels: int, items: int) -> 
     if platform == "discord":
         adapter = (
             f'[discord]\napi_base_url = "{fake.api_base_url}"\ngateway_url = "{fake.gateway_url}"\n'
-            f"guild_ids = [{GUILD_ID}]\n"
+            f"guild_ids = [{GUILD_ID}]\n{PACE['discord']}\n"
         )
         env = clean_env(DISCORD_TOKEN="x")
     else:
-        adapter = f'[slack]\nmode = "socket"\napi_base_url = "{fake.base_url}"\n'
+        adapter = f'[slack]\nmode = "socket"\napi_base_url = "{fake.base_url}"\n{PACE["slack"]}\n'
         env = clean_env(SLACK_BOT_TOKEN=fake.bot_token, SLACK_APP_TOKEN=fake.app_token)
     world.cfg = tmp / "config.toml"
     world.cfg.write_text(

@@ -20,6 +20,7 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url
 from bot.adapters.discord.commands import build_tree, sync_commands
 from bot.adapters.discord.messenger import DiscordMessenger
+from bot.adapters.pacing import RatePacer
 from bot.core import BotCore
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,12 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
     platform = PLATFORM
     can_edit = True
 
-    def __init__(self, core: BotCore, **client_options: Any) -> None:
+    def __init__(self, core: BotCore, *, global_rate: float | None = None, **client_options: Any) -> None:
+        """global_rate: Discord's global limit the bot's own requests are paced under (None:
+        `[discord] requests_per_second`; 0: unpaced)."""
         self.core = core
+        rate = core.config.discord.requests_per_second if global_rate is None else global_rate
+        self.pacer = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
         self.config = core.config.discord
         self.client: SendbotClient | None = None
         self.client_options = client_options

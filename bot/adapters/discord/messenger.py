@@ -4,6 +4,12 @@ and deletes, and direct messages; and discord.py's errors as `DeliveryError`.
 Every feed post carries a nonce derived from its delivery id (discord.py sends it with
 `enforce_nonce`), so a retried send (after a timeout, or a crash) returns the message Discord already made instead
 of posting it twice. Mentions are off except a subscription's explicit `mention_role`.
+
+Every REST call made here goes through the adapter's pacer (bot/adapters/pacing.py), kept
+under Discord's global limit of 50 requests per second per bot token (`[discord]
+requests_per_second`): discord.py keeps the
+per-route buckets (from the X-RateLimit headers) and waits out a 429 by itself, but nothing
+in it spreads a fan-out to hundreds of channels under the global limit before it is hit.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import discord
 from bot.adapters.base import Adapter
 from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.render import render, render_single, resolve_role
+from bot.adapters.pacing import RatePacer
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
 
@@ -61,6 +68,11 @@ class DiscordMessenger(Adapter):
 
     client: SendbotClient | None
     logged_in: asyncio.Event  # set once the client has logged in and built its commands
+    pacer: RatePacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
+
+    async def _paced(self, *, may_give_up: bool = True) -> None:
+        if self.pacer is not None:
+            await self.pacer.acquire(may_give_up=may_give_up)
 
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         if self.client is None or not self.logged_in.is_set() or self.client.is_closed():
@@ -97,6 +109,7 @@ class DiscordMessenger(Adapter):
                 send = {**part.kwargs(), "allowed_mentions": rendered.allowed_mentions}
                 if part_nonce:
                     send["nonce"] = part_nonce
+                await self._paced(may_give_up=i == 0)
                 sent = await target.send(**send)
                 first_id = first_id or str(sent.id)
         return first_id
@@ -106,6 +119,7 @@ class DiscordMessenger(Adapter):
         rendered = render_single(reply, ping_role_id=self._ping_role_id(channel, reply))
         part = rendered.parts[0]
         with delivery_errors(channel):
+            await self._paced()
             await target.get_partial_message(int(message_id)).edit(
                 content=part.content,
                 embed=part.embed,
@@ -116,6 +130,7 @@ class DiscordMessenger(Adapter):
     async def delete(self, channel: ChannelRef, message_id: str) -> None:
         target = self._messageable(channel)
         with delivery_errors(channel):
+            await self._paced()
             await target.get_partial_message(int(message_id)).delete()
 
     async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
@@ -124,8 +139,10 @@ class DiscordMessenger(Adapter):
         rendered = render(reply)
         first_id = ""
         with delivery_errors(ChannelRef(PLATFORM, scope_id, f"dm:{user_id}")):
+            await self._paced()
             dm = await self.client.create_dm(discord.Object(id=int(user_id)))
-            for part in rendered.parts:
+            for i, part in enumerate(rendered.parts):
+                await self._paced(may_give_up=i == 0)
                 sent = await dm.send(**part.kwargs(), allowed_mentions=rendered.allowed_mentions)
                 first_id = first_id or str(sent.id)
         return first_id

@@ -17,6 +17,7 @@ import re
 import time
 from collections import OrderedDict
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -25,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import secret_text
+from bot.adapters.pacing import RatePacer
 from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID, SlackCommands
@@ -64,9 +66,12 @@ class SlackAdapter(SlackCommands):
         core: BotCore,
         *,
         post_interval: float = 1.0,
+        workspace_rate: float | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """post_interval: seconds between posts to one channel; workspace_rate: posts per
+        second across the workspace (None: `[slack] workspace_posts_per_second`; 0: unpaced)."""
         cfg = core.config.slack
         self.core = core
         self.mode = cfg.mode
@@ -91,6 +96,8 @@ class SlackAdapter(SlackCommands):
             moderator_usergroup=cfg.moderator_usergroup,
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
+        rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
+        self.workspace = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
         self._sleep = sleep
         self.bot_user_id: str | None = None
         self.bot_id = None
@@ -116,6 +123,10 @@ class SlackAdapter(SlackCommands):
         """Check the token, then serve (Socket Mode or HTTP) until close()."""
         if self._config_problem:
             raise SlackConfigError(self._config_problem)
+        if self.client.session is None or self.client.session.closed:
+            # One session for every Web API call (slack_sdk would open, and close, one per
+            # call): connections are kept alive, which a fan-out to many channels needs.
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         try:
             auth = await self.client.auth_test()
         except SlackApiError as e:
@@ -140,6 +151,9 @@ class SlackAdapter(SlackCommands):
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if self.client.session is not None:
+            session, self.client.session = self.client.session, None
+            await session.close()
 
     async def _serve_http(self) -> None:
         cfg = self.core.config.slack

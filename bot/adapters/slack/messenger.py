@@ -1,7 +1,9 @@
 """The Slack `Messenger` and every Web API call the adapter makes.
 
 Posts the bot starts itself (feeds, notices) are paced at about one message per second per
-channel (pacing.py), with a 429's Retry-After honoured; every failure becomes a
+channel (pacing.py) and to `[slack] workspace_posts_per_second` across the workspace
+(bot/adapters/pacing.py), so a fan-out to many channels meets no 429; one that comes anyway
+holds the channel and the workspace for its Retry-After; every failure becomes a
 `DeliveryError` saying whether a retry could help. A feed post carries its delivery nonce as
 message metadata, so a retry after an unclear failure (a 5xx, a timeout) finds the post Slack
 already made instead of making it again: Slack has no idempotency key.
@@ -20,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Adapter
+from bot.adapters.pacing import RatePacer
 from bot.adapters.slack.blocks import render, render_all
 from bot.adapters.slack.pacing import ChannelPacer, Sleep
 from bot.adapters.slack.people import error_code
@@ -88,6 +91,7 @@ class SlackMessenger(Adapter):
 
     client: AsyncWebClient
     pacer: ChannelPacer
+    workspace: RatePacer | None  # the workspace-wide posting rate (None: unpaced)
     _sleep: Sleep
     bot_id: str | None  # auth.test's bot_id: marks the messages this bot posted
     team_id: str | None
@@ -191,6 +195,7 @@ class SlackMessenger(Adapter):
                     unfurl_media=False,
                     metadata=None if ts else metadata,  # only the first message carries the nonce
                 ),
+                may_give_up=not ts,
             )
             ts = ts or str(resp.get("ts") or "")
             if posted is not None and ts and not posted:
@@ -208,7 +213,9 @@ class SlackMessenger(Adapter):
         )
         return ""
 
-    async def _call(self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True) -> Any:
+    async def _call(
+        self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True, may_give_up: bool = True
+    ) -> Any:
         """One Web API call: paced per channel, retried after a 429's Retry-After, with
         every failure turned into a DeliveryError saying whether a retry could help."""
         last_wait = 0.0
@@ -216,6 +223,8 @@ class SlackMessenger(Adapter):
             try:
                 if paced:
                     async with self.pacer.slot(channel):
+                        if self.workspace is not None:
+                            await self.workspace.acquire(may_give_up=may_give_up)
                         return await call()
                 return await call()
             except SlackApiError as e:
@@ -223,7 +232,10 @@ class SlackMessenger(Adapter):
                     last_wait = _retry_after(e)
                     log.info("slack: rate limited in %s; retrying after %.1fs", channel, last_wait)
                     if paced:
+                        # Which limit was hit cannot be told: the channel's or the workspace's.
                         self.pacer.hold(channel, last_wait)
+                        if self.workspace is not None:
+                            self.workspace.hold(last_wait)
                     else:
                         await self._sleep(last_wait)
                     continue

@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,9 +83,29 @@ class FakeDiscord:
     wait_seconds = 10.0
 
     def __init__(
-        self, *, grant_message_content: bool = True, nonce_window: float = 300.0, post_delay: float = 0.0
+        self,
+        *,
+        grant_message_content: bool = True,
+        nonce_window: float = 300.0,
+        post_delay: float = 0.0,
+        global_rate: int | None = None,
+        route_limit: tuple[int, float] | None = None,
+        rtt: float = 0.0,
     ) -> None:
+        """Limits, all off by default: `global_rate` requests in any one second per bot token
+        (Discord's global limit is 50; interactions and webhooks are not counted), answered
+        beyond with a global 429 as Discord words it; `route_limit` (count, seconds) for each
+        channel's message POSTs, announced in X-RateLimit-* headers as Discord does (5 per 5 s)
+        and answered with a 429 beyond. `rtt`: seconds each REST answer takes (the limits
+        are judged when the request arrives). `http_429` counts the 429s given."""
         self.grant_message_content = grant_message_content
+        self.global_rate = global_rate
+        self.route_limit = route_limit
+        self.rtt = rtt
+        self.http_429 = 0
+        self.limited: list[tuple[str, str]] = []  # (global | route, path) of each 429 given
+        self._global_window: deque[float] = deque()
+        self._route_windows: dict[int, tuple[float, int]] = {}  # channel -> (window start, used)
         # Seconds a message POST takes to answer (the message exists from the start), so a
         # crash test can stop the bot while a post is in flight.
         self.post_delay = post_delay
@@ -466,6 +488,7 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
+        arrived = time.monotonic()  # limits are judged by when a request arrived, before its body is read
         body, files = await self._decode(request)
         call = Call(
             request.method,
@@ -478,6 +501,13 @@ class FakeDiscord:
         )
         self.calls.append(call)
         try:
+            limited = self._rate_limited(request.method, path, arrived)
+            if self.rtt:
+                await asyncio.sleep(self.rtt)
+            if limited is not None:
+                self.http_429 += 1
+                call.status = 429
+                return self._json(limited[0], 429, limited[1])
             for failure in self._failures:
                 if failure.method == request.method and failure.pattern.match(path):
                     self._failures.remove(failure)
@@ -489,9 +519,75 @@ class FakeDiscord:
             call.status = status
             if status == 204:
                 return web.Response(status=204)
-            return self._json(data, status)
+            return self._json(data, status, self._route_headers(request.method, path))
         finally:
             await self._notify()
+
+    # -- rate limits (off unless asked for) ------------------------------------------
+
+    def _rate_limited(self, method: str, path: str, now: float) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The 429 (body, headers) Discord would answer to a request that arrived at `now`
+        (time.monotonic), or None; counts the request."""
+        counted = not path.startswith(("/interactions/", "/webhooks/"))
+        if self.global_rate is not None and counted:
+            window = self._global_window
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= self.global_rate:
+                retry = window[0] + 1.0 - now
+                body = {"message": "You are being rate limited.", "retry_after": round(retry, 3), "global": True}
+                headers = {
+                    "Via": "1.1 google",
+                    "Retry-After": str(math.ceil(retry)),
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                }
+                self.limited.append(("global", path))
+                return body, headers
+        cid = self._message_route(method, path)
+        if self.route_limit is not None and cid is not None:
+            count, period = self.route_limit
+            start, used = self._route_windows.get(cid, (now, 0))
+            if now - start >= period:
+                start, used = now, 0
+            if used >= count:
+                retry = start + period - now
+                body = {"message": "You are being rate limited.", "retry_after": round(retry, 3), "global": False}
+                headers = {
+                    "Via": "1.1 google",
+                    "Retry-After": str(math.ceil(retry)),
+                    "X-RateLimit-Scope": "user",
+                    **self._bucket_headers(count, 0, retry),
+                }
+                self.limited.append(("route", path))
+                return body, headers
+            self._route_windows[cid] = (start, used + 1)
+        if self.global_rate is not None and counted:
+            self._global_window.append(now)
+        return None
+
+    @staticmethod
+    def _message_route(method: str, path: str) -> int | None:
+        m = re.fullmatch(r"/channels/(\d+)/messages", path) if method == "POST" else None
+        return int(m.group(1)) if m else None
+
+    @staticmethod
+    def _bucket_headers(limit: int, remaining: int, reset_after: float) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": "fake-channel-messages",
+        }
+
+    def _route_headers(self, method: str, path: str) -> dict[str, str] | None:
+        cid = self._message_route(method, path)
+        if self.route_limit is None or cid is None or cid not in self._route_windows:
+            return None
+        count, period = self.route_limit
+        start, used = self._route_windows[cid]
+        return self._bucket_headers(count, max(0, count - used), max(0.0, start + period - time.monotonic()))
 
     def _route(self, method: str, path: str, body: Any, files: list[tuple[str, bytes]]) -> tuple[int, Any]:
         unknown = (404, {"message": "Unknown route", "code": 0})

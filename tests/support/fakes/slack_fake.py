@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 import urllib.parse
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -67,7 +69,27 @@ def user(user_id: str, name: str, *, admin: bool = False, owner: bool = False) -
 
 
 class SlackFake:
-    def __init__(self, *, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        channel_interval: float | None = None,
+        workspace_rate: int | None = None,
+        rtt: float = 0.0,
+    ) -> None:
+        """Limits on chat.postMessage, off by default: `channel_interval` seconds at least
+        between two posts to one channel (Slack: about 1 s), and `workspace_rate` posts in
+        any one second across the workspace; beyond either, 429 `ratelimited` with
+        Retry-After, as Slack answers. `rtt`: seconds every Web API answer takes (limits are
+        judged when the request arrives). `http_429` counts the 429s given."""
+        self.channel_interval = channel_interval
+        self.workspace_rate = workspace_rate
+        self.rtt = rtt
+        self.http_429 = 0
+        self.limited: list[tuple[str, str]] = []  # (channel | workspace, channel) of each 429 given
+        self._last_post: dict[str, float] = {}
+        self._workspace_window: deque[float] = deque()
         self.bot_token = bot_token
         self.app_token = app_token
         self.calls: list[Call] = []
@@ -198,10 +220,19 @@ class SlackFake:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        arrived = time.monotonic()  # limits are judged by when a request arrived, before its body is read
         args = await _read_args(request)
         auth = request.headers.get("Authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
         await self._record(Call(method, args, token))
+        retry_after = self._rate_limited(method, args, arrived)
+        if self.rtt:
+            await asyncio.sleep(self.rtt)
+        if retry_after is not None:
+            self.http_429 += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
         queued = self.scripted.get(method)
         if queued:
             s = queued.pop(0)
@@ -221,6 +252,28 @@ class SlackFake:
             else:
                 return web.Response(status=status, text="upstream timed out")
         return web.json_response(result)
+
+    def _rate_limited(self, method: str, args: dict[str, Any], now: float) -> int | None:
+        """Seconds to wait (Slack's whole-second Retry-After) if a call that arrived at `now`
+        (time.monotonic) is over a limit, else None; counts the call."""
+        if method != "chat.postMessage":
+            return None
+        channel = str(args.get("channel"))
+        if self.channel_interval is not None:
+            last = self._last_post.get(channel)
+            if last is not None and now - last < self.channel_interval:
+                self.limited.append(("channel", channel))
+                return max(1, math.ceil(last + self.channel_interval - now))
+        if self.workspace_rate is not None:
+            window = self._workspace_window
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= self.workspace_rate:
+                self.limited.append(("workspace", channel))
+                return max(1, math.ceil(window[0] + 1.0 - now))
+            window.append(now)
+        self._last_post[channel] = now
+        return None
 
     def _next_ts(self) -> str:
         return f"1790000000.{next(self._ts):06d}"
