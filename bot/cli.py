@@ -63,6 +63,27 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(go())
 
 
+def cmd_discord_sync(args: argparse.Namespace, config: Config) -> int:
+    """Register the Discord slash commands now, even if unchanged since the last sync."""
+    from bot.core import BotCore
+
+    if not config.discord_enabled:
+        print("sendbot discord sync: no Discord token (set DISCORD_TOKEN or [discord] token)", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        from bot.adapters.discord import adapter
+
+        core = await BotCore.create(config)
+        try:
+            await adapter.DiscordAdapter(core).sync_once()
+        finally:
+            await core.close()
+        return 0
+
+    return asyncio.run(go())
+
+
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from bot.checks import run_checks
 
@@ -100,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("check", parents=[common], help="validate the config file and the bot's content")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("discord", help="Discord housekeeping")
+    discord_sub = p.add_subparsers(dest="discord_command", metavar="ACTION", required=True)
+    p = discord_sub.add_parser(
+        "sync", parents=[common], help="register the slash commands now, even if unchanged since the last sync"
+    )
+    p.set_defaults(func=cmd_discord_sync)
     # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`
     # on its parsers to `(args, config) -> int`. The parser is built before the config file is
     # read, so every shipped cog's subcommands are offered.

@@ -20,6 +20,7 @@ from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.pending_deletes import PendingDeletes
+from storage.state import BotState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class BotCore:
         self.db = db
         self.audit = AuditLog(db)
         self.pending_deletes = PendingDeletes(db)
+        self.state = BotState(db)  # what the bot remembers about itself (Discord's command hash)
         self.dispatcher = Dispatcher(self)
         self.messengers: dict[str, Messenger] = {}
         self.cogs: dict[str, Cog] = {}

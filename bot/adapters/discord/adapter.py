@@ -52,6 +52,8 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         self.defer_after = 2.0
         self.message_content = self.config.message_content
         self.logged_in = asyncio.Event()
+        # Sync the commands even when their hash matches the last sync (`sendbot discord sync`).
+        self.force_sync = False
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
         core.register_messenger(self)
 
@@ -107,4 +109,27 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         self.logged_in.set()
         if client.application_id:
             log.info("invite link (minimal permissions): %s", invite_url(client.application_id))
-        await sync_commands(client.tree, self.config.guild_ids)
+        # Only when the definition changed since the last sync (a hash kept in the database),
+        # so a restart, or the reconnect after the Message Content fall-back, syncs nothing.
+        await sync_commands(
+            client.tree,
+            self.config.guild_ids,
+            state=self.core.state,
+            application_id=client.application_id,
+            force=self.force_sync,
+        )
+
+    async def sync_once(self) -> None:
+        """`sendbot discord sync`: log in over REST alone (no gateway), sync the commands
+        whatever the stored hash says, and close."""
+        token = secret_text(self.config.token)
+        if not token:
+            raise RuntimeError("no Discord token: set DISCORD_TOKEN or [discord] token")
+        self._point_at_endpoints()
+        self.force_sync = True
+        self.client = SendbotClient(self, intents=intents(False), **self.client_options)
+        try:
+            async with self.client:
+                await self.client.login(token)  # runs setup_hook, so setup() and the sync
+        finally:
+            await self.close()

@@ -8,17 +8,22 @@ when one is used is the events' business (client.py); this module only describes
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import discord
 from discord import app_commands
 
 from bot.commands import ArgSpec, CommandSpec
 from bot.dispatcher import Dispatcher
+
+if TYPE_CHECKING:
+    from storage.state import BotState
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,22 @@ def _annotation(arg: ArgSpec) -> Any:
     return base if arg.required else Optional[base]  # noqa: UP045 - discord.py reads typing.Optional
 
 
+# Who sees a moderator command (`moderator_only` specs) in Discord's command list: members
+# with Manage Messages, unless a server admin grants it to a role or person in Server
+# Settings -> Integrations. The moderator check inside the command stays either way.
+MODERATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
+
+
+def _bare_name(spec: CommandSpec, taken: set[str]) -> str | None:
+    """The subcommand a bare command with subcommands takes in its group (`!reports` is
+    `/reports list`): its first two-word alias in the group, else `help`; None if taken."""
+    for alias in spec.aliases:
+        words = alias.split()
+        if len(words) == 2 and words[0] == spec.name and _NAME_RE.match(words[1]) and words[1] not in taken:
+            return words[1]
+    return "help" if "help" not in taken else None
+
+
 def build_tree(
     tree: app_commands.CommandTree,
     dispatcher: Dispatcher,
@@ -72,34 +93,56 @@ def build_tree(
     on_report: OnReport,
 ) -> None:
     """Add a slash command for every spec that Discord can show, grouped by first word
-    (`/feeds add`), and the message menu; to the configured servers, or globally."""
+    (`/feeds add`), and the message menu; to the configured servers, or globally.
+
+    A bare command that also has subcommands (`!reports`, the queue) becomes a subcommand of
+    its group (`/reports list`), since Discord cannot run a group by itself. Moderator
+    commands, and groups whose commands all are, carry `default_member_permissions`
+    (Manage Messages), so members do not see them."""
     guilds = [discord.Object(id=g) for g in guild_ids]
     specs = dispatcher.specs
     groups: dict[str, app_commands.Group] = {}
     group_names = {s.parent for s in specs if s.parent}
+    members: dict[str, list[CommandSpec]] = {}
+    for s in specs:
+        members.setdefault(s.words[0], []).append(s)
     items: list[app_commands.Command | app_commands.Group | app_commands.ContextMenu] = []
     for spec in specs:
         words = spec.words
         if not all(_NAME_RE.match(w) for w in words) or len(words) > 2:
             log.warning("command %r has no slash form (Discord allows lowercase words only)", spec.name)
             continue
+        name = words[-1]
         if len(words) == 1 and spec.name in group_names:
-            log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
-            continue
+            taken = {s.words[1] for s in specs if s.parent == spec.name}
+            bare = _bare_name(spec, taken)
+            if bare is None:
+                log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
+                continue
+            words, name = (spec.name, bare), bare
         try:
-            cmd = slash_command(spec, words[-1], on_slash)
+            cmd = slash_command(spec, name, on_slash)
         except (TypeError, ValueError) as e:
             # One odd spec (an option name Discord won't take) must not cost the rest.
             log.warning("command %r has no slash form: %s", spec.name, e)
             continue
         if len(words) == 1:
+            if spec.moderator_only:
+                cmd.default_permissions = MODERATOR_PERMISSIONS
             items.append(cmd)
             continue
         group = groups.get(words[0])
         if group is None:
-            bare = dispatcher.get(words[0])
-            description = _describe(bare.help if bare else "", f"{words[0]} commands")
-            group = groups[words[0]] = app_commands.Group(name=words[0], description=description)
+            head = dispatcher.get(words[0])
+            description = _describe(head.help if head else "", f"{words[0]} commands")
+            # Discord takes the permission on the top-level command only, so a group is
+            # hidden from members only when every command in it is for moderators.
+            only_mods = all(s.moderator_only for s in members[words[0]])
+            group = groups[words[0]] = app_commands.Group(
+                name=words[0],
+                description=description,
+                default_permissions=MODERATOR_PERMISSIONS if only_mods else None,
+            )
             items.append(group)
         if len(group.commands) >= SUBCOMMAND_LIMIT:
             log.warning("/%s has more than %d subcommands; %s is !-only", words[0], SUBCOMMAND_LIMIT, spec.name)
@@ -180,11 +223,48 @@ def _report_callback(
     return report_message
 
 
-async def sync_commands(tree: app_commands.CommandTree, guild_ids: list[int]) -> None:
-    """Register the tree with Discord: per configured server (at once), else globally."""
+def command_payload(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+    """What a sync would send Discord for one server (or globally), in a stable order."""
+    payload = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+    return sorted(payload, key=lambda c: (c.get("type", 1), c["name"]))
+
+
+def payload_hash(payload: list[dict[str, Any]]) -> str:
+    """A stable fingerprint of a command payload: the same definition hashes the same in
+    every run (keys sorted, no ids)."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sync_key(application_id: int, guild: discord.abc.Snowflake | None) -> str:
+    """Where the last synced hash is kept (`bot_state`): per application and server."""
+    return f"discord.commands.{application_id}.{guild.id if guild else 'global'}"
+
+
+async def sync_commands(
+    tree: app_commands.CommandTree,
+    guild_ids: list[int],
+    *,
+    state: BotState | None = None,
+    application_id: int | None = None,
+    force: bool = False,
+) -> int:
+    """Register the tree with Discord: per configured server (at once), else globally.
+
+    With `state`, a server whose commands hash the same as at the last successful sync is
+    left alone (Discord rate-limits command registration, and a restart changes nothing);
+    `force` (`sendbot discord sync`) syncs regardless. Returns how many syncs were made."""
     targets: list[discord.Object | None] = [discord.Object(id=g) for g in guild_ids] or [None]
+    made = 0
     for guild in targets:
         where = f"server {guild.id}" if guild else "all servers (Discord may take up to an hour to show them)"
+        key = digest = None
+        if state is not None and application_id:
+            key = sync_key(application_id, guild)
+            digest = payload_hash(command_payload(tree, guild))
+            if not force and await state.get(key) == digest:
+                log.info("slash commands for %s unchanged since the last sync; not synced", where)
+                continue
         try:
             synced = await tree.sync(guild=guild)
         except discord.HTTPException as e:
@@ -197,4 +277,8 @@ async def sync_commands(tree: app_commands.CommandTree, guild_ids: list[int]) ->
                 e.text,
             )
         else:
+            made += 1
             log.info("synced %d slash commands to %s", len(synced), where)
+            if state is not None and key is not None and digest is not None:
+                await state.set(key, digest)
+    return made
