@@ -4,7 +4,8 @@ Socket Mode needs no public URL, which suits a forum run by volunteers; HTTP mod
 the Events API, slash commands and interactivity on `[slack] http_host:http_port
 http_path`, with every request's signature checked by bolt (401 otherwise).
 
-Composed of the command surfaces (commands.py) on the Messenger (messenger.py); this module
+Composed of the App Home (home.py) and the command surfaces (commands.py) on the Messenger
+(messenger.py); this module
 holds what ties them together: the shared state, the bolt app and its listeners, the token
 check at start, serving, and closing.
 """
@@ -29,7 +30,8 @@ from bot.adapters.base import secret_text
 from bot.adapters.pacing import RatePacer
 from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
-from bot.adapters.slack.commands import REPORT_SHORTCUT_ID, SlackCommands
+from bot.adapters.slack.commands import REPORT_SHORTCUT_ID
+from bot.adapters.slack.home import HOME_REPORT_ACTION, REPORT_MODAL_ID, SlackHome
 from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
 from bot.core import BotCore
@@ -55,7 +57,7 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-class SlackAdapter(SlackCommands):
+class SlackAdapter(SlackHome):
     """Runs the bolt app and is the `slack` Messenger."""
 
     platform = PLATFORM
@@ -118,6 +120,10 @@ class SlackAdapter(SlackCommands):
         self.app.message_shortcut(REPORT_SHORTCUT_ID)(self._on_report_shortcut)
         self.app.action(LINK_ACTION_ID)(self._on_link_click)
         self.app.action(CHOICE_ACTION_RE)(self._on_choice)
+        # The App Home (home.py): the Home tab, its report button and the report form.
+        self.app.event("app_home_opened")(self._on_home_opened)
+        self.app.action(HOME_REPORT_ACTION)(self._on_home_report)
+        self.app.view(REPORT_MODAL_ID)(self._on_report_submitted)
 
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""

@@ -106,6 +106,7 @@ class SlackFake:
         self._ts = itertools.count(1)
         self._bot_posts: set[tuple[str, str]] = set()
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, newest first
+        self.home_views: dict[str, dict[str, Any]] = {}  # user -> the Home tab last published
         self._lose_response: dict[str, tuple[int, int]] = {}  # method -> (status, calls to let through)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -359,6 +360,25 @@ class SlackFake:
     async def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users")).upper()}}
 
+    async def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = json.loads(args["view"]) if isinstance(args.get("view"), str) else args.get("view") or {}
+        if view.get("type") != "home" or not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_blocks"}
+        self.home_views[str(args["user_id"])] = view
+        return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
+
+    async def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = json.loads(args["view"]) if isinstance(args.get("view"), str) else args.get("view") or {}
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if view.get("type") != "modal" or len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view["title"]["text"]) > 24 or len((view.get("submit") or {}).get("text", "")) > 24:
+            return {"ok": False, "error": "invalid_arguments"}  # Slack: titles and buttons up to 24 characters
+        return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
+
     async def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ts):08d}"
         return {"ok": True, "upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
@@ -495,6 +515,60 @@ def message_shortcut(
         "response_url": response_url,
         "message_ts": ts,
         "message": {"type": "message", "user": author_id, "text": text, "ts": ts},
+    }
+
+
+def app_home_opened(user_id: str, *, tab: str = "home") -> dict[str, Any]:
+    """The events_api payload Slack sends when someone opens the app's Home (or Messages) tab."""
+    event = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D" + user_id,
+        "tab": tab,
+        "event_ts": "1790000002.000001",
+    }
+    return {
+        "token": "legacy-unused",
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+        "event_time": 1790000002,
+        "authorizations": [
+            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+        ],
+    }
+
+
+def home_button(user_id: str, action_id: str, *, trigger_id: str = "4.5.6") -> dict[str, Any]:
+    """A block_actions payload: a button in the Home tab was pressed (no channel, no response_url)."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "parent", "name": "parent", "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        "token": "legacy-unused",
+        "container": {"type": "view", "view_id": "VHOME0001"},
+        "trigger_id": trigger_id,
+        "team": {"id": TEAM_ID, "domain": "forum"},
+        "is_enterprise_install": False,
+        "view": {"id": "VHOME0001", "type": "home", "callback_id": ""},
+        "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "action_ts": "1790000003.000001"}],
+    }
+
+
+def view_submission(user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A view_submission payload for a modal the app opened, with its inputs' state."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "forum"},
+        "user": {"id": user_id, "username": "parent", "name": "parent", "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        "token": "legacy-unused",
+        "trigger_id": "7.8.9",
+        "is_enterprise_install": False,
+        "view": {**view, "id": "VMODAL001", "team_id": TEAM_ID, "state": {"values": values}},
+        "response_urls": [],
     }
 
 
