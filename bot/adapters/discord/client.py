@@ -23,6 +23,7 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.answer import InteractionAnswer, MessageAnswer
 from bot.adapters.discord.buttons import ChoiceView, ViewMaker, timeout_for
 from bot.adapters.discord.commands import REPORT_MENU
+from bot.adapters.discord.forums import ASK, ForumPicker
 from bot.adapters.discord.render import plain_text_of
 from bot.commands import CommandSpec
 from bot.config import DiscordSection
@@ -114,6 +115,44 @@ class DiscordEvents(Adapter):
         name = getattr(channel, "name", None) or ("direct message" if is_direct else str(channel_id))
         return Place(PLATFORM, str(guild.id) if guild else self._dm_scope(), str(channel_id), name, is_direct=is_direct)
 
+    async def _forums_of(self, user: discord.abc.User) -> list[discord.Guild]:
+        """The bot's servers (the configured ones, when `guild_ids` is set) this person is a
+        member of. Asked of Discord one server at a time (the bot has no member list: it does
+        not ask for the Server Members intent), and only when there is more than one."""
+        if self.client is None:
+            return []
+        guilds = list(self.client.guilds)
+        if self.config.guild_ids:
+            wanted = set(self.config.guild_ids)
+            guilds = [g for g in guilds if g.id in wanted]
+        if len(guilds) <= 1:
+            return guilds
+        found = []
+        for guild in guilds:
+            if guild.get_member(user.id) is None:
+                try:
+                    await guild.fetch_member(user.id)
+                except discord.NotFound:
+                    continue
+                except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as e:
+                    log.info("could not tell whether a member is in server %s: %s", guild.id, type(e).__name__)
+                    continue
+            found.append(guild)
+        return found
+
+    async def _forum_for(
+        self, spec: CommandSpec | None, user: discord.abc.User, place: Place
+    ) -> Place | list[discord.Guild]:
+        """A direct message's place for this command: scoped to the one forum the person is in,
+        or the forums to ask them to choose from (only for commands whose words are private,
+        such as `!report`, which must reach the right moderators)."""
+        if not place.is_direct or spec is None or not spec.private_input:
+            return place
+        forums = await self._forums_of(user)
+        if len(forums) > 1:
+            return forums
+        return dataclasses.replace(place, scope_id=str(forums[0].id)) if forums else place
+
     def _dm_scope(self) -> str:
         """A direct message belongs to the forum's server when there is just one, so that a
         report made privately reaches that server's moderators (storage is keyed by scope)."""
@@ -143,6 +182,13 @@ class DiscordEvents(Adapter):
             surface="prefix",
             raw=message,
         )
+        if incoming.place.is_direct:
+            body = message.content.strip()[len(self.core.prefix) :]
+            forum = await self._forum_for(self.core.dispatcher.resolve(body)[0], message.author, incoming.place)
+            if isinstance(forum, list):
+                await self._ask_forum_by_message(message, incoming, forum)
+                return
+            incoming = dataclasses.replace(incoming, place=forum)
         outcome = await self.core.dispatcher.handle(incoming)
         if outcome is None:
             return
@@ -171,7 +217,40 @@ class DiscordEvents(Adapter):
         raw_args = {k: v for k, v in options.items() if v is not None}
         shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
         incoming = self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
+        forum = await self._forum_for(spec, interaction.user, incoming.place)
+        if isinstance(forum, list):
+
+            async def picked(chosen: discord.Interaction, guild_id: int) -> None:
+                scoped = self._in_forum(incoming, guild_id)
+                await self._respond(chosen, scoped, self.core.dispatcher.invoke(spec, scoped, raw_args))
+
+            picker = ForumPicker(forum, user_id=interaction.user.id, on_pick=picked)
+            await interaction.response.send_message(
+                ASK, view=picker, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+            return
+        incoming = dataclasses.replace(incoming, place=forum)
         await self._respond(interaction, incoming, self.core.dispatcher.invoke(spec, incoming, raw_args))
+
+    @staticmethod
+    def _in_forum(incoming: Incoming, guild_id: int) -> Incoming:
+        return dataclasses.replace(incoming, place=dataclasses.replace(incoming.place, scope_id=str(guild_id)))
+
+    async def _ask_forum_by_message(
+        self, message: discord.Message, incoming: Incoming, forums: list[discord.Guild]
+    ) -> None:
+        """Ask which forum a `!report` sent in a direct message is for; it runs once chosen."""
+
+        async def picked(chosen: discord.Interaction, guild_id: int) -> None:
+            scoped = self._in_forum(incoming, guild_id)
+
+            async def run() -> Outcome:
+                return await self.core.dispatcher.handle(scoped) or Outcome([])
+
+            await self._respond(chosen, scoped, run())
+
+        picker = ForumPicker(forums, user_id=message.author.id, on_pick=picked)
+        picker.message = await message.channel.send(ASK, view=picker, allowed_mentions=discord.AllowedMentions.none())
 
     async def on_report(self, interaction: discord.Interaction, message: discord.Message) -> None:
         guild = interaction.guild

@@ -128,6 +128,9 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.bot_user = user(BOT_ID, "sendbot", bot=True)
+        # Servers besides GUILD_ID (add_guild), and who is a member of each (GET .../members/<id>).
+        self.extra_guilds: dict[int, str] = {}
+        self.guild_members: dict[int, set[int]] = {GUILD_ID: {MEMBER_ID, MOD_ID, HELPER_ID, BOT_ID}}
         self.member_user = user(MEMBER_ID, "Parent")
         self.mod_user = user(MOD_ID, "Mod")
         self.helper_user = user(HELPER_ID, "Helper")
@@ -168,6 +171,11 @@ class FakeDiscord:
                 },
             }
         }
+
+    def add_guild(self, gid: int, name: str, members: set[int]) -> None:
+        """Another server the bot is in (before the bot connects), with these members."""
+        self.extra_guilds[gid] = name
+        self.guild_members[gid] = set(members)
 
     def add_text_channel(self, cid: int, name: str) -> None:
         """Another text channel in the guild (a feed can post to several)."""
@@ -449,7 +457,7 @@ class FakeDiscord:
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, *self.extra_guilds)],
             "session_id": f"session-{len(self.identifies)}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
@@ -458,6 +466,11 @@ class FakeDiscord:
         }
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
         await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": self._guild()}))
+        for gid, name in self.extra_guilds.items():
+            base = self._guild()
+            everyone = {**base["roles"][0], "id": str(gid)}
+            other = {**base, "id": str(gid), "name": name, "roles": [everyone], "channels": [], "threads": []}
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": other}))
         self._ready_count += 1
 
     # -- REST ------------------------------------------------------------------------
@@ -624,6 +637,11 @@ class FakeDiscord:
                 if m.group(2):
                     out[-1]["guild_id"] = m.group(2)
             return 200, out
+        if method == "GET" and (m := re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path)):
+            uid = int(m.group(2))
+            if uid not in self.guild_members.get(int(m.group(1)), set()):
+                return 404, {"message": "Unknown Member", "code": 10007}
+            return 200, {**self.member_payload({"id": str(uid)}), "user": user(uid, f"user{uid}")}
         if m := re.fullmatch(r"/channels/(\d+)/messages", path):
             if method != "POST":
                 return unknown
