@@ -89,6 +89,11 @@ class Card:
     url: str | None = None
     footer: str | None = None
     colour: int | None = None
+    # A picture for the card (a feed item's image), shown only when it is https; and when the
+    # thing it describes happened (a feed item's published date, timezone-aware). Adapters
+    # that can show them do (Discord: the embed's image and timestamp); others leave them out.
+    image_url: str | None = None
+    timestamp: datetime | None = None
 
 
 @dataclass(frozen=True)

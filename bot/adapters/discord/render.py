@@ -33,6 +33,9 @@ DEFAULT_COLOUR = 0x2A7AB0
 _ZWSP = "\u200b"
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.I)
 _URL_OK = re.compile(r"^https?://\S+$")
+# Discord fetches an embed's image itself; only https addresses, and none longer than this.
+_IMAGE_OK = re.compile(r"^https://\S+$")
+IMAGE_URL_LIMIT = 2048
 
 
 def no_mentions() -> discord.AllowedMentions:
@@ -96,7 +99,10 @@ def render_embed(card: Card) -> discord.Embed:
         description=description or None,
         colour=card.colour if card.colour is not None else DEFAULT_COLOUR,
         url=card.url if card.url and _URL_OK.match(card.url) else None,
+        timestamp=card.timestamp if card.timestamp is not None and card.timestamp.tzinfo is not None else None,
     )
+    if card.image_url and len(card.image_url) <= IMAGE_URL_LIMIT and _IMAGE_OK.match(card.image_url):
+        embed.set_image(url=card.image_url)
     if footer:
         embed.set_footer(text=footer)
     fields = [chunk for f in card.fields for chunk in _field_chunks(f)]

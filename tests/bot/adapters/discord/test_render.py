@@ -104,3 +104,21 @@ def test_role_ping_allows_that_role_only() -> None:
     r = render(Reply("New item"), ping_role_id=123456789012345678)
     assert r.parts[0].content == "<@&123456789012345678> New item"
     assert dict(r.allowed_mentions.to_dict()) == {"parse": [], "roles": [123456789012345678]}
+
+
+def test_a_card_shows_its_https_image_and_its_timestamp() -> None:
+    from datetime import UTC, datetime
+
+    from bot.adapters.discord.render import render_embed
+    from bot.model import Card
+
+    when = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    embed = render_embed(Card(title="News", image_url="https://example.org/a.png", timestamp=when))
+    data = embed.to_dict()
+    assert data["image"]["url"] == "https://example.org/a.png"
+    assert data["timestamp"].startswith("2026-11-27T09:30:00")
+    # Plain http, a data: address and a date without a timezone are left out.
+    for url in ("http://example.org/a.png", "data:image/png;base64,AAAA", "javascript:alert(1)"):
+        assert "image" not in render_embed(Card(title="News", image_url=url)).to_dict()
+    assert "timestamp" not in render_embed(Card(title="News", timestamp=datetime(2026, 11, 27))).to_dict()
+    assert "image" not in render_embed(Card(title="News")).to_dict()
