@@ -5,7 +5,9 @@ The package, one module per reason to change:
 - `client.py`    the discord.py `Client` subclass, what the bot asks Discord for (intents, invite),
                  and the events: `!commands`, slash commands and the message menu, read into
                  the neutral model and handed to the dispatcher;
-- `commands.py`  the slash-command tree built from the command specs, and its sync;
+- `commands.py`  the slash-command tree built from the command specs, and its sync (only
+                 when the definition changed; `sendbot discord sync` forces it);
+- `forums.py`    the menu asking which server a report sent in a direct message is for;
 - `answer.py`    answering one command (a channel message, or an interaction);
 - `messenger.py` the `Messenger`: feed posts with a stable nonce, edits, deletes, DMs;
 - `render.py`    `Reply` -> message content and embeds, mentions that ping nobody;
