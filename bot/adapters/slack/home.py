@@ -14,6 +14,8 @@ slack-manifest.json; nothing here is needed for it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +28,9 @@ from bot.adapters.slack.blocks import MAX_TEXT, card_blocks, mrkdwn, split_text
 from bot.adapters.slack.commands import CATCH_ALL_COMMAND, SlackCommands
 from bot.adapters.slack.people import PLATFORM
 from bot.commands import CommandSpec
+from bot.dispatcher import Outcome
+from bot.markup import to_plain
+from bot.messenger import DeliveryError
 from bot.model import Actor, Incoming, Place, Reply
 from cogs.reports.settings import ReportsSettings
 
@@ -34,6 +39,11 @@ log = logging.getLogger(__name__)
 # The Home tab's button, and the modal it opens (its callback_id).
 HOME_REPORT_ACTION = "sendbot_home_report"
 REPORT_MODAL_ID = "sendbot_report_modal"
+# Slack drops a view_submission not answered within 3 seconds; the report is usually filed
+# well inside this, and a refusal can then keep the form open with the reason.
+FORM_ANSWER_WITHIN = 2.0
+# Outcomes that refuse the report (rather than fail): the form stays open with the reason.
+_REFUSED = {"usage", "user_error", "cooldown", "denied"}
 # Slack allows 100 blocks in a Home tab.
 MAX_HOME_BLOCKS = 100
 WHO_HINT = "school, SENCO, head teacher, council, LA, NHS, GP, CAMHS or other"
@@ -212,26 +222,58 @@ class SlackHome(SlackCommands):
     async def _on_report_submitted(
         self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        """The report form was sent: the `report` command runs as if typed."""
+        """The report form was sent: the `report` command runs as if typed. A refusal (over the
+        daily limit, a duplicate) keeps the form open with the reason, so nothing typed is
+        lost; otherwise the form closes and the confirmation follows by direct message."""
         values = submitted_values(view)
         if not values["text"]:
             await ack(response_action="errors", errors={"text": "Tell me what you were told."})
             return
-        await ack()  # closes the form; the confirmation follows by direct message
         user = str((body.get("user") or {}).get("id", ""))
         team = str((body.get("team") or {}).get("id") or self.team_id or "")
         answer = HomeAnswer(self, user)
         spec = self.core.dispatcher.get("report")
-        try:
-            if spec is None:
+        if spec is None:
+            await ack()
+            with contextlib.suppress(DeliveryError):
                 await answer.direct(Reply("Reports are not turned on in this forum."))
-                return
-            actor = await self.people.actor(user, (body.get("user") or {}).get("name"))
-            channel = await self._open_dm(user)
-            incoming = self._home_incoming(actor, team, channel, spec)
-            outcome = await self.core.dispatcher.invoke(spec, incoming, values)
+            return
+        work = asyncio.ensure_future(
+            self._file_from_form(spec, user, (body.get("user") or {}).get("name"), team, values)
+        )
+        acked = False
+        try:
+            try:
+                # Slack wants the answer to a submission within 3 seconds.
+                incoming, outcome = await asyncio.wait_for(asyncio.shield(work), FORM_ANSWER_WITHIN)
+            except TimeoutError:
+                await ack()
+                acked = True
+                incoming, outcome = await work
+            if not acked:
+                refusal = outcome.replies[0] if outcome.status in _REFUSED and outcome.replies else None
+                if refusal is not None:
+                    await ack(response_action="errors", errors={"text": _clip(to_plain(refusal.text), 300)})
+                    return
+                await ack()
+                acked = True
             await self.deliver(outcome, incoming, answer)
         except Exception:
+            if not acked:
+                with contextlib.suppress(Exception):
+                    await ack()
             await self.tell_failure(answer, "the report form")
             return
         await self.publish_home(user, team)
+
+    async def _file_from_form(
+        self, spec: CommandSpec, user: str, name: Any, team: str, values: dict[str, Any]
+    ) -> tuple[Incoming, Outcome]:
+        actor = await self.people.actor(user, name)
+        channel = await self._open_dm(user)
+        incoming = self._home_incoming(actor, team, channel, spec)
+        return incoming, await self.core.dispatcher.invoke(spec, incoming, values)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

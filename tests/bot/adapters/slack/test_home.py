@@ -115,3 +115,18 @@ async def test_an_empty_report_form_is_sent_back_with_an_error(tmp_path: Path) -
         ack = await r.fake.push("interactive", view_submission(MEMBER, opened.json_arg("view"), values))
         assert ack["payload"]["response_action"] == "errors"
         assert await r.core.db.fetchall("SELECT id FROM reports") == []
+
+
+async def test_a_refused_report_keeps_the_form_open_with_the_reason(tmp_path: Path) -> None:
+    async with running(tmp_path, "socket", cog_modules=COGS) as r:
+        await r.fake.push("interactive", home_button(MEMBER, HOME_REPORT_ACTION))
+        (opened,) = await r.fake.wait_for("views.open")
+        modal = opened.json_arg("view")
+        values = {"text": {"text": {"type": "plain_text_input", "value": "They said no EHCP before age 5"}}}
+        first = await r.fake.push("interactive", view_submission(MEMBER, modal, values))
+        assert "errors" not in json.dumps(first)
+        await r.fake.wait_for("views.publish")
+        again = await r.fake.push("interactive", view_submission(MEMBER, modal, values))
+        assert again["payload"]["response_action"] == "errors"
+        assert "already reported" in again["payload"]["errors"]["text"]
+        assert len(await r.core.db.fetchall("SELECT id FROM reports")) == 1
