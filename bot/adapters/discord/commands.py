@@ -262,7 +262,7 @@ async def sync_commands(
         if state is not None and application_id:
             key = sync_key(application_id, guild)
             digest = payload_hash(command_payload(tree, guild))
-            if not force and await state.get(key) == digest:
+            if not force and await _stored(state, key) == digest:
                 log.info("slash commands for %s unchanged since the last sync; not synced", where)
                 continue
         try:
@@ -280,5 +280,18 @@ async def sync_commands(
             made += 1
             log.info("synced %d slash commands to %s", len(synced), where)
             if state is not None and key is not None and digest is not None:
-                await state.set(key, digest)
+                try:
+                    await state.set(key, digest)
+                except Exception:
+                    # Only costs a needless sync at the next start.
+                    log.warning("could not remember the synced commands' hash", exc_info=True)
     return made
+
+
+async def _stored(state: BotState, key: str) -> str | None:
+    """The hash of the last sync, or None (sync again) if the database cannot say."""
+    try:
+        return await state.get(key)
+    except Exception:
+        log.warning("could not read the last synced commands' hash; syncing", exc_info=True)
+        return None

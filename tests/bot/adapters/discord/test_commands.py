@@ -121,3 +121,19 @@ guild_ids = [{GUILD_ID}]
             code = await asyncio.to_thread(main, ["discord", "sync", "--config", str(cfg)])
             assert code == 0
         await env.fake.wait_for_call("PUT", GUILD_SYNC, count=2)
+
+
+def test_sendbot_discord_sync_without_a_token_says_so(tmp_path: Path, capsys: Any) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n', encoding="utf-8")
+    assert main(["discord", "sync", "--config", str(cfg)]) == 2
+    assert "no Discord token" in capsys.readouterr().err
+
+
+def test_the_payload_hash_ignores_key_order_and_sees_permissions() -> None:
+    from bot.adapters.discord.commands import payload_hash
+
+    a: list[dict[str, Any]] = [{"name": "help", "description": "d", "options": []}, {"name": "x", "type": 3}]
+    b: list[dict[str, Any]] = [{"options": [], "description": "d", "name": "help"}, {"type": 3, "name": "x"}]
+    assert payload_hash(a) == payload_hash(b)
+    assert payload_hash(a) != payload_hash([{**a[0], "default_member_permissions": "8192"}, a[1]])
