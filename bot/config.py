@@ -41,6 +41,7 @@ SECRET_ENV = {
     ("slack", "bot_token"): "SLACK_BOT_TOKEN",
     ("slack", "app_token"): "SLACK_APP_TOKEN",
     ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
+    ("slack", "client_secret"): "SLACK_CLIENT_SECRET",
 }
 
 
@@ -156,6 +157,18 @@ class SlackSection(Section):
     # The bot's own posts across the whole workspace, per second (each channel also gets at
     # most about one a second). Slack allows "several hundred messages per minute".
     workspace_posts_per_second: Annotated[float, Field(gt=0, le=100)] = 5.0
+    # Several workspaces (HTTP mode only): the app's OAuth client id and secret. Each
+    # workspace installs the bot at http_host:http_port + install_path, and its bot token is
+    # kept in the bot's database (slack_installations) instead of bot_token.
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    install_path: Annotated[str, Field(pattern=r"^/")] = "/slack/install"
+    redirect_path: Annotated[str, Field(pattern=r"^/")] = "/slack/oauth_redirect"
+
+    @property
+    def oauth(self) -> bool:
+        """Installed per workspace through OAuth, rather than with one bot token."""
+        return bool(self.client_id and self.client_secret and self.client_secret.get_secret_value())
 
 
 class Config(Section):
@@ -172,7 +185,7 @@ class Config(Section):
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack.bot_token and self.slack.bot_token.get_secret_value())
+        return bool(self.slack.bot_token and self.slack.bot_token.get_secret_value()) or self.slack.oauth
 
     def section(self, model: type[S]) -> S:
         """A cog's settings, typed: `config.section(WeatherSettings)`. A cog that `[bot] cogs`

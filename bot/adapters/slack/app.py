@@ -17,14 +17,16 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import secret_text
 from bot.adapters.pacing import RatePacer
@@ -32,9 +34,19 @@ from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID
 from bot.adapters.slack.home import HOME_REPORT_ACTION, REPORT_MODAL_ID, SlackHome
+from bot.adapters.slack.install import (
+    BOT_SCOPES,
+    CURRENT_TEAM,
+    DatabaseInstallationStore,
+    MemoryStateStore,
+    TeamClient,
+    serving,
+)
 from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
 from bot.core import BotCore
+from bot.model import ChannelRef, Reply
+from storage.slack_installs import SlackInstalls
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +95,32 @@ class SlackAdapter(SlackHome):
         # Checked when run() starts, not here, so a missing token stops the bot through
         # the app's normal shutdown (database closed, exit code 1) rather than mid-build.
         self._config_problem = missing_token(cfg)
-        self.client = AsyncWebClient(token=bot_token, base_url=cfg.api_base_url, logger=log)
+        # Several workspaces ([slack] client_id, HTTP mode): each installs the app through
+        # OAuth, and every call is signed with the token of the workspace served (install.py).
+        self.oauth = cfg.oauth
+        self.installs = SlackInstalls(core.db) if self.oauth else None
+        self.client = TeamClient(
+            token=None if self.oauth else bot_token, base_url=cfg.api_base_url, logger=log, installs=self.installs
+        )
+        oauth_settings = None
+        if self.installs is not None:
+            oauth_settings = AsyncOAuthSettings(
+                client_id=cfg.client_id,
+                client_secret=secret_text(cfg.client_secret),
+                scopes=list(BOT_SCOPES),
+                installation_store=DatabaseInstallationStore(self.installs),
+                installation_store_bot_only=True,
+                state_store=MemoryStateStore(),
+                install_path=cfg.install_path,
+                redirect_uri_path=cfg.redirect_path,
+            )
         self.app = AsyncApp(
             name="sendbot",
             client=self.client,
             signing_secret=signing_secret,
             # Socket Mode traffic arrives over the authenticated WebSocket; HTTP needs signatures.
             request_verification_enabled=self.mode == "http",
+            oauth_settings=oauth_settings,
             logger=_bolt_logger(),
         )
         self.people = SlackPeople(
@@ -115,6 +146,11 @@ class SlackAdapter(SlackHome):
         core.register_messenger(self)
 
     def _register_listeners(self) -> None:
+        if self.oauth:
+            # Every listener's calls use the token of the workspace the request came from.
+            self.app.use(self._serve_team)
+            # An uninstalled app, or revoked tokens: the workspace's token is forgotten.
+            self.app.enable_token_revocation_listeners()
         self.app.event("message")(self._on_message)
         self.app.command(re.compile(r"^/[\w.-]+$"))(self._on_command)
         self.app.message_shortcut(REPORT_SHORTCUT_ID)(self._on_report_shortcut)
@@ -125,6 +161,31 @@ class SlackAdapter(SlackHome):
         self.app.action(HOME_REPORT_ACTION)(self._on_home_report)
         self.app.view(REPORT_MODAL_ID)(self._on_report_submitted)
 
+    async def _serve_team(self, context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        # Set, not reset: bolt runs the listeners after the middleware returns, in tasks that
+        # copy this request's context. Each HTTP request has its own task and context, so
+        # the workspace never leaks into another request.
+        if context.team_id:
+            CURRENT_TEAM.set(context.team_id)
+        return await next()
+
+    # What the bot starts itself (feed posts, notices) is signed for the channel's workspace.
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
+        with serving(channel.scope_id if self.oauth else None):
+            return await super().post(channel, reply, nonce=nonce, unsure=unsure)
+
+    async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
+        with serving(channel.scope_id if self.oauth else None):
+            await super().edit(channel, message_id, reply)
+
+    async def delete(self, channel: ChannelRef, message_id: str) -> None:
+        with serving(channel.scope_id if self.oauth else None):
+            await super().delete(channel, message_id)
+
+    async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
+        with serving(scope_id if self.oauth else None):
+            return await super().send_direct(scope_id, user_id, reply)
+
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""
         if self._config_problem:
@@ -133,14 +194,25 @@ class SlackAdapter(SlackHome):
             # One session for every Web API call (slack_sdk would open, and close, one per
             # call): connections are kept alive, which a fan-out to many channels needs.
             self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
-        try:
-            auth = await self.client.auth_test()
-        except SlackApiError as e:
-            raise SlackConfigError(f"Slack rejected the bot token ({error_code(e)}); check SLACK_BOT_TOKEN") from None
-        self.bot_user_id = auth.get("user_id")
-        self.bot_id = auth.get("bot_id")
-        self.team_id = auth.get("team_id")
-        log.info("slack: signed in as %s in team %s", self.bot_user_id, self.team_id)
+        if self.installs is not None:
+            # No token of its own: each workspace's comes with its installation.
+            teams = await self.installs.teams()
+            log.info(
+                "slack: installed in %d workspace(s); more can install at %s",
+                len(teams),
+                self.core.config.slack.install_path,
+            )
+        else:
+            try:
+                auth = await self.client.auth_test()
+            except SlackApiError as e:
+                raise SlackConfigError(
+                    f"Slack rejected the bot token ({error_code(e)}); check SLACK_BOT_TOKEN"
+                ) from None
+            self.bot_user_id = auth.get("user_id")
+            self.bot_id = auth.get("bot_id")
+            self.team_id = auth.get("team_id")
+            log.info("slack: signed in as %s in team %s", self.bot_user_id, self.team_id)
         if self.mode == "http":
             await self._serve_http()
         else:
@@ -165,6 +237,10 @@ class SlackAdapter(SlackHome):
         cfg = self.core.config.slack
         web_app = web.Application(client_max_size=1024 * 1024)
         web_app.router.add_post(cfg.http_path, self._handle_http)
+        if self.oauth:
+            # The install page ("Add to Slack") and Slack's redirect back after approval.
+            web_app.router.add_get(cfg.install_path, self._handle_http)
+            web_app.router.add_get(cfg.redirect_path, self._handle_http)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, cfg.http_host, cfg.http_port)
@@ -177,9 +253,18 @@ class SlackAdapter(SlackHome):
         # bolt reads the timestamp as a number before checking the signature: a malformed one
         # (from anyone on the internet) would be an HTTP 500 with a traceback in the log.
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        if request.method == "POST" and not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.Response(status=401, text="invalid request")
         bolt_request = await to_bolt_request(request)
+        flow = self.app.oauth_flow
+        if request.method == "GET" and flow is not None:
+            # The install page and Slack's redirect after approval (what bolt's own web
+            # adapters route to its OAuth flow); anything else is not ours.
+            if request.path == flow.install_path:
+                return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+            if request.path == flow.redirect_uri_path:
+                return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+            return web.Response(status=404, text="not found")
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

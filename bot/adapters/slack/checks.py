@@ -22,6 +22,12 @@ APP_TOKEN_PREFIX = "xapp-"
 
 def missing_token(slack: SlackSection) -> str | None:
     """The first secret the configured mode cannot run without, as a problem naming its key."""
+    if slack.oauth:
+        if slack.mode != "http":
+            return 'slack.mode: installing in several workspaces (client_id) needs mode = "http"'
+        if not secret_text(slack.signing_secret):
+            return "slack.signing_secret: HTTP mode needs the signing secret or SLACK_SIGNING_SECRET"
+        return None
     if not secret_text(slack.bot_token):
         return f"slack.bot_token: set the bot token ({BOT_TOKEN_PREFIX}…) or SLACK_BOT_TOKEN"
     if slack.mode == "socket" and not secret_text(slack.app_token):
@@ -35,7 +41,7 @@ def token_problems(slack: SlackSection) -> list[str]:
     """Tokens that are set but are not the kind their key needs (pasted into the wrong box)."""
     problems = []
     app_token = secret_text(slack.app_token)
-    if not secret_text(slack.bot_token).startswith(BOT_TOKEN_PREFIX):
+    if not slack.oauth and not secret_text(slack.bot_token).startswith(BOT_TOKEN_PREFIX):
         problems.append(f"slack.bot_token: expected the Bot User OAuth Token, which starts {BOT_TOKEN_PREFIX}")
     if slack.mode == "socket" and app_token and not app_token.startswith(APP_TOKEN_PREFIX):
         problems.append(f"slack.app_token: expected the app-level token, which starts {APP_TOKEN_PREFIX}")

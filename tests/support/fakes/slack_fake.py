@@ -13,6 +13,7 @@ returns the ack Slack would receive.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import math
@@ -92,6 +93,13 @@ class SlackFake:
         self._workspace_window: deque[float] = deque()
         self.bot_token = bot_token
         self.app_token = app_token
+        # OAuth: bot tokens handed out by oauth.v2.access, each for its workspace; the codes
+        # a test lets through (code -> workspace id); the client id and secret it expects.
+        self.team_tokens: dict[str, str] = {}
+        self.oauth_codes: dict[str, str] = {}
+        self.client_id = "1111.2222"
+        self.client_secret = "oauth-client-secret"
+        self._token_now: str | None = None
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
@@ -225,6 +233,10 @@ class SlackFake:
         args = await _read_args(request)
         auth = request.headers.get("Authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else args.get("token")
+        if auth.startswith("Basic "):  # oauth.v2.access: the app's client id and secret
+            client_id, _, client_secret = base64.b64decode(auth[len("Basic ") :]).decode().partition(":")
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", client_secret)
         await self._record(Call(method, args, token))
         retry_after = self._rate_limited(method, args, arrived)
         if self.rtt:
@@ -239,11 +251,12 @@ class SlackFake:
             s = queued.pop(0)
             return web.json_response(s.body or {"ok": s.status == 200}, status=s.status, headers=s.headers)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
+        if method != "oauth.v2.access" and token != expected and token not in self.team_tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        self._token_now = token  # read by a handler before its first await
         result = await handler(args)
         lost = self._lose_response.pop(method, None)
         if lost is not None:
@@ -279,7 +292,40 @@ class SlackFake:
     def _next_ts(self) -> str:
         return f"1790000000.{next(self._ts):06d}"
 
+    async def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("client_id") != self.client_id or args.get("client_secret") != self.client_secret:
+            return {"ok": False, "error": "invalid_client_id"}
+        team = self.oauth_codes.pop(str(args.get("code")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team.lower()}-token"
+        self.team_tokens[token] = team
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "chat:write,commands",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": team, "name": f"Forum {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = self.team_tokens.get(str(self._token_now))
+        if team is not None:
+            return {
+                "ok": True,
+                "url": f"https://{team.lower()}.slack.com/",
+                "team": f"Forum {team}",
+                "user": "sendbot",
+                "team_id": team,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         return {
             "ok": True,
             "url": "https://forum.slack.com/",

@@ -167,7 +167,15 @@ def test_manifest_matches_what_the_adapter_handles() -> None:
     assert scopes >= {"chat:write", "commands", "users:read", "usergroups:read", "files:write", "im:write"}
     assert scopes >= {"channels:history", "groups:history", "im:history", "mpim:history"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"app_home_opened", "message.channels", "message.groups", "message.im", "message.mpim"}
+    assert events == {
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "message.mpim",
+    }
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
 

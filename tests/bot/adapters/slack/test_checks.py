@@ -70,3 +70,15 @@ def test_a_secret_the_mode_needs_is_named_once_by_sendbot_check(slack: dict[str,
     problems, _ = run_checks(parse({"slack": slack}, environ={}))
     assert [p for p in problems if p.startswith(key)] == [p for p in problems if "needs" in p and "slack." in p]
     assert len([p for p in problems if p.startswith(key)]) == 1
+
+
+def test_several_workspaces_need_http_mode_and_the_signing_secret_not_a_bot_token() -> None:
+    oauth = {"client_id": "1111.2222", "client_secret": "s3cret"}
+    problems, _ = checks({**oauth, "mode": "http", "signing_secret": "abc"})
+    assert problems == []
+    problems, _ = checks({**oauth, "mode": "socket", "app_token": "xapp-1"})
+    assert any(p.startswith("slack.mode:") for p in problems)
+    problems, _ = checks({**oauth, "mode": "http"})
+    assert any(p.startswith("slack.signing_secret:") for p in problems)
+    assert parse({"slack": {**oauth, "mode": "http"}}, environ={}).slack_enabled
+    assert parse({"slack": oauth}, environ={"SLACK_CLIENT_SECRET": "x"}).slack.oauth
