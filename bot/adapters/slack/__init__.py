@@ -5,6 +5,7 @@ The package, one module per reason to change:
                  listeners, starting and stopping;
 - `commands.py`  the ways a command arrives (`!commands` typed in a channel, slash commands,
                  the "Report misinformation" message shortcut), read for the dispatcher;
+- `install.py`   several workspaces through OAuth: bolt's stores, each workspace's token;
 - `home.py`      the App Home: the Home tab, its "Report misinformation" form (a modal);
 - `answer.py`    answering one command: ephemeral, response_url, a DM, or the channel;
 - `messenger.py` the `Messenger` (feed posts, edits, deletes, DMs) and every Web API call:
