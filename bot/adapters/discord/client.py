@@ -222,7 +222,10 @@ class DiscordEvents(Adapter):
 
             async def picked(chosen: discord.Interaction, guild_id: int) -> None:
                 scoped = self._in_forum(incoming, guild_id)
-                await self._respond(chosen, scoped, self.core.dispatcher.invoke(spec, scoped, raw_args))
+                try:
+                    await self._respond(chosen, scoped, self.core.dispatcher.invoke(spec, scoped, raw_args))
+                except Exception:
+                    await self.tell_failure(InteractionAnswer(chosen), f"/{spec.name} after choosing a forum")
 
             picker = ForumPicker(forum, user_id=interaction.user.id, on_pick=picked)
             await interaction.response.send_message(
@@ -247,10 +250,19 @@ class DiscordEvents(Adapter):
             async def run() -> Outcome:
                 return await self.core.dispatcher.handle(scoped) or Outcome([])
 
-            await self._respond(chosen, scoped, run())
+            try:
+                await self._respond(chosen, scoped, run())
+            except Exception:
+                await self.tell_failure(InteractionAnswer(chosen), "a direct-message command after choosing a forum")
 
         picker = ForumPicker(forums, user_id=message.author.id, on_pick=picked)
-        picker.message = await message.channel.send(ASK, view=picker, allowed_mentions=discord.AllowedMentions.none())
+        try:
+            picker.message = await message.channel.send(
+                ASK, view=picker, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except Exception:
+            picker.stop()
+            await self.tell_failure(MessageAnswer(message), "asking which forum a direct message is for")
 
     async def on_report(self, interaction: discord.Interaction, message: discord.Message) -> None:
         guild = interaction.guild
