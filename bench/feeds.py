@@ -194,12 +194,12 @@ _HISTORY_SUMMARY = " ".join(WORDS[i % len(WORDS)] for i in range(190))  # about 
 
 
 def _history_rows(
-    subs: list[tuple[int, int, str, str, str]], n: int, first_id: int, stamp: str
+    subs: list[tuple[int, int, str, str, str]], ks: range, first_id: int, stamp: str
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Rows for `n` items of history spread over the subscriptions' feeds, each posted once."""
+    """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted once."""
     items: list[tuple[Any, ...]] = []
     deliveries: list[tuple[Any, ...]] = []
-    for k in range(n):
+    for k in ks:
         sub_id, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
         item_id = first_id + k
         story = f"link:https://history.example.org/{feed_id}/{k}/"
@@ -233,7 +233,7 @@ def preload_history(path: Path, n: int, stamp: str) -> None:
         first = (conn.execute("SELECT MAX(id) FROM feed_items").fetchone()[0] or 0) + 1
         conn.execute("BEGIN")
         for start in range(0, n, 100_000):
-            items, deliveries = _history_rows(subs, min(100_000, n - start), first + start, stamp)
+            items, deliveries = _history_rows(subs, range(start, min(n, start + 100_000)), first, stamp)
             conn.executemany(
                 "INSERT INTO feed_items(id, feed_id, item_key, story_key, raw_hash, content_hash, title, link,"
                 " summary, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
