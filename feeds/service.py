@@ -27,7 +27,7 @@ from feeds.parse import ParsedFeed, ParseError, Parser
 from feeds.render import render_item, render_notice, when
 from storage.db import describe_error
 from storage.faults import fault_point
-from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
+from storage.feeds import Delivery, Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -141,8 +141,11 @@ class FeedService:
         if fetched.outcome == "unchanged":
             return fetched, None, None
         assert fetched.body is not None
-        known: dict[str, str] = {}
-        if feed is not None:
+        # What the feed listed last time, so unchanged items skip the HTML conversion. Not for
+        # a full fetch (a channel's first sight): stored items keep no text once delivered, so
+        # every item must come with its own.
+        known = KnownHashes()
+        if feed is not None and conditional:
             async with self._db_gate:
                 known = await self.store.known_hashes(feed.id)
         try:

@@ -138,6 +138,7 @@ class Subscription:
     source: str
     paused: bool = False
     resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
+    posts_sent: int = 0  # counted as each post is confirmed (migration 0005)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:
@@ -155,6 +156,7 @@ class Subscription:
             source=row["source"],
             paused=bool(row["paused"]),
             resuming=row["primed"] == RESUMING,
+            posts_sent=row["posts_sent"],
         )
 
 
@@ -167,13 +169,13 @@ class Delivery:
     platform: str
     scope_id: str
     channel_id: str
-    story_key: str | None
+    story_id: int | None  # hash64 of the story key: one post per story per channel
     kind: str
     body: str | None
     ping_role: str | None
     status: str
     attempts: int
-    nonce: str
+    nonce: str | None  # NULL once settled (sent or failed)
     message_id: str | None
     # Cut off mid-send by a crash: the platform may or may not have the message.
     unsure: bool = False
@@ -187,7 +189,7 @@ class Delivery:
             platform=row["platform"],
             scope_id=row["scope_id"],
             channel_id=row["channel_id"],
-            story_key=row["story_key"],
+            story_id=row["story_id"],
             kind=row["kind"],
             body=row["body"],
             ping_role=row["ping_role"],
@@ -231,3 +233,4 @@ class IngestReport:
     primed: list[int] = field(default_factory=list)  # subscriptions seeing the feed first
     resumed: list[int] = field(default_factory=list)  # subscriptions seeing it again after a pause
     would_post: int = 0  # items that passed a first-sight subscription's filters
+    forgotten: int = 0  # items gone from the feed longer than the window, forgotten

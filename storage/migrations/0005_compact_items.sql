@@ -1,0 +1,107 @@
+-- A database that stays small (issue 13 part 4).
+--
+-- What dedup needs of an item is kept, compactly: its keys and hashes as 64-bit integers
+-- (hash64(), storage/db.py: only equality matters), and when it left the feed (gone_at).
+-- Its text (title, link, summary, dates) is kept only while a delivery of it is pending:
+-- deliveries are rendered when sent, and an update rewrites the text from the fetch that
+-- changed it. An item gone from its feed for longer than the window is forgotten with its
+-- deliveries (storage/feeds/items.py). A settled delivery drops its nonce and retry time.
+-- Posts sent per subscription are counted on the subscription, so `!feeds status` reads
+-- no history.
+--
+-- feed_items is rebuilt (its columns change) and feed_deliveries refers to it, so the
+-- deliveries wait in a plain copy while feed_items is replaced: dropping a table that is
+-- still referred to would cascade into its children.
+-- vacuum-after
+
+CREATE TABLE _deliveries_copy AS SELECT * FROM feed_deliveries;
+CREATE INDEX _deliveries_copy_item ON _deliveries_copy(item_id, status);
+DROP TABLE feed_deliveries;
+
+CREATE TABLE feed_items_new (
+    id            INTEGER PRIMARY KEY,
+    feed_id       INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    key_id        INTEGER NOT NULL,   -- hash64(item key): stable per feed
+    story_id      INTEGER NOT NULL,   -- hash64(story key): across feeds
+    raw_hash      INTEGER NOT NULL,   -- hash64 of the raw title+summary hash (skip re-rendering)
+    content_hash  INTEGER NOT NULL,   -- hash64 of the rendered title+summary hash (updates)
+    -- The text, while a delivery of the item is pending; NULL once delivered.
+    title         TEXT,
+    link          TEXT,
+    summary       TEXT,
+    published     TEXT,
+    first_seen_at TEXT,
+    updated_at    TEXT,
+    -- Unix seconds of the first fetch that no longer listed the item; NULL while listed.
+    gone_at       INTEGER
+);
+INSERT INTO feed_items_new(id, feed_id, key_id, story_id, raw_hash, content_hash, title, link, summary,
+                           published, first_seen_at, updated_at, gone_at)
+SELECT i.id, i.feed_id, hash64(i.item_key), hash64(i.story_key), hash64(i.raw_hash), hash64(i.content_hash),
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.title END,
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.link END,
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.summary END,
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.published END,
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.first_seen_at END,
+       CASE WHEN p.item_id IS NULL THEN NULL ELSE i.updated_at END,
+       NULL
+FROM feed_items i
+LEFT JOIN (SELECT DISTINCT item_id FROM _deliveries_copy WHERE status = 'pending') p ON p.item_id = i.id;
+DROP TABLE feed_items;
+ALTER TABLE feed_items_new RENAME TO feed_items;
+CREATE UNIQUE INDEX feed_items_key ON feed_items(feed_id, key_id);
+CREATE INDEX feed_items_story ON feed_items(feed_id, story_id);
+-- What the feed lists now (gone_at NULL) and what is due to be forgotten.
+CREATE INDEX feed_items_gone ON feed_items(feed_id, gone_at);
+
+CREATE TABLE feed_deliveries (
+    id              INTEGER PRIMARY KEY,
+    subscription_id INTEGER REFERENCES feed_subscriptions(id) ON DELETE SET NULL,
+    item_id         INTEGER REFERENCES feed_items(id) ON DELETE CASCADE,
+    platform        TEXT    NOT NULL,
+    scope_id        TEXT    NOT NULL,
+    channel_id      TEXT    NOT NULL,
+    story_id        INTEGER,          -- the item's story_id (one post per story per channel)
+    kind            TEXT    NOT NULL, -- post | update | notice
+    body            TEXT,             -- a notice's text
+    ping_role       TEXT,
+    status          TEXT    NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,             -- NULL once settled (sent or failed)
+    last_error      TEXT,
+    message_id      TEXT,
+    nonce           TEXT,             -- NULL once settled
+    created_at      TEXT    NOT NULL,
+    sent_at         TEXT,
+    sending_at      TEXT
+);
+INSERT INTO feed_deliveries(id, subscription_id, item_id, platform, scope_id, channel_id, story_id, kind, body,
+                            ping_role, status, attempts, next_attempt_at, last_error, message_id, nonce,
+                            created_at, sent_at, sending_at)
+SELECT id, subscription_id, item_id, platform, scope_id, channel_id, hash64(story_key), kind, body,
+       ping_role, status, attempts,
+       CASE WHEN status = 'pending' THEN next_attempt_at END, last_error, message_id,
+       CASE WHEN status = 'pending' OR sending_at IS NOT NULL THEN nonce END,
+       created_at, sent_at, sending_at
+FROM _deliveries_copy;
+DROP TABLE _deliveries_copy;
+-- One post per story per channel, whichever feed brought it.
+CREATE UNIQUE INDEX feed_deliveries_one_post
+    ON feed_deliveries(platform, scope_id, channel_id, story_id) WHERE kind = 'post';
+-- At most one pending update per story per channel (it renders the latest text anyway).
+CREATE UNIQUE INDEX feed_deliveries_one_pending_update
+    ON feed_deliveries(platform, scope_id, channel_id, story_id) WHERE kind = 'update' AND status = 'pending';
+CREATE INDEX feed_deliveries_due ON feed_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE UNIQUE INDEX feed_deliveries_nonce ON feed_deliveries(nonce) WHERE nonce IS NOT NULL;
+CREATE INDEX feed_deliveries_in_flight ON feed_deliveries(sending_at) WHERE sending_at IS NOT NULL;
+-- Forgetting an item (its deliveries cascade) and "is a delivery of this item pending?".
+CREATE INDEX feed_deliveries_item ON feed_deliveries(item_id, status);
+-- A subscription's removal and its waiting and failed posts for `!feeds status`.
+CREATE INDEX feed_deliveries_subscription ON feed_deliveries(subscription_id, status);
+
+ALTER TABLE feed_subscriptions ADD COLUMN posts_sent INTEGER NOT NULL DEFAULT 0;
+UPDATE feed_subscriptions SET posts_sent = (
+    SELECT COUNT(*) FROM feed_deliveries d
+    WHERE d.subscription_id = feed_subscriptions.id AND d.kind = 'post' AND d.status = 'sent');
+-- `!feeds list` and `!feeds status`: a server's subscriptions.
+CREATE INDEX feed_subscriptions_scope ON feed_subscriptions(platform, scope_id);
