@@ -33,10 +33,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.feedserver import ITEMS, WORDS, bumped_feeds, serve
+from bench.feedserver import ITEMS, bumped_feeds, serve
 from bot.config import parse
 from bot.core import BotCore
 from bot.model import Actor, ChannelRef, Incoming, Place, Reply
+from storage.db import hash64
 from storage.feeds import iso
 
 PROBE_INTERVAL = 0.005
@@ -190,41 +191,25 @@ async def baseline(urls: list[str], user_agent: str) -> int:
     return seen
 
 
-_HISTORY_SUMMARY = " ".join(WORDS[i % len(WORDS)] for i in range(190))  # about 1.3 KB, as stored
-
-
 def _history_rows(
-    subs: list[tuple[int, int, str, str, str]], ks: range, first_id: int, stamp: str
+    subs: list[tuple[int, int, str, str, str]], ks: range, first_id: int, stamp: str, gone_at: int
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted once."""
+    """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted
+    once, as storage keeps them once delivered (migration 0005: keys and hashes as hash64
+    integers, no text) after they left their feed (gone_at, within the window)."""
     items: list[tuple[Any, ...]] = []
     deliveries: list[tuple[Any, ...]] = []
     for k in ks:
         sub_id, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
         item_id = first_id + k
-        story = f"link:https://history.example.org/{feed_id}/{k}/"
-        items.append(
-            (
-                item_id,
-                feed_id,
-                f"guid:https://history.example.org/?p={k}",
-                story,
-                f"{k:032x}",
-                f"{k + 1:032x}",
-                f"Feed {feed_id} old story {k}: annual review tribunal guidance",
-                story[5:],
-                _HISTORY_SUMMARY,
-                stamp,
-                stamp,
-            )
-        )
-        deliveries.append(
-            (sub_id, item_id, platform, scope_id, channel_id, story, stamp, f"m{k}", f"h{k:020x}", stamp, stamp)
-        )
+        story = hash64(f"link:https://history.example.org/{feed_id}/{k}/")
+        key = hash64(f"guid:https://history.example.org/?p={k}")
+        items.append((item_id, feed_id, key, story, hash64(f"{k:032x}"), hash64(f"{k + 1:032x}"), gone_at))
+        deliveries.append((sub_id, item_id, platform, scope_id, channel_id, story, f"m{k}", stamp, stamp))
     return items, deliveries
 
 
-def preload_history(path: Path, n: int, stamp: str) -> None:
+def preload_history(path: Path, n: int, stamp: str, gone_at: int) -> None:
     """Bulk insert `n` seen items (with their sent posts) into the bench database, as the
     schema stores an item that left its feed after it was posted."""
     conn = sqlite3.connect(path)
@@ -233,18 +218,22 @@ def preload_history(path: Path, n: int, stamp: str) -> None:
         first = (conn.execute("SELECT MAX(id) FROM feed_items").fetchone()[0] or 0) + 1
         conn.execute("BEGIN")
         for start in range(0, n, 100_000):
-            items, deliveries = _history_rows(subs, range(start, min(n, start + 100_000)), first, stamp)
+            items, deliveries = _history_rows(subs, range(start, min(n, start + 100_000)), first, stamp, gone_at)
             conn.executemany(
-                "INSERT INTO feed_items(id, feed_id, item_key, story_key, raw_hash, content_hash, title, link,"
-                " summary, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO feed_items(id, feed_id, key_id, story_id, raw_hash, content_hash, gone_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 items,
             )
             conn.executemany(
-                "INSERT INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id, story_key,"
-                " kind, status, attempts, next_attempt_at, message_id, nonce, created_at, sent_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'post', 'sent', 1, ?, ?, ?, ?, ?)",
+                "INSERT INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id, story_id,"
+                " kind, status, attempts, message_id, created_at, sent_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'post', 'sent', 1, ?, ?, ?)",
                 deliveries,
             )
+        conn.execute(
+            "UPDATE feed_subscriptions SET posts_sent = (SELECT COUNT(*) FROM feed_deliveries d"
+            " WHERE d.subscription_id = feed_subscriptions.id AND d.status = 'sent' AND d.kind = 'post')"
+        )
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -293,7 +282,12 @@ async def run(feeds: int, sites: int, workdir: Path, seen_items: int = 0) -> dic
         if seen_items:
             t0 = time.perf_counter()
             await asyncio.get_running_loop().run_in_executor(
-                None, preload_history, db_path, seen_items, iso(now - timedelta(days=10))
+                None,
+                preload_history,
+                db_path,
+                seen_items,
+                iso(now - timedelta(days=10)),
+                int((now - timedelta(days=9)).timestamp()),
             )
             print(
                 f"preloaded {seen_items} seen items in {time.perf_counter() - t0:.1f} s:"
