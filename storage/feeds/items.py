@@ -4,8 +4,8 @@
 delivery row per subscribed channel (the outbox, see outbox.py), and the feed's new state.
 It runs in steps, each its own function: read the stored rows of the fetched keys only,
 match them (`match_items`, pure), write the item rows, plan the deliveries, write them and
-the feed's state, then tidy: note which items left the feed, forget those gone for longer
-than the window, and drop the text of items with nothing left to deliver. The steps share
+the feed's state, keep the text of items a pending delivery will render, then tidy: note
+which items left the feed and forget those gone for longer than the window. The steps share
 the one transaction, so a crash leaves all of it or none.
 
 What an item row keeps (migration 0005): its item key, story key and hashes as 64-bit
@@ -25,7 +25,16 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from storage.db import Database, Tx, hash64
-from storage.feeds.records import Accepts, IngestReport, ItemLike, StoredItem, Subscription, iso, new_nonce
+from storage.feeds.records import (
+    Accepts,
+    IngestReport,
+    ItemLike,
+    StoredItem,
+    Subscription,
+    iso,
+    new_nonce,
+    post_key,
+)
 
 # How long an item that left its feed is remembered: if it comes back within this, it is
 # recognised (not posted again). Then it is forgotten with its deliveries.
@@ -131,7 +140,8 @@ def _newest(p: Indexed) -> tuple[str, int]:
 
 def _delivery_row(sub: Subscription, item_id: int, story: int, kind: str, stamp: str) -> tuple[object, ...]:
     role = sub.mention_role if kind == "post" else None
-    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, story, kind, role, stamp, new_nonce(), stamp)
+    key = post_key(sub, story)
+    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, key, kind, role, stamp, new_nonce(), stamp)
 
 
 # -- write the items -----------------------------------------------------------------------
@@ -162,29 +172,16 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
         if m.edit == "hash":
             await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h(it.raw_hash), m.row_id))
         elif m.edit == "text":
-            # The text of the fetch that changed it: an update is rendered from it when sent.
+            # The new text itself is written with the deliveries (_write_text), if one waits.
             await tx.execute(
-                "UPDATE feed_items SET title = ?, summary = ?, link = COALESCE(?, link), published = ?, raw_hash = ?,"
-                " content_hash = ?, updated_at = ? WHERE id = ?",
-                (it.title, it.summary, it.link, it.published, _h(it.raw_hash), _h(it.content_hash), stamp, m.row_id),
+                "UPDATE feed_items SET raw_hash = ?, content_hash = ?, updated_at = ? WHERE id = ?",
+                (_h(it.raw_hash), _h(it.content_hash), stamp, m.row_id),
             )
     if match.new:
         await tx.executemany(
-            "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash, title, link,"
-            " summary, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash) VALUES (?, ?, ?, ?, ?)",
             [
-                (
-                    feed_id,
-                    _h(it.item_key),
-                    _h(it.story_key),
-                    _h(it.raw_hash),
-                    _h(it.content_hash or ""),
-                    it.title,
-                    it.link,
-                    it.summary or "",
-                    it.published,
-                    stamp,
-                )
+                (feed_id, _h(it.item_key), _h(it.story_key), _h(it.raw_hash), _h(it.content_hash or ""))
                 for _, it in match.new
             ],
         )
@@ -218,9 +215,8 @@ async def _update_rows(
     for item_id, story in changed:
         for sub in subs:
             posted = await tx.fetchone(
-                "SELECT status FROM feed_deliveries WHERE kind = 'post' AND platform = ? AND scope_id = ?"
-                " AND channel_id = ? AND story_id = ? AND item_id = ?",
-                (sub.platform, sub.scope_id, sub.channel_id, story, item_id),
+                "SELECT status FROM feed_deliveries WHERE kind = 'post' AND post_key = ? AND item_id = ?",
+                (post_key(sub, story), item_id),
             )
             if posted is not None and posted["status"] == "sent":
                 rows.append(_delivery_row(sub, item_id, story, "update", stamp))
@@ -251,19 +247,29 @@ async def _plan_deliveries(
     return out
 
 
-async def _restore_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tuple[object, ...]]) -> None:
-    """A stored item whose text was dropped gets it back from this fetch when a delivery of
-    it is planned (a channel's first sight with `latest` may post an item seen before)."""
-    planned = {r[1] for r in rows}
-    by_id = {ids[it.item_key]: it for _, it in match.present if it.item_key in ids}
+async def _write_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tuple[object, ...]], stamp: str) -> None:
+    """The text of each fetched item that a pending delivery will render: new posts, an
+    item seen before that a channel's first sight posts, a changed item whose update (or
+    post) waits. Written from this fetch, so it is the latest; nothing else keeps text."""
+    candidates = {int(str(r[1])) for r in rows} | {m.row_id for m in match.stored if m.edit == "text"}
+    if not candidates:
+        return
+    chunk = sorted(candidates)
+    waiting = await tx.fetchall(
+        f"SELECT DISTINCT item_id FROM feed_deliveries WHERE item_id IN ({','.join('?' * len(chunk))})"
+        " AND status = 'pending'",
+        chunk,
+    )
+    pending = {int(r[0]) for r in waiting}
     texts = [
-        (it.title, it.link, it.summary, it.published, item_id)
-        for item_id, it in by_id.items()
-        if item_id in planned and it.summary is not None
+        (it.title, it.link, it.summary, it.published, stamp, ids[it.item_key])
+        for _, it in match.present
+        if ids.get(it.item_key) in pending and it.summary is not None
     ]
     if texts:
         await tx.executemany(
-            "UPDATE feed_items SET title = ?, link = ?, summary = ?, published = ? WHERE id = ? AND summary IS NULL",
+            "UPDATE feed_items SET title = ?, link = ?, summary = ?, published = ?,"
+            " first_seen_at = COALESCE(first_seen_at, ?) WHERE id = ?",
             texts,
         )
 
@@ -279,7 +285,7 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
     before = await tx.fetchone("SELECT total_changes()")
     await tx.executemany(
         "INSERT OR IGNORE INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id,"
-        " story_id, kind, ping_role, next_attempt_at, nonce, created_at)"
+        " post_key, kind, ping_role, next_attempt_at, nonce, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
@@ -287,7 +293,7 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
     return int(after[0] - before[0]) if before and after else len(rows)
 
 
-# -- tidy: what left the feed, what to forget, what text is no longer needed --------------
+# -- tidy: what left the feed, what to forget; text no longer needed ----------------------
 
 
 async def drop_delivered_text(tx: Tx, item_ids: Iterable[int]) -> None:
@@ -306,9 +312,9 @@ async def drop_delivered_text(tx: Tx, item_ids: Iterable[int]) -> None:
 
 
 async def _tidy(tx: Tx, feed_id: int, match: Match, ids: dict[str, int], now: datetime, forget_after: timedelta) -> int:
-    """Note what the feed no longer lists, forget what has been gone longer than the window,
-    and drop text with nothing left to deliver. Returns how many items were forgotten. Each
-    statement reaches rows through feed_items_gone or the primary key, never the history."""
+    """Note what the feed no longer lists and forget what has been gone longer than the
+    window; returns how many items were forgotten. Each statement reaches rows through
+    feed_items_gone or the primary key, never the history."""
     listed = set(ids.values())
     seconds = int(now.timestamp())
     # Back in the feed: listed again.
@@ -331,8 +337,6 @@ async def _tidy(tx: Tx, feed_id: int, match: Match, ids: dict[str, int], now: da
     )
     forgotten = max(cur.rowcount, 0)
     await cur.close()
-    written = [ids[it.item_key] for _, it in match.new] + [m.row_id for m in match.stored if m.edit == "text"]
-    await drop_delivered_text(tx, written)
     return forgotten
 
 
@@ -365,8 +369,8 @@ class Items:
             report.new = len(match.new)
             report.changed = len(match.changed)
             rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp)
-            await _restore_text(tx, match, ids, rows)
             report.queued = await _write_deliveries(tx, rows)
+            await _write_text(tx, match, ids, rows, stamp)
             if report.primed or report.resumed:
                 seen = [*report.primed, *report.resumed]
                 await tx.execute(

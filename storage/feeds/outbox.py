@@ -52,9 +52,8 @@ class Outbox:
 
     async def original_message(self, d: Delivery) -> str | None:
         row = await self.db.fetchone(
-            "SELECT message_id FROM feed_deliveries WHERE kind = 'post' AND status = 'sent' AND platform = ?"
-            " AND scope_id = ? AND channel_id = ? AND story_id = ?",
-            (d.platform, d.scope_id, d.channel_id, d.story_id),
+            "SELECT message_id FROM feed_deliveries WHERE kind = 'post' AND status = 'sent' AND post_key = ?",
+            (d.post_key,),
         )
         return row["message_id"] if row else None
 
@@ -83,11 +82,15 @@ class Outbox:
             await drop_delivered_text(tx, [int(row["item_id"])])
 
     async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+        """The platform confirmed it (`now` is when; a sent row keeps no times)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL WHERE id = ?",
-                (message_id, iso(now), delivery_id),
+                # Only what dedup, edits and counts need stays (migration 0005): post_key still
+                # names the channel and story.
+                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
+                " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, platform = NULL,"
+                " scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL WHERE id = ?",
+                (message_id, delivery_id),
             )
             await tx.execute(
                 "UPDATE feed_subscriptions SET posts_sent = posts_sent + 1 WHERE id ="

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from storage.db import hash64
+
 
 class ItemLike(Protocol):
     """One parsed feed item as storage needs it (feeds.parse.ParsedItem is one). Storage
@@ -64,6 +66,14 @@ def from_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def post_key(channel: ChannelLike, story_id: int) -> int:
+    """One integer for (channel, story): "one post per story per channel" is a unique index
+    on it (migration 0005 computes the same in SQL: the parts joined by char(31))."""
+    key = hash64(f"{channel.platform}\x1f{channel.scope_id}\x1f{channel.channel_id}\x1f{story_id}")
+    assert key is not None
+    return key
 
 
 def new_nonce() -> str:
@@ -169,7 +179,7 @@ class Delivery:
     platform: str
     scope_id: str
     channel_id: str
-    story_id: int | None  # hash64 of the story key: one post per story per channel
+    post_key: int | None  # hash64 of channel and story (records.post_key); None for notices
     kind: str
     body: str | None
     ping_role: str | None
@@ -189,7 +199,7 @@ class Delivery:
             platform=row["platform"],
             scope_id=row["scope_id"],
             channel_id=row["channel_id"],
-            story_id=row["story_id"],
+            post_key=row["post_key"],
             kind=row["kind"],
             body=row["body"],
             ping_role=row["ping_role"],

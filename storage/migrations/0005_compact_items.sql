@@ -12,6 +12,11 @@
 -- feed_items is rebuilt (its columns change) and feed_deliveries refers to it, so the
 -- deliveries wait in a plain copy while feed_items is replaced: dropping a table that is
 -- still referred to would cascade into its children.
+--
+-- A delivery names its (channel, story) by post_key = hash64(platform, scope, channel and
+-- story_id joined by char(31)): one integer for "one post per story per channel". A sent
+-- delivery keeps only what dedup, edits and counts need (item, subscription, post_key, kind,
+-- status, message id); its channel, times and nonce are cleared (sent_at is no more).
 -- vacuum-after
 
 CREATE TABLE _deliveries_copy AS SELECT * FROM feed_deliveries;
@@ -58,10 +63,11 @@ CREATE TABLE feed_deliveries (
     id              INTEGER PRIMARY KEY,
     subscription_id INTEGER REFERENCES feed_subscriptions(id) ON DELETE SET NULL,
     item_id         INTEGER REFERENCES feed_items(id) ON DELETE CASCADE,
-    platform        TEXT    NOT NULL,
-    scope_id        TEXT    NOT NULL,
-    channel_id      TEXT    NOT NULL,
-    story_id        INTEGER,          -- the item's story_id (one post per story per channel)
+    -- The channel; NULL once sent (post_key still names it).
+    platform        TEXT,
+    scope_id        TEXT,
+    channel_id      TEXT,
+    post_key        INTEGER,          -- hash64 of channel and story_id (see above); NULL for notices
     kind            TEXT    NOT NULL, -- post | update | notice
     body            TEXT,             -- a notice's text
     ping_role       TEXT,
@@ -71,26 +77,31 @@ CREATE TABLE feed_deliveries (
     last_error      TEXT,
     message_id      TEXT,
     nonce           TEXT,             -- NULL once settled
-    created_at      TEXT    NOT NULL,
-    sent_at         TEXT,
+    created_at      TEXT,             -- NULL once sent
     sending_at      TEXT
 );
-INSERT INTO feed_deliveries(id, subscription_id, item_id, platform, scope_id, channel_id, story_id, kind, body,
+INSERT INTO feed_deliveries(id, subscription_id, item_id, platform, scope_id, channel_id, post_key, kind, body,
                             ping_role, status, attempts, next_attempt_at, last_error, message_id, nonce,
-                            created_at, sent_at, sending_at)
-SELECT id, subscription_id, item_id, platform, scope_id, channel_id, hash64(story_key), kind, body,
-       ping_role, status, attempts,
+                            created_at, sending_at)
+SELECT id, subscription_id, item_id,
+       CASE WHEN status = 'sent' THEN NULL ELSE platform END,
+       CASE WHEN status = 'sent' THEN NULL ELSE scope_id END,
+       CASE WHEN status = 'sent' THEN NULL ELSE channel_id END,
+       CASE WHEN story_key IS NULL THEN NULL
+            ELSE hash64(platform || char(31) || scope_id || char(31) || channel_id || char(31) || hash64(story_key))
+       END,
+       kind, body, ping_role, status, attempts,
        CASE WHEN status = 'pending' THEN next_attempt_at END, last_error, message_id,
-       CASE WHEN status = 'pending' OR sending_at IS NOT NULL THEN nonce END,
-       created_at, sent_at, sending_at
+       CASE WHEN status = 'pending' THEN nonce END,
+       CASE WHEN status = 'sent' THEN NULL ELSE created_at END,
+       sending_at
 FROM _deliveries_copy;
 DROP TABLE _deliveries_copy;
 -- One post per story per channel, whichever feed brought it.
-CREATE UNIQUE INDEX feed_deliveries_one_post
-    ON feed_deliveries(platform, scope_id, channel_id, story_id) WHERE kind = 'post';
+CREATE UNIQUE INDEX feed_deliveries_one_post ON feed_deliveries(post_key) WHERE kind = 'post';
 -- At most one pending update per story per channel (it renders the latest text anyway).
 CREATE UNIQUE INDEX feed_deliveries_one_pending_update
-    ON feed_deliveries(platform, scope_id, channel_id, story_id) WHERE kind = 'update' AND status = 'pending';
+    ON feed_deliveries(post_key) WHERE kind = 'update' AND status = 'pending';
 CREATE INDEX feed_deliveries_due ON feed_deliveries(next_attempt_at) WHERE status = 'pending';
 CREATE UNIQUE INDEX feed_deliveries_nonce ON feed_deliveries(nonce) WHERE nonce IS NOT NULL;
 CREATE INDEX feed_deliveries_in_flight ON feed_deliveries(sending_at) WHERE sending_at IS NOT NULL;

@@ -226,7 +226,7 @@ async def test_ingest_reads_only_the_fetched_keys_through_an_index(tmp_path: Pat
             try:
                 await _read_stored(tx, feed_id, fetched)
             finally:
-                await db._conn.set_trace_callback(None)
+                await db._conn.set_trace_callback(None)  # type: ignore[arg-type]  # None turns it off (sqlite3)
             [sql] = [s for s in traced if s.lstrip().upper().startswith("SELECT")]
             plan = [r[3] for r in await tx.fetchall("EXPLAIN QUERY PLAN " + sql)]
         assert any("feed_items_key" in p for p in plan) and any("feed_items_story" in p for p in plan), plan

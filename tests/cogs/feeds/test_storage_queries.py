@@ -59,7 +59,7 @@ async def test_every_feeds_command_reaches_items_and_deliveries_through_an_index
                 assert "There is no" not in reply, reply
         finally:
             for conn in conns:
-                await conn.set_trace_callback(None)
+                await conn.set_trace_callback(None)  # type: ignore[arg-type]  # None turns it off (sqlite3)
         queries = {s for s in statements if s.lstrip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE")}
         assert any("feed_deliveries" in q for q in queries)  # status and remove were traced
         for sql in sorted(queries):
