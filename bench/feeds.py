@@ -197,18 +197,19 @@ def _history_rows(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted
     once, as storage keeps them once delivered (migration 0005: keys and hashes as hash64
-    integers, no text; a sent post keeps its item, subscription, post_key and message id)
+    integers, no text; a sent post keeps its item, post_key and message id)
     after they left their feed (gone_at, within the window)."""
     items: list[tuple[Any, ...]] = []
     deliveries: list[tuple[Any, ...]] = []
     for k in ks:
-        sub_id, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
+        _, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
         item_id = first_id + k
         story = hash64(f"link:https://history.example.org/{feed_id}/{k}/")
         key = hash64(f"guid:https://history.example.org/?p={k}")
-        items.append((item_id, feed_id, key, story, hash64(f"{k:032x}"), hash64(f"{k + 1:032x}"), gone_at))
+        raw, content = (hash64(f"{k:032x}") or 0) >> 32, (hash64(f"{k + 1:032x}") or 0) >> 32
+        items.append((item_id, feed_id, key, story, raw, content, gone_at))
         posted = hash64(f"{platform}\x1f{scope_id}\x1f{channel_id}\x1f{story}")  # storage.feeds.records.post_key
-        deliveries.append((sub_id, item_id, posted, f"m{k}"))
+        deliveries.append((item_id, posted, f"m{k}"))
     return items, deliveries
 
 
@@ -228,13 +229,13 @@ def preload_history(path: Path, n: int, gone_at: int) -> None:
                 items,
             )
             conn.executemany(
-                "INSERT INTO feed_deliveries(subscription_id, item_id, post_key, kind, status, attempts, message_id)"
-                " VALUES (?, ?, ?, 'post', 'sent', 1, ?)",
+                "INSERT INTO feed_deliveries(item_id, post_key, kind, status, attempts, message_id)"
+                " VALUES (?, ?, 'post', 'sent', 1, ?)",
                 deliveries,
             )
         conn.execute(
-            "UPDATE feed_subscriptions SET posts_sent = (SELECT COUNT(*) FROM feed_deliveries d"
-            " WHERE d.subscription_id = feed_subscriptions.id AND d.status = 'sent' AND d.kind = 'post')"
+            f"UPDATE feed_subscriptions SET posts_sent = posts_sent + {n} / {len(subs)}"
+            f" + (id IN (SELECT id FROM feed_subscriptions ORDER BY rowid LIMIT {n % len(subs)}))"
         )
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -94,9 +94,10 @@ class FeedService:
         self._parser = Parser(parser_workers, parse_time_limit)
         self._fetcher: Fetcher | None = None
         self._deliver_lock = asyncio.Lock()
-        # The database is one connection behind a FIFO lock that commands share. Letting
-        # only a couple of feeds queue writes at a time keeps a command's read near the
-        # front of that queue, however many fetches are in flight.
+        # Writes go through one connection behind a FIFO lock (commands read on their own
+        # read-only connection, storage/db.py). Letting only a couple of feeds queue writes
+        # at a time keeps a command's write near the front of that queue, however many
+        # fetches are in flight.
         self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
         self._stopping = False

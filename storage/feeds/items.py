@@ -8,10 +8,11 @@ the feed's state, keep the text of items a pending delivery will render, then ti
 which items left the feed and forget those gone for longer than the window. The steps share
 the one transaction, so a crash leaves all of it or none.
 
-What an item row keeps (migration 0005): its item key, story key and hashes as 64-bit
-integers (`hash64`), and `gone_at`, when a fetch first no longer listed it. Its text is kept
-only while a delivery of it is pending (posts and updates are rendered from it when sent);
-an update rewrites it from the fetch that changed it. So a changed item still edits its
+What an item row keeps (migration 0005): its item and story keys as 64-bit integers
+(`hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
+longer listed it. Its text is in feed_item_texts only while a delivery of it is pending
+(posts and updates are rendered from it when sent); an update rewrites it from the fetch
+that changed it. So a changed item still edits its
 post (the sent post keeps its message id), a date-only bump does nothing, and an item that
 comes back within the window is recognised and not posted again.
 """
@@ -42,9 +43,16 @@ FORGET_AFTER = timedelta(days=90)
 
 
 def _h(text: str | None) -> int:
+    """An item or story key as stored: hash64."""
     value = hash64(text or "")
     assert value is not None
     return value
+
+
+def _h32(text: str | None) -> int:
+    """A raw or content hash as stored: the top 32 bits of hash64 (a collision could only
+    hide one edit of one item; 4 bytes a row instead of 8)."""
+    return _h(text) >> 32
 
 
 class KnownHashes:
@@ -56,7 +64,7 @@ class KnownHashes:
 
     def same(self, item_key: str, raw_hash: str) -> bool:
         stored = self.by_key.get(_h(item_key))
-        return stored is not None and stored == _h(raw_hash)
+        return stored is not None and stored == _h32(raw_hash)
 
     def __len__(self) -> int:
         return len(self.by_key)
@@ -98,9 +106,9 @@ class Match:
 
 def _edit(row: sqlite3.Row, item: ItemLike) -> Edit:
     # An item not re-rendered (summary None: its raw text was unchanged) has nothing to compare.
-    if _h(item.raw_hash) == row["raw_hash"] or item.summary is None or item.content_hash is None:
+    if _h32(item.raw_hash) == row["raw_hash"] or item.summary is None or item.content_hash is None:
         return "none"
-    if _h(item.content_hash) == row["content_hash"]:
+    if _h32(item.content_hash) == row["content_hash"]:
         return "hash"
     return "text"
 
@@ -170,18 +178,18 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
         if m.rename:
             await tx.execute("UPDATE feed_items SET key_id = ? WHERE id = ?", (_h(it.item_key), m.row_id))
         if m.edit == "hash":
-            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h(it.raw_hash), m.row_id))
+            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h32(it.raw_hash), m.row_id))
         elif m.edit == "text":
             # The new text itself is written with the deliveries (_write_text), if one waits.
             await tx.execute(
-                "UPDATE feed_items SET raw_hash = ?, content_hash = ?, updated_at = ? WHERE id = ?",
-                (_h(it.raw_hash), _h(it.content_hash), stamp, m.row_id),
+                "UPDATE feed_items SET raw_hash = ?, content_hash = ? WHERE id = ?",
+                (_h32(it.raw_hash), _h32(it.content_hash), m.row_id),
             )
     if match.new:
         await tx.executemany(
             "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash) VALUES (?, ?, ?, ?, ?)",
             [
-                (feed_id, _h(it.item_key), _h(it.story_key), _h(it.raw_hash), _h(it.content_hash or ""))
+                (feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _h32(it.content_hash or ""))
                 for _, it in match.new
             ],
         )
@@ -261,15 +269,26 @@ async def _write_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tupl
         chunk,
     )
     pending = {int(r[0]) for r in waiting}
+    edited = {m.row_id for m in match.stored if m.edit == "text"}
     texts = [
-        (it.title, it.link, it.summary, it.published, stamp, ids[it.item_key])
+        (
+            ids[it.item_key],
+            it.title,
+            it.link,
+            it.summary,
+            it.published,
+            stamp,
+            stamp if ids[it.item_key] in edited else None,
+        )
         for _, it in match.present
         if ids.get(it.item_key) in pending and it.summary is not None
     ]
     if texts:
         await tx.executemany(
-            "UPDATE feed_items SET title = ?, link = ?, summary = ?, published = ?,"
-            " first_seen_at = COALESCE(first_seen_at, ?) WHERE id = ?",
+            "INSERT INTO feed_item_texts(item_id, title, link, summary, published, first_seen_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET title = excluded.title,"
+            " link = COALESCE(excluded.link, link), summary = excluded.summary, published = excluded.published,"
+            " updated_at = COALESCE(excluded.updated_at, updated_at)",
             texts,
         )
 
@@ -297,16 +316,14 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
 
 
 async def drop_delivered_text(tx: Tx, item_ids: Iterable[int]) -> None:
-    """Clear the text of these items where no delivery of them is pending (it is needed
+    """Forget the text of these items where no delivery of them is pending (it is needed
     only to render one). Uses feed_deliveries_item."""
     ids = sorted(set(item_ids))
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         await tx.execute(
-            "UPDATE feed_items SET title = NULL, link = NULL, summary = NULL, published = NULL,"
-            " first_seen_at = NULL, updated_at = NULL"
-            f" WHERE id IN ({','.join('?' * len(chunk))}) AND summary IS NOT NULL AND NOT EXISTS"
-            " (SELECT 1 FROM feed_deliveries d WHERE d.item_id = feed_items.id AND d.status = 'pending')",
+            f"DELETE FROM feed_item_texts WHERE item_id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS"
+            " (SELECT 1 FROM feed_deliveries d WHERE d.item_id = feed_item_texts.item_id AND d.status = 'pending')",
             chunk,
         )
 
@@ -397,9 +414,10 @@ class Items:
     async def item(self, item_id: int) -> StoredItem | None:
         """An item's text, to render a delivery of it (kept while one is pending)."""
         row = await self.db.fetchone(
-            "SELECT i.id, i.feed_id, COALESCE(i.title, '') AS title, i.link, COALESCE(i.summary, '') AS summary,"
-            " i.published, i.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name"
-            " FROM feed_items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?",
+            "SELECT i.id, i.feed_id, COALESCE(t.title, '') AS title, t.link, COALESCE(t.summary, '') AS summary,"
+            " t.published, t.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name"
+            " FROM feed_items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN feed_item_texts t ON t.item_id = i.id"
+            " WHERE i.id = ?",
             (item_id,),
         )
         return StoredItem(**dict(row)) if row else None

@@ -85,17 +85,18 @@ class Outbox:
         """The platform confirmed it (`now` is when; a sent row keeps no times)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                # Only what dedup, edits and counts need stays (migration 0005): post_key still
-                # names the channel and story.
-                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
-                " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, platform = NULL,"
-                " scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL WHERE id = ?",
-                (message_id, delivery_id),
-            )
-            await tx.execute(
                 "UPDATE feed_subscriptions SET posts_sent = posts_sent + 1 WHERE id ="
                 " (SELECT subscription_id FROM feed_deliveries WHERE id = ? AND kind = 'post')",
                 (delivery_id,),
+            )
+            await tx.execute(
+                # Only what dedup and edits need stays (migration 0005): post_key still names
+                # the channel and story, message_id is what an update edits.
+                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
+                " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, subscription_id = NULL,"
+                " platform = NULL, scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL"
+                " WHERE id = ?",
+                (message_id, delivery_id),
             )
             await self._settled(tx, delivery_id)
             fault_point("commit")  # the crash tests stop here: recorded, not yet committed
@@ -126,7 +127,8 @@ class Outbox:
             chunk = ids[i : i + 500]
             rows = await self.db.reader.fetchall(
                 "SELECT subscription_id, status, COUNT(*) AS n FROM feed_deliveries"
-                f" WHERE subscription_id IN ({','.join('?' * len(chunk))}) AND status IN ('pending', 'failed')"
+                f" WHERE subscription_id IN ({','.join('?' * len(chunk))}) AND subscription_id IS NOT NULL"
+                " AND status IN ('pending', 'failed')"
                 " AND kind = 'post' GROUP BY subscription_id, status",
                 chunk,
             )

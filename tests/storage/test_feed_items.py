@@ -83,9 +83,10 @@ async def send_all(store: FeedStore, now: datetime) -> list[int]:
 
 
 async def text_of(db: Database, item_id: int) -> tuple[str | None, str | None]:
-    row = await db.fetchone("SELECT title, summary FROM feed_items WHERE id = ?", (item_id,))
-    assert row is not None
-    return row["title"], row["summary"]
+    """The item's stored text, (None, None) when none is kept."""
+    assert await db.fetchone("SELECT 1 FROM feed_items WHERE id = ?", (item_id,)) is not None
+    row = await db.fetchone("SELECT title, summary FROM feed_item_texts WHERE item_id = ?", (item_id,))
+    return (row["title"], row["summary"]) if row else (None, None)
 
 
 async def item_id(db: Database, n: int) -> int:
@@ -306,6 +307,13 @@ async def test_migration_0005_keeps_the_items_and_their_dedup(tmp_path: Path) ->
         assert report.queued == 1
         update = next(d for d in await store.due_deliveries(now, ["console"]) if d.kind == "update")
         assert await store.original_message(update) == "m1"
+        # The same story from another feed in the same channel: still one post per story per
+        # channel (the migration's post_key, made in SQL, is the one ingest makes).
+        other, _ = await store.subscribe("https://other.org/feed", CHANNEL, now)
+        await ingest(store, other.feed_id, [item(9)], now)  # first sight
+        again = replace(item(1), item_key="guid:other-1")
+        report = await ingest(store, other.feed_id, [again, item(9)], now)
+        assert (report.new, report.queued) == (1, 0)
         assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         await db.close()
