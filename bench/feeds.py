@@ -81,6 +81,7 @@ class Probe:
     commands: list[float] = field(default_factory=list)
     db_reads: list[float] = field(default_factory=list)
     mix: list[float] = field(default_factory=list)
+    mix_by_command: dict[str, list[float]] = field(default_factory=dict)
 
     async def lag_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -117,6 +118,7 @@ class Probe:
             start = time.perf_counter()
             outcome = await self.core.dispatcher.handle(Incoming(text, author, place))
             self.mix.append(time.perf_counter() - start)
+            self.mix_by_command.setdefault(text, []).append(self.mix[-1])
             assert outcome is not None and outcome.status == "ok", (text, outcome)
             await asyncio.sleep(COMMAND_EVERY)
 
@@ -341,6 +343,8 @@ async def run(feeds: int, sites: int, workdir: Path, seen_items: int = 0) -> dic
                 f" cold {p99_ms(cold.mix):.1f} ms, steady {p99_ms(steady.mix):.1f} ms"
                 f" ({len(cold.mix) + len(steady.mix)} commands, max {max(cold.mix + steady.mix) * 1000:.1f} ms)"
             )
+            each = {c: cold.mix_by_command.get(c, []) + steady.mix_by_command.get(c, []) for c in COMMAND_MIX}
+            print("  p99 by command: " + ", ".join(f"{c} {p99_ms(t):.1f} ms" for c, t in each.items()))
         peak = hwm_mb() + sum(hwm_mb(pid) for pid in service.parser.worker_pids())
         print(
             f"peak memory: {peak:.0f} MB (bot process {hwm_mb():.0f} MB + parser workers"

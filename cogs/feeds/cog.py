@@ -132,7 +132,7 @@ class FeedsCog(Cog):
         subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
         if not subs:
             return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
-        feeds = {f.id: f for f in await store.feeds()}
+        feeds = {f.id: f for f in await store.feeds(ids={s.feed_id for s in subs})}
         lines = []
         for s in subs:
             f = feeds[s.feed_id]
@@ -329,7 +329,7 @@ class FeedsCog(Cog):
         subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
         if not subs:
             return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
-        feeds = {f.id: f for f in await store.feeds()}
+        feeds = {f.id: f for f in await store.feeds(ids={s.feed_id for s in subs})}
         counts = await store.subscription_counts(s.id for s in subs)
         tz = self.core.tz
         fields = []

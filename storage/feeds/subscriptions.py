@@ -138,9 +138,20 @@ class Subscriptions:
         row = await self.db.reader.fetchone(f"SELECT {FEED_COLS} FROM feeds WHERE url = ?", (url,))
         return Feed.from_row(row) if row else None
 
-    async def feeds(self) -> list[Feed]:
-        rows = await self.db.reader.fetchall(f"SELECT {FEED_COLS} FROM feeds ORDER BY id")
-        return [Feed.from_row(r) for r in rows]
+    async def feeds(self, *, ids: Iterable[int] | None = None) -> list[Feed]:
+        """Every feed, or only those with these ids (a server's, for `!feeds list`)."""
+        if ids is None:
+            rows = await self.db.reader.fetchall(f"SELECT {FEED_COLS} FROM feeds ORDER BY id")
+            return [Feed.from_row(r) for r in rows]
+        wanted = sorted(set(ids))
+        found: list[Feed] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = await self.db.reader.fetchall(
+                f"SELECT {FEED_COLS} FROM feeds WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
+            )
+            found += [Feed.from_row(r) for r in rows]
+        return found
 
     async def subscription(self, sub_id: int) -> Subscription | None:
         row = await self.db.reader.fetchone("SELECT * FROM feed_subscriptions WHERE id = ?", (sub_id,))
