@@ -180,16 +180,15 @@ class Reader:
         self._db = db
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        if self._conn is None:
-            return await self._db.fetchone(sql, params)
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         if self._conn is None:
             return await self._db.fetchall(sql, params)
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One trip to the connection's thread (execute, fetch, close), not three: each trip
+        # waits for the event loop, which is busy mid-cycle.
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 def _reader_uri(path: str) -> str:
