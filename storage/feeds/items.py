@@ -12,9 +12,9 @@ What an item row keeps (migration 0005): its item and story keys as 64-bit integ
 (`hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
 longer listed it. Its text is in feed_item_texts only while a delivery of it is pending
 (posts and updates are rendered from it when sent); an update rewrites it from the fetch
-that changed it. So a changed item still edits its
-post (the sent post keeps its message id), a date-only bump does nothing, and an item that
-comes back within the window is recognised and not posted again.
+that changed it. So a changed item still edits its post (the sent post keeps its message
+id), a date-only bump does nothing, and an item that comes back within the window is
+recognised and not posted again.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def _h32(text: str | None) -> int:
 
 class KnownHashes:
     """The raw hashes of the items a feed listed at its last fetch, by item key: the parser
-    skips re-rendering an item whose raw text is unchanged. Stored as hash64 integers."""
+    skips re-rendering an item whose raw text is unchanged. Keys and hashes as stored
+    (hash64 of the item key, 32-bit raw hash); picklable, for the parser's workers."""
 
     def __init__(self, by_key: dict[int, int] | None = None) -> None:
         self.by_key = by_key or {}
@@ -100,7 +101,7 @@ class Match:
 
     @property
     def changed(self) -> list[tuple[int, int]]:
-        """(item id, story key) of each stored item whose text changed."""
+        """(item id, story id) of each stored item whose text changed."""
         return [(m.row_id, m.story_id) for m in self.stored if m.edit == "text"]
 
 
