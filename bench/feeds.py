@@ -206,8 +206,8 @@ def _history_rows(
     for k in ks:
         _, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
         item_id = first_id + k
-        story = hash64(f"link:https://history.example.org/{feed_id}/{k}/")
-        key = hash64(f"guid:https://history.example.org/?p={k}")
+        story = (hash64(f"link:https://history.example.org/{feed_id}/{k}/") or 0) >> 16
+        key = (hash64(f"guid:https://history.example.org/?p={k}") or 0) >> 16
         raw, content = (hash64(f"{k:032x}") or 0) >> 32, (hash64(f"{k + 1:032x}") or 0) >> 32
         items.append((item_id, feed_id, key, story, raw, content, gone_at))
         posted = hash64(f"{platform}\x1f{scope_id}\x1f{channel_id}\x1f{story}")  # storage.feeds.records.post_key

@@ -8,8 +8,8 @@ the feed's state, keep the text of items a pending delivery will render, then ti
 which items left the feed and forget those gone for longer than the window. The steps share
 the one transaction, so a crash leaves all of it or none.
 
-What an item row keeps (migration 0005): its item and story keys as 64-bit integers
-(`hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
+What an item row keeps (migration 0005): its item and story keys as 48-bit integers
+(from `hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
 longer listed it. Its text is in feed_item_texts only while a delivery of it is pending
 (posts and updates are rendered from it when sent); an update rewrites it from the fetch
 that changed it. So a changed item still edits its post (the sent post keeps its message
@@ -42,23 +42,28 @@ from storage.feeds.records import (
 FORGET_AFTER = timedelta(days=90)
 
 
-def _h(text: str | None) -> int:
-    """An item or story key as stored: hash64."""
+def _h64(text: str | None) -> int:
     value = hash64(text or "")
     assert value is not None
     return value
 
 
+def _h(text: str | None) -> int:
+    """An item or story key as stored: the top 48 bits of hash64 (SQLite stores it in 6
+    bytes; two keys of one feed collide with odds of about n^2 / 2^49)."""
+    return _h64(text) >> 16
+
+
 def _h32(text: str | None) -> int:
     """A raw or content hash as stored: the top 32 bits of hash64 (a collision could only
     hide one edit of one item; 4 bytes a row instead of 8)."""
-    return _h(text) >> 32
+    return _h64(text) >> 32
 
 
 class KnownHashes:
     """The raw hashes of the items a feed listed at its last fetch, by item key: the parser
     skips re-rendering an item whose raw text is unchanged. Keys and hashes as stored
-    (hash64 of the item key, 32-bit raw hash); picklable, for the parser's workers."""
+    (48-bit item key, 32-bit raw hash); picklable, for the parser's workers."""
 
     def __init__(self, by_key: dict[int, int] | None = None) -> None:
         self.by_key = by_key or {}

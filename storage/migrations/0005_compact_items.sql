@@ -1,8 +1,8 @@
 -- A database that stays small (issue 13 part 4).
 --
 -- What dedup needs of an item is kept, compactly, in feed_items: its item and story keys as
--- 64-bit integers (hash64(), storage/db.py: only equality matters), its raw and content
--- hashes as 32-bit ones (hash64 >> 32: a collision could only hide one edit of one item),
+-- 48-bit integers (hash64() >> 16, storage/db.py: only equality matters, 6 bytes each), its
+-- raw and content hashes as 32-bit ones (hash64 >> 32: a collision could only hide one edit),
 -- and when it left the feed (gone_at). Its text (title, link, summary, dates) lives in
 -- feed_item_texts, only while a delivery of it is pending: deliveries are rendered when
 -- sent, and an update is rendered from the text of the fetch that changed it. An item gone
@@ -39,14 +39,15 @@ FROM feed_items i WHERE i.id IN (SELECT item_id FROM _deliveries_copy WHERE stat
 CREATE TABLE feed_items_new (
     id            INTEGER PRIMARY KEY,
     feed_id       INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
-    key_id        INTEGER NOT NULL,   -- hash64(item key): stable per feed
-    story_id      INTEGER NOT NULL,   -- hash64(story key): across feeds
+    key_id        INTEGER NOT NULL,   -- hash64(item key) >> 16: stable per feed
+    story_id      INTEGER NOT NULL,   -- hash64(story key) >> 16: across feeds
     raw_hash      INTEGER NOT NULL,   -- hash64(raw hash) >> 32 (skip re-rendering)
     content_hash  INTEGER NOT NULL,   -- hash64(content hash) >> 32 (what counts as a change)
     gone_at       INTEGER             -- Unix seconds of the first fetch without it; NULL while listed
 );
 INSERT INTO feed_items_new(id, feed_id, key_id, story_id, raw_hash, content_hash, gone_at)
-SELECT id, feed_id, hash64(item_key), hash64(story_key), hash64(raw_hash) >> 32, hash64(content_hash) >> 32, NULL
+SELECT id, feed_id, hash64(item_key) >> 16, hash64(story_key) >> 16, hash64(raw_hash) >> 32,
+       hash64(content_hash) >> 32, NULL
 FROM feed_items;
 DROP TABLE feed_items;
 ALTER TABLE feed_items_new RENAME TO feed_items;
@@ -98,7 +99,8 @@ SELECT id,
        CASE WHEN status = 'sent' THEN NULL ELSE scope_id END,
        CASE WHEN status = 'sent' THEN NULL ELSE channel_id END,
        CASE WHEN story_key IS NULL THEN NULL
-            ELSE hash64(platform || char(31) || scope_id || char(31) || channel_id || char(31) || hash64(story_key))
+            ELSE hash64(platform || char(31) || scope_id || char(31) || channel_id || char(31)
+                        || (hash64(story_key) >> 16))
        END,
        kind,
        CASE WHEN status = 'sent' THEN NULL ELSE body END,

@@ -90,7 +90,7 @@ async def text_of(db: Database, item_id: int) -> tuple[str | None, str | None]:
 
 
 async def item_id(db: Database, n: int) -> int:
-    row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = hash64(?)", (f"guid:{n}",))
+    row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = hash64(?) >> 16", (f"guid:{n}",))
     assert row is not None
     return int(row[0])
 
