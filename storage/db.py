@@ -1,5 +1,5 @@
 """The database handle: one aiosqlite connection for writing, serialised, with numbered
-migrations, and a second, read-only one for the commands' reads.
+migrations, and a second, read-only connection for the commands' reads.
 
 One writer connection behind an asyncio lock keeps every transaction whole: two tasks can
 never interleave statements inside each other's transaction. Reads that need no transaction
@@ -172,37 +172,45 @@ class Tx:
 
 
 class Reader:
-    """Reads on the read-only connection (see the module's docstring): no lock, never behind
-    a write. Without one (an in-memory database) it reads through the writer."""
+    """Reads on the read-only connection (see the module's docstring), made on the event
+    loop's own thread: each is an indexed lookup of a few rows (well under a millisecond),
+    and a trip to a worker thread would cost more, since its answer waits for a turn of an
+    event loop that is busy mid-cycle. A WAL reader takes no lock the writer holds; in the
+    rare moment SQLite answers "busy" (busy_timeout 0: the loop never waits), the read is
+    made through the writer instead. Without a reader (an in-memory database) every read
+    goes through the writer."""
 
-    def __init__(self, conn: aiosqlite.Connection | None, db: Database) -> None:
+    def __init__(self, conn: sqlite3.Connection | None, db: Database) -> None:
         self._conn = conn
         self._db = db
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        """For a query of at most one row."""
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        if self._conn is None:
-            return await self._db.fetchall(sql, params)
-        # One trip to the connection's thread (execute, fetch, close), not three: each trip
-        # waits for the event loop, which is busy mid-cycle.
-        return list(await self._conn.execute_fetchall(sql, params))
+        if self._conn is not None:
+            try:
+                return list(self._conn.execute(sql, params).fetchall())
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+        return await self._db.fetchall(sql, params)
 
 
 def _reader_uri(path: str) -> str:
     return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
 
 
-async def _open_reader(path: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(_reader_uri(path), uri=True, isolation_level=None)
+def _open_reader(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(_reader_uri(path), uri=True, isolation_level=None)
     try:
         conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        await conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA query_only = ON")
     except BaseException:
-        await conn.close()
+        conn.close()
         raise
     return conn
 
@@ -213,7 +221,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._instance_lock = instance_lock
         self.path = path
-        self._reader_conn: aiosqlite.Connection | None = None
+        self._reader_conn: sqlite3.Connection | None = None
         # Reads that need no transaction: never queued behind the writer (module docstring).
         self.reader = Reader(None, self)
 
@@ -252,7 +260,7 @@ class Database:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await db.migrate(bundled_migrations() if migrations is None else migrations)
             if path != ":memory:":
-                db._reader_conn = await _open_reader(path)
+                db._reader_conn = _open_reader(path)
                 db.reader = Reader(db._reader_conn, db)
         except BaseException:
             await conn.close()
@@ -268,7 +276,7 @@ class Database:
                     reader, self._reader_conn = self._reader_conn, None
                     self.reader = Reader(None, self)
                     with contextlib.suppress(sqlite3.Error):
-                        await reader.close()
+                        reader.close()
                 await self._conn.close()
             finally:
                 if self._instance_lock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-import aiosqlite
-
 from bot.model import ChannelRef
+from storage.db import Database
 from storage.feeds import FeedStore
 from tests.storage.test_feed_items import accept_all, item
 from tests.support.feeds import make, service
@@ -39,9 +39,11 @@ async def _with_history(h: Harness) -> FeedStore:
     return store
 
 
-async def _traced(conns: list[aiosqlite.Connection], statements: list[str]) -> None:
-    for conn in conns:
-        await conn.set_trace_callback(statements.append)
+async def _trace(db: Database, callback: Callable[[str], object] | None) -> None:
+    """Trace the statements of both connections: the writer (aiosqlite) and the reader."""
+    await db._conn.set_trace_callback(callback)  # type: ignore[arg-type]  # None turns it off
+    assert db._reader_conn is not None  # a file database has its read-only connection
+    db._reader_conn.set_trace_callback(callback)
 
 
 async def test_every_feeds_command_reaches_items_and_deliveries_through_an_index(tmp_path: Path) -> None:
@@ -49,17 +51,14 @@ async def test_every_feeds_command_reaches_items_and_deliveries_through_an_index
     try:
         await _with_history(h)
         db = h.core.db
-        conns = [c for c in (db._conn, db._reader_conn) if c is not None]
-        assert len(conns) == 2  # a file database has its read-only connection
         statements: list[str] = []
-        await _traced(conns, statements)
+        await _trace(db, statements.append)
         try:
             for text in ("!feeds list", "!feeds status", "!feeds pause 1", "!feeds resume 1", "!feeds remove 2"):
                 reply = await h.say_text(text, moderator=True)
                 assert "There is no" not in reply, reply
         finally:
-            for conn in conns:
-                await conn.set_trace_callback(None)  # type: ignore[arg-type]  # None turns it off (sqlite3)
+            await _trace(db, None)
         queries = {s for s in statements if s.lstrip().split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE")}
         assert any("feed_deliveries" in q for q in queries)  # status and remove were traced
         for sql in sorted(queries):
