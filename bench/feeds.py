@@ -198,7 +198,7 @@ def _history_rows(
     subs: list[tuple[int, int, str, str, str]], ks: range, first_id: int, gone_at: int
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted
-    once, as storage keeps them once delivered (migration 0005: keys and hashes as hash64
+    once, as storage keeps them once delivered (migration 0006: keys and hashes as hash64
     integers, no text; a sent post keeps its item, post_key and message id)
     after they left their feed (gone_at, within the window)."""
     items: list[tuple[Any, ...]] = []

@@ -8,7 +8,7 @@ the feed's state, keep the text of items a pending delivery will render, then ti
 which items left the feed and forget those gone for longer than the window. The steps share
 the one transaction, so a crash leaves all of it or none.
 
-What an item row keeps (migration 0005): its item and story keys as 48-bit integers
+What an item row keeps (migration 0006): its item and story keys as 48-bit integers
 (from `hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
 longer listed it. Its text is in feed_item_texts only while a delivery of it is pending
 (posts and updates are rendered from it when sent); an update rewrites it from the fetch

@@ -90,7 +90,7 @@ class Outbox:
                 (delivery_id,),
             )
             await tx.execute(
-                # Only what dedup and edits need stays (migration 0005): post_key still names
+                # Only what dedup and edits need stays (migration 0006): post_key still names
                 # the channel and story, message_id is what an update edits.
                 "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
                 " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, subscription_id = NULL,"

@@ -70,7 +70,7 @@ def from_iso(value: str | None) -> datetime | None:
 
 def post_key(channel: ChannelLike, story_id: int) -> int:
     """One integer for (channel, story): "one post per story per channel" is a unique index
-    on it (migration 0005 computes the same in SQL: the parts joined by char(31))."""
+    on it (migration 0006 computes the same in SQL: the parts joined by char(31))."""
     key = hash64(f"{channel.platform}\x1f{channel.scope_id}\x1f{channel.channel_id}\x1f{story_id}")
     assert key is not None
     return key
@@ -148,7 +148,7 @@ class Subscription:
     source: str
     paused: bool = False
     resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
-    posts_sent: int = 0  # counted as each post is confirmed (migration 0005)
+    posts_sent: int = 0  # counted as each post is confirmed (migration 0006)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:

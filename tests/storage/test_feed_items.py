@@ -1,4 +1,4 @@
-"""What an item row keeps (migration 0005): keys and hashes for dedup, text only while a
+"""What an item row keeps (migration 0006): keys and hashes for dedup, text only while a
 delivery is pending, forgetting what left the feed beyond the window; ingest reads only the
 fetched keys. Real SQLite files throughout."""
 
@@ -236,7 +236,7 @@ async def test_ingest_reads_only_the_fetched_keys_through_an_index(tmp_path: Pat
         await db.close()
 
 
-async def test_migration_0005_keeps_the_items_and_their_dedup(tmp_path: Path) -> None:
+async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) -> None:
     """A database made by migrations 0001-0004, with a delivered item, a pending post and a
     failed one, upgrades: nothing is posted twice, text stays only where a post waits."""
     path = tmp_path / "old.sqlite3"
