@@ -7,6 +7,13 @@ feeds gained one item, and a naive baseline (sequential GET, then feedparser.par
 event loop) on the same feeds. While each cycle runs, a probe task measures event-loop
 lag and a `!help` command (a read-only lookup like `!rights`) is dispatched every 50 ms
 to time its answer. Prints a table and ends with one key=value line.
+
+`--seen-items N` first preloads N items of history (items that left their feeds and were
+posted, one sent delivery each) by bulk insert, spread over the feeds, and subscribes a
+forum's server to 20 of the feeds; a second command loop then dispatches, as a moderator of
+that forum, a mix that reads the database (`!help`, `!myreports`, `!feeds list`,
+`!feeds status`) every 50 ms mid-cycle, and the key=value line gains `db_mb` (database plus
+WAL at the end) and `command_p99_ms` (the p99 of that mix).
 """
 
 from __future__ import annotations
@@ -16,12 +23,14 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +39,14 @@ from bot.config import parse
 from bot.core import BotCore
 from bot.model import Actor, ChannelRef, Incoming, Place, Reply
 from feeds.settings import FeedsSettings
+from storage.db import hash64
 
 PROBE_INTERVAL = 0.005
 FIRST_COMMAND_AFTER = 0.02
 COMMAND_EVERY = 0.05
+# The mix of commands that read the database, dispatched in turn (moderator commands too).
+COMMAND_MIX = ("!help", "!myreports", "!feeds list", "!feeds status")
+FORUM_FEEDS = 20  # the feeds of the forum where the mix runs (the others belong to other servers)
 
 
 class CountingMessenger:
@@ -68,6 +81,8 @@ class Probe:
     lags: list[float] = field(default_factory=list)
     commands: list[float] = field(default_factory=list)
     db_reads: list[float] = field(default_factory=list)
+    mix: list[float] = field(default_factory=list)
+    mix_by_command: dict[str, list[float]] = field(default_factory=dict)
 
     async def lag_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -92,6 +107,22 @@ class Probe:
             self.db_reads.append(time.perf_counter() - start)
             await asyncio.sleep(COMMAND_EVERY)
 
+    async def mix_loop(self) -> None:
+        assert self.core is not None
+        author = Actor("console", "bench-mod", "bench-mod", is_moderator=True)
+        place = Place("console", "forum", "general", "general")
+        await asyncio.sleep(FIRST_COMMAND_AFTER)
+        n = 0
+        while True:
+            text = COMMAND_MIX[n % len(COMMAND_MIX)]
+            n += 1
+            start = time.perf_counter()
+            outcome = await self.core.dispatcher.handle(Incoming(text, author, place))
+            self.mix.append(time.perf_counter() - start)
+            self.mix_by_command.setdefault(text, []).append(self.mix[-1])
+            assert outcome is not None and outcome.status == "ok", (text, outcome)
+            await asyncio.sleep(COMMAND_EVERY)
+
     @property
     def lag_max_ms(self) -> float:
         return max(self.lags, default=0.0) * 1000
@@ -111,11 +142,21 @@ class Probe:
         return max(self.db_reads, default=0.0) * 1000
 
 
-async def measured(fn: Callable[[], Awaitable[Any]], core: BotCore | None) -> tuple[float, Any, Probe]:
+def p99_ms(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return max(samples, default=0.0) * 1000
+    return statistics.quantiles(samples, n=100)[98] * 1000
+
+
+async def measured(
+    fn: Callable[[], Awaitable[Any]], core: BotCore | None, *, mix: bool = False
+) -> tuple[float, Any, Probe]:
     probe = Probe(core)
     tasks = [asyncio.create_task(probe.lag_loop())]
     if core is not None:
         tasks.append(asyncio.create_task(probe.command_loop()))
+        if mix:
+            tasks.append(asyncio.create_task(probe.mix_loop()))
     await asyncio.sleep(0)
     start = time.perf_counter()
     try:
@@ -154,13 +195,69 @@ async def baseline(urls: list[str], user_agent: str) -> int:
     return seen
 
 
+def _history_rows(
+    subs: list[tuple[int, int, str, str, str]], ks: range, first_id: int, gone_at: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows for items `ks` of the history, spread over the subscriptions' feeds, each posted
+    once, as storage keeps them once delivered (migration 0006: keys and hashes as hash64
+    integers, no text; a sent post keeps its item, post_key and message id)
+    after they left their feed (gone_at, within the window)."""
+    items: list[tuple[Any, ...]] = []
+    deliveries: list[tuple[Any, ...]] = []
+    for k in ks:
+        _, feed_id, platform, scope_id, channel_id = subs[k % len(subs)]
+        item_id = first_id + k
+        story = (hash64(f"link:https://history.example.org/{feed_id}/{k}/") or 0) >> 16
+        key = (hash64(f"guid:https://history.example.org/?p={k}") or 0) >> 16
+        raw, content = (hash64(f"{k:032x}") or 0) >> 32, (hash64(f"{k + 1:032x}") or 0) >> 32
+        items.append((item_id, feed_id, key, story, raw, content, gone_at))
+        posted = hash64(f"{platform}\x1f{scope_id}\x1f{channel_id}\x1f{story}")  # storage.feeds.records.post_key
+        deliveries.append((item_id, posted, f"m{k}"))
+    return items, deliveries
+
+
+def preload_history(path: Path, n: int, gone_at: int) -> None:
+    """Bulk insert `n` seen items (with their sent posts) into the bench database, as the
+    schema stores an item that left its feed after it was posted."""
+    conn = sqlite3.connect(path)
+    try:
+        subs = conn.execute("SELECT id, feed_id, platform, scope_id, channel_id FROM feed_subscriptions").fetchall()
+        first = (conn.execute("SELECT MAX(id) FROM feed_items").fetchone()[0] or 0) + 1
+        conn.execute("BEGIN")
+        for start in range(0, n, 100_000):
+            items, deliveries = _history_rows(subs, range(start, min(n, start + 100_000)), first, gone_at)
+            conn.executemany(
+                "INSERT INTO feed_items(id, feed_id, key_id, story_id, raw_hash, content_hash, gone_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                items,
+            )
+            conn.executemany(
+                "INSERT INTO feed_deliveries(item_id, post_key, kind, status, attempts, message_id)"
+                " VALUES (?, ?, 'post', 'sent', 1, ?)",
+                deliveries,
+            )
+        conn.execute(
+            f"UPDATE feed_subscriptions SET posts_sent = posts_sent + {n} / {len(subs)}"
+            f" + (id IN (SELECT id FROM feed_subscriptions ORDER BY rowid LIMIT {n % len(subs)}))"
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def db_mb(path: Path) -> float:
+    """The database's size on disk with its WAL, in MB."""
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()) / 1e6
+
+
 def row(name: str, wall: float, items: int, probe: Probe, extra: str = "") -> str:
     rate = items / wall if wall else 0.0
     cmd = f"{probe.command_ms:8.1f}" if probe.commands else "     n/a"
     return f"{name:<16} {wall:8.2f} s {rate:10.0f} {probe.lag_max_ms:9.1f} {probe.lag_p99_ms:9.1f} {cmd}   {extra}"
 
 
-async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
+async def run(feeds: int, sites: int, workdir: Path, seen_items: int = 0) -> dict[str, float]:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     server = ctx.Process(target=serve, args=(feeds, sites, child), daemon=True, name="bench-feed-server")
@@ -170,14 +267,15 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
     print(f"served {feeds} feeds from {sites} loopback sites in {time.perf_counter() - t0:.1f} s set-up", flush=True)
     urls = [f"http://127.0.0.1:{ports[f % sites]}/f/{f}" for f in range(feeds)]
 
+    db_path = workdir / "bench.sqlite3"
     cfg = parse(
         {
-            "storage": {"path": str(workdir / "bench.sqlite3")},
+            "storage": {"path": str(db_path)},
             "feeds": {"enabled": False, "allow_private_addresses": True, "total_timeout_seconds": 60},
         },
         environ={},
     )
-    core = await BotCore.create(cfg, cog_modules=["cogs.help", "cogs.feeds"])
+    core = await BotCore.create(cfg, cog_modules=["cogs.help", "cogs.reports", "cogs.feeds"])
     messenger = CountingMessenger()
     core.register_messenger(messenger)
     await core.start()
@@ -187,6 +285,25 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
         now = core.now()
         for i, url in enumerate(urls):
             await service.store.subscribe(url, ChannelRef("console", "console", f"bench-{i % 50}"), now)
+        if seen_items:
+            # The command mix runs in one forum's server, with a forum's share of the feeds
+            # (ones the steady cycle leaves alone, so the posts expected do not change).
+            bumped = set(bumped_feeds(feeds))
+            for f in [f for f in range(feeds) if f not in bumped][:FORUM_FEEDS]:
+                await service.store.subscribe(urls[f], ChannelRef("console", "forum", "news"), now)
+            t0 = time.perf_counter()
+            await asyncio.get_running_loop().run_in_executor(
+                None,
+                preload_history,
+                db_path,
+                seen_items,
+                int((now - timedelta(days=9)).timestamp()),
+            )
+            print(
+                f"preloaded {seen_items} seen items in {time.perf_counter() - t0:.1f} s:"
+                f" database {db_mb(db_path):.0f} MB",
+                flush=True,
+            )
         # Start the parser pool before timing (as the running bot does at start-up).
         await service.parser.warm()
 
@@ -198,14 +315,15 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
         header = f"{'cycle':<16} {'wall':>10} {'items/s':>10} {'lag max':>9} {'lag p99':>9} {'cmd ms':>8}   notes"
         print(header)
         print("-" * len(header))
-        cold_s, (summary, delivered), cold = await measured(cycle, core)
+        mix = bool(seen_items)
+        cold_s, (summary, delivered), cold = await measured(cycle, core, mix=mix)
         notes = f"{summary.new_items} items recorded, {delivered.sent} posted; db read max {cold.db_ms:.1f} ms"
         print(row("cold", cold_s, feeds * ITEMS, cold, notes))
         assert summary.errors == 0, f"{summary.errors} feeds failed in the cold cycle"
 
         parent.send("bump")
         await asyncio.get_running_loop().run_in_executor(None, parent.recv)
-        steady_s, (summary, delivered), steady = await measured(cycle, core)
+        steady_s, (summary, delivered), steady = await measured(cycle, core, mix=mix)
         expected = len(bumped_feeds(feeds))
         print(
             row(
@@ -218,6 +336,16 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
             )
         )
         assert delivered.sent == expected, f"posted {delivered.sent}, expected {expected}"
+        if mix:
+            size = db_mb(db_path)
+            results.update(db_mb=size, command_p99_ms=p99_ms(cold.mix + steady.mix))
+            print(
+                f"database {size:.0f} MB; command mix ({', '.join(COMMAND_MIX)}) mid-cycle p99:"
+                f" cold {p99_ms(cold.mix):.1f} ms, steady {p99_ms(steady.mix):.1f} ms"
+                f" ({len(cold.mix) + len(steady.mix)} commands, max {max(cold.mix + steady.mix) * 1000:.1f} ms)"
+            )
+            each = {c: cold.mix_by_command.get(c, []) + steady.mix_by_command.get(c, []) for c in COMMAND_MIX}
+            print("  p99 by command: " + ", ".join(f"{c} {p99_ms(t):.1f} ms" for c, t in each.items()))
         peak = hwm_mb() + sum(hwm_mb(pid) for pid in service.parser.worker_pids())
         print(
             f"peak memory: {peak:.0f} MB (bot process {hwm_mb():.0f} MB + parser workers"
@@ -259,15 +387,20 @@ async def run(feeds: int, sites: int, workdir: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.feeds", description=__doc__.splitlines()[0])
     ap.add_argument("--feeds", type=int, default=1000, help="number of synthetic feeds (default 1000)")
+    ap.add_argument("--seen-items", type=int, default=0, help="preload N seen items of history and time a command mix")
     ap.add_argument("--sites", type=int, default=0, help="loopback sites serving them (default: feeds/40, 2..25)")
     args = ap.parse_args(argv)
     if args.feeds < 1:
         ap.error("--feeds must be at least 1")
+    if args.seen_items < 0:
+        ap.error("--seen-items must not be negative")
     sites = args.sites or max(2, min(25, args.feeds // 40))
     with tempfile.TemporaryDirectory(prefix="sendbot-bench-") as tmp:
-        results = asyncio.run(run(args.feeds, sites, Path(tmp)))
+        results = asyncio.run(run(args.feeds, sites, Path(tmp), args.seen_items))
     keys = ["feeds", "cold_s", "steady_s", "baseline_steady_s", "steady_ratio", "lag_max_ms", "lag_p99_ms"]
     keys += ["command_ms", "peak_mb"]
+    if args.seen_items:
+        keys += ["db_mb", "command_p99_ms"]
     print(" ".join(f"{k}={results[k]:.0f}" if k == "feeds" else f"{k}={results[k]:.2f}" for k in keys))
     return 0
 

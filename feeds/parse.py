@@ -41,6 +41,7 @@ from feeds.model import ParsedFeed as ParsedFeed
 from feeds.model import ParsedItem as ParsedItem
 from feeds.model import ParseError as ParseError
 from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
+from storage.feeds import KnownHashes
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,10 @@ def _summary_source(entry: Any) -> tuple[str, bool]:
     return text, ("html" in kind or "xml" in kind)
 
 
-def parse_bytes(body: bytes, base_url: str, known: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse in the current process. `known` maps item keys to raw hashes already stored,
-    so unchanged items skip the costly HTML conversion."""
-    known = known or {}
+def parse_bytes(body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
+    """Parse in the current process. `known` holds the raw hashes already stored by item key
+    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion."""
+    known = known or KnownHashes()
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers={})
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
@@ -107,7 +108,7 @@ def parse_bytes(body: bytes, base_url: str, known: dict[str, str] | None = None)
         raw_summary, is_html = _summary_source(entry)
         rh = _raw_hash(raw_title, raw_summary)
         key = item_key(entry.get("id"), link, item_title, published)
-        if known.get(key) == rh:
+        if known.same(key, rh):
             summary = chash = None
         else:
             converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
@@ -219,7 +220,7 @@ def _worker_init(bot_pid: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _parse_in_worker(body: bytes, base_url: str, known: dict[str, str], limit: float) -> ParsedFeed:
+def _parse_in_worker(body: bytes, base_url: str, known: KnownHashes, limit: float) -> ParsedFeed:
     signal.setitimer(_LIMIT_TIMER, limit)
     try:
         return parse_bytes(body, base_url, known)
@@ -281,9 +282,11 @@ class Parser:
             # The job was cancelled under us (the pool went away): this feed's problem only.
             raise ParseError("the parser was restarted; the feed is tried again next cycle") from None
 
-    async def parse(self, body: bytes, base_url: str, known: dict[str, str] | None = None) -> ParsedFeed:
+    async def parse(self, body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
         try:
-            result: ParsedFeed = await self.run(_parse_in_worker, body, base_url, dict(known or {}), self.time_limit)
+            result: ParsedFeed = await self.run(
+                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit
+            )
             return result
         except (ParseError, asyncio.CancelledError):
             raise

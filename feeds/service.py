@@ -28,7 +28,7 @@ from feeds.render import render_item, render_notice, when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
 from storage.faults import fault_point
-from storage.feeds import Delivery, Feed, FeedStore, IngestReport, UnchangedFetch, from_iso
+from storage.feeds import Delivery, Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -106,9 +106,10 @@ class FeedService:
         self._parser: Parser | None = None
         self._fetcher: Fetcher | None = None
         self._deliver_lock = asyncio.Lock()
-        # The database is one connection behind a FIFO lock that commands share. Letting
-        # only a couple of feeds queue writes at a time keeps a command's read near the
-        # front of that queue, however many fetches are in flight.
+        # Writes go through one connection behind a FIFO lock (commands read on their own
+        # read-only connection, storage/db.py). Letting only a couple of feeds queue writes
+        # at a time keeps a command's write near the front of that queue, however many
+        # fetches are in flight.
         self._db_gate = asyncio.Semaphore(DB_GATE)
         self.wake = asyncio.Event()
         self._stopping = False
@@ -163,8 +164,11 @@ class FeedService:
         if fetched.outcome == "unchanged":
             return fetched, None, None
         assert fetched.body is not None
-        known: dict[str, str] = {}
-        if feed is not None:
+        # What the feed listed last time, so unchanged items skip the HTML conversion. Not for
+        # a full fetch (a channel's first sight): stored items keep no text once delivered, so
+        # every item must come with its own.
+        known = KnownHashes()
+        if feed is not None and conditional:
             async with self._db_gate:
                 known = await self.store.known_hashes(feed.id)
         try:

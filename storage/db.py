@@ -1,8 +1,12 @@
-"""The database handle: one aiosqlite connection, serialised, with numbered migrations.
+"""The database handle: one aiosqlite connection for writing, serialised, with numbered
+migrations, and a second, read-only connection for the commands' reads.
 
-One connection behind an asyncio lock keeps every transaction whole: two tasks can never
-interleave statements inside each other's transaction. SQLite with WAL is fast enough
-for a community bot that this never becomes the bottleneck (see bench/).
+One writer connection behind an asyncio lock keeps every transaction whole: two tasks can
+never interleave statements inside each other's transaction. Reads that need no transaction
+(what a command shows) go to `Database.reader`, a read-only connection on the same file:
+with WAL a reader never waits for the writer, so a command is answered while the feed
+poller holds the writer for an ingest. A reader sees committed data only, so a caller that
+must read its own uncommitted write reads inside its transaction (`Tx`), as before.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import hashlib
 import logging
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +33,19 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A migration holding this line is followed by VACUUM (outside its transaction), so the
+# space it freed is handed back to the disk rather than kept as free pages.
+VACUUM_AFTER = "-- vacuum-after"
+
+
+def hash64(text: str | None) -> int | None:
+    """A text as a signed 64-bit integer (BLAKE2b): how long keys and hashes are stored when
+    only equality matters. Also the SQL function `hash64(text)` on every connection, so
+    migrations can convert stored text."""
+    if text is None:
+        return None
+    digest = hashlib.blake2b(str(text).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -152,12 +171,59 @@ class Tx:
             return list(await cur.fetchall())
 
 
+class Reader:
+    """Reads on the read-only connection (see the module's docstring), made on the event
+    loop's own thread: each is an indexed lookup of a few rows (well under a millisecond),
+    and a trip to a worker thread would cost more, since its answer waits for a turn of an
+    event loop that is busy mid-cycle. A WAL reader takes no lock the writer holds; in the
+    rare moment SQLite answers "busy" (busy_timeout 0: the loop never waits), the read is
+    made through the writer instead. Without a reader (an in-memory database) every read
+    goes through the writer."""
+
+    def __init__(self, conn: sqlite3.Connection | None, db: Database) -> None:
+        self._conn = conn
+        self._db = db
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        """For a query of at most one row."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        if self._conn is not None:
+            try:
+                return list(self._conn.execute(sql, params).fetchall())
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+        return await self._db.fetchall(sql, params)
+
+
+def _reader_uri(path: str) -> str:
+    return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(_reader_uri(path), uri=True, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._instance_lock = instance_lock
         self.path = path
+        self._reader_conn: sqlite3.Connection | None = None
+        # Reads that need no transaction: never queued behind the writer (module docstring).
+        self.reader = Reader(None, self)
 
     @classmethod
     async def open(
@@ -183,6 +249,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path, lock)
         try:
+            await conn.create_function("hash64", 1, hash64, deterministic=True)
             await conn.execute("PRAGMA busy_timeout = 5000")
             await conn.execute("PRAGMA foreign_keys = ON")
             # Deleted rows (a forgotten report) are overwritten, not left in free pages; set
@@ -192,6 +259,9 @@ class Database:
                 await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await db.migrate(bundled_migrations() if migrations is None else migrations)
+            if path != ":memory:":
+                db._reader_conn = _open_reader(path)
+                db.reader = Reader(db._reader_conn, db)
         except BaseException:
             await conn.close()
             if lock:
@@ -202,6 +272,11 @@ class Database:
     async def close(self) -> None:
         async with self._lock:
             try:
+                if self._reader_conn is not None:
+                    reader, self._reader_conn = self._reader_conn, None
+                    self.reader = Reader(None, self)
+                    with contextlib.suppress(sqlite3.Error):
+                        reader.close()
                 await self._conn.close()
             finally:
                 if self._instance_lock:
@@ -253,6 +328,9 @@ class Database:
                 if not done:
                     log.info("applied migration %04d_%s", m.version, m.name)
                     applied.append(m.version)
+                    if VACUUM_AFTER in m.sql and self.path != ":memory:":
+                        await self._conn.execute("VACUUM")
+                        log.info("database compacted after migration %04d", m.version)
         return applied
 
     async def applied_versions(self) -> list[int]:

@@ -135,7 +135,7 @@ class FeedsCog(Cog):
         subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
         if not subs:
             return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
-        feeds = {f.id: f for f in await store.feeds()}
+        feeds = {f.id: f for f in await store.feeds(ids={s.feed_id for s in subs})}
         lines = []
         for s in subs:
             f = feeds[s.feed_id]
@@ -332,8 +332,8 @@ class FeedsCog(Cog):
         subs = await store.subscriptions(platform=ctx.place.platform, scope_id=ctx.place.scope_id)
         if not subs:
             return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
-        feeds = {f.id: f for f in await store.feeds()}
-        counts = await store.subscription_counts()
+        feeds = {f.id: f for f in await store.feeds(ids={s.feed_id for s in subs})}
+        counts = await store.subscription_counts(s.id for s in subs)
         tz = self.core.tz
         fields = []
         for s in subs:
@@ -360,7 +360,7 @@ class FeedsCog(Cog):
                 f"Last success: {when(from_iso(f.last_success_at), tz)}",
                 f"Last error: {error}",
                 f"Next fetch: {upcoming}",
-                f"Posted: {c.get('sent', 0)}; waiting: {c.get('pending', 0)}; failed: {c.get('failed', 0)}",
+                f"Posted: {s.posts_sent}; waiting: {c.get('pending', 0)}; failed: {c.get('failed', 0)}",
             ]
             name = f"`{s.id}` {escape(_clip(f.display_name, 60))} → {channel_label(channel_of(s))}"
             fields.append(CardField(name, "\n".join(lines)))

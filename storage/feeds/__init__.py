@@ -9,14 +9,17 @@ One facade, `FeedStore`, over a module per reason to change:
 - records.py        the rows (Feed, Subscription, Delivery, StoredItem, ...) and the shapes
                     storage accepts (ItemLike, ChannelLike): plain values, nothing of ours
 - subscriptions.py  feeds, their subscriptions and fetch state (due, failing, paused)
-- items.py          stored items and `ingest` (match, write items, plan, write deliveries)
+- items.py          stored items and `ingest` (match, write items, plan, write deliveries,
+                    tidy: what left the feed, what to forget, text no longer needed)
 - outbox.py         deliveries waiting to be posted, and their outcomes
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from storage.db import Database
-from storage.feeds.items import Items
+from storage.feeds.items import FORGET_AFTER, Items, KnownHashes
 from storage.feeds.outbox import Outbox
 from storage.feeds.records import (
     PRIMED,
@@ -46,6 +49,7 @@ __all__ = [
     "FeedStore",
     "IngestReport",
     "ItemLike",
+    "KnownHashes",
     "StoredItem",
     "Subscription",
     "UnchangedFetch",
@@ -57,7 +61,11 @@ __all__ = [
 
 class FeedStore(Subscriptions, Items, Outbox):
     """Everything the feed pipeline and the !feeds commands store. The mixins share one
-    `Database`; each method that writes several rows does so in one transaction."""
+    `Database`; each method that writes several rows does so in one transaction. What a
+    command shows is read on the database's read-only connection (`db.reader`), so it
+    never waits behind an ingest."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, forget_after: timedelta = FORGET_AFTER) -> None:
         self.db = db
+        # An item gone from its feed longer than this is forgotten (items.py).
+        self.forget_after = forget_after

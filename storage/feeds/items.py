@@ -2,21 +2,79 @@
 
 `ingest` records one parsed fetch in a single transaction: new and changed items, one
 delivery row per subscribed channel (the outbox, see outbox.py), and the feed's new state.
-It runs in steps, each its own function: match the fetched items against the stored ones
-(`match_items`, pure), write the item rows, plan the deliveries, then write them and the
-feed's state. The steps share the one transaction, so a crash leaves all of it or none.
+It runs in steps, each its own function: read the stored rows of the fetched keys only,
+match them (`match_items`, pure), write the item rows, plan the deliveries, write them and
+the feed's state, keep the text of items a pending delivery will render, then tidy: note
+which items left the feed and forget those gone for longer than the window. The steps share
+the one transaction, so a crash leaves all of it or none.
+
+What an item row keeps (migration 0006): its item and story keys as 48-bit integers
+(from `hash64`), its raw and content hashes as 32-bit ones, and `gone_at`, when a fetch first no
+longer listed it. Its text is in feed_item_texts only while a delivery of it is pending
+(posts and updates are rendered from it when sent); an update rewrites it from the fetch
+that changed it. So a changed item still edits its post (the sent post keeps its message
+id), a date-only bump does nothing, and an item that comes back within the window is
+recognised and not posted again.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from storage.db import Database, Tx
-from storage.feeds.records import Accepts, IngestReport, ItemLike, StoredItem, Subscription, iso, new_nonce
+from storage.db import Database, Tx, hash64
+from storage.feeds.records import (
+    Accepts,
+    IngestReport,
+    ItemLike,
+    StoredItem,
+    Subscription,
+    iso,
+    new_nonce,
+    post_key,
+)
+
+# How long an item that left its feed is remembered: if it comes back within this, it is
+# recognised (not posted again). Then it is forgotten with its deliveries.
+FORGET_AFTER = timedelta(days=90)
+
+
+def _h64(text: str | None) -> int:
+    value = hash64(text or "")
+    assert value is not None
+    return value
+
+
+def _h(text: str | None) -> int:
+    """An item or story key as stored: the top 48 bits of hash64 (SQLite stores it in 6
+    bytes; two keys of one feed collide with odds of about n^2 / 2^49)."""
+    return _h64(text) >> 16
+
+
+def _h32(text: str | None) -> int:
+    """A raw or content hash as stored: the top 32 bits of hash64 (a collision could only
+    hide one edit of one item; 4 bytes a row instead of 8)."""
+    return _h64(text) >> 32
+
+
+class KnownHashes:
+    """The raw hashes of the items a feed listed at its last fetch, by item key: the parser
+    skips re-rendering an item whose raw text is unchanged. Keys and hashes as stored
+    (48-bit item key, 32-bit raw hash); picklable, for the parser's workers."""
+
+    def __init__(self, by_key: dict[int, int] | None = None) -> None:
+        self.by_key = by_key or {}
+
+    def same(self, item_key: str, raw_hash: str) -> bool:
+        stored = self.by_key.get(_h(item_key))
+        return stored is not None and stored == _h32(raw_hash)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
 
 # What a stored item's row needs from a fetch: nothing, only its new raw hash (the bytes
 # changed but not the rendered text), or its new text (an update for channels already told).
@@ -31,7 +89,7 @@ class StoredMatch:
     """A fetched item that is already stored, and what its row needs."""
 
     row_id: int
-    story_key: str  # the stored row's: updates go where that story was posted
+    story_id: int  # the stored row's: updates go where that story was posted
     item: ItemLike
     rename: bool  # same story under a new item key: the row follows the new key
     edit: Edit
@@ -44,43 +102,47 @@ class Match:
     present: list[Indexed] = field(default_factory=list)  # every fetched item once
     new: list[Indexed] = field(default_factory=list)  # not stored yet
     stored: list[StoredMatch] = field(default_factory=list)  # stored rows to write, in feed order
+    listed: list[int] = field(default_factory=list)  # ids of every stored row the fetch lists
 
     @property
-    def changed(self) -> list[tuple[int, str]]:
-        """(item id, story key) of each stored item whose text changed."""
-        return [(m.row_id, m.story_key) for m in self.stored if m.edit == "text"]
+    def changed(self) -> list[tuple[int, int]]:
+        """(item id, story id) of each stored item whose text changed."""
+        return [(m.row_id, m.story_id) for m in self.stored if m.edit == "text"]
 
 
 def _edit(row: sqlite3.Row, item: ItemLike) -> Edit:
     # An item not re-rendered (summary None: its raw text was unchanged) has nothing to compare.
-    if item.raw_hash == row["raw_hash"] or item.summary is None or item.content_hash is None:
+    if _h32(item.raw_hash) == row["raw_hash"] or item.summary is None or item.content_hash is None:
         return "none"
-    if item.content_hash == row["content_hash"]:
+    if _h32(item.content_hash) == row["content_hash"]:
         return "hash"
     return "text"
 
 
 def match_items(stored: Sequence[sqlite3.Row], items: Sequence[ItemLike]) -> Match:
     """Which fetched items are new, which are stored (by item key, else by story key), and
-    what each stored row needs. A key seen twice in one document counts once."""
-    by_key = {r["item_key"]: r for r in stored}
-    by_story = {r["story_key"]: r for r in stored}
+    what each stored row needs. A key seen twice in one document counts once. `stored` rows
+    carry id, key_id, story_id, raw_hash, content_hash and gone_at."""
+    by_key = {r["key_id"]: r for r in stored}
+    by_story = {r["story_id"]: r for r in stored}
     match = Match()
     seen_keys: set[str] = set()
     for index, item in enumerate(items):
         if item.item_key in seen_keys or item.story_key in seen_keys:
             continue
         seen_keys.update((item.item_key, item.story_key))
-        row = by_key.get(item.item_key) or by_story.get(item.story_key)
+        key, story = _h(item.item_key), _h(item.story_key)
+        row = by_key.get(key) or by_story.get(story)
         match.present.append((index, item))
         if row is None:
             match.new.append((index, item))
             continue
+        match.listed.append(int(row["id"]))
         # Same story, new GUID (some feeds mint one per fetch): follow it, post nothing.
-        rename = row["item_key"] != item.item_key and item.item_key not in by_key
+        rename = row["key_id"] != key and key not in by_key
         edit = _edit(row, item)
         if rename or edit != "none":
-            match.stored.append(StoredMatch(int(row["id"]), row["story_key"], item, rename, edit))
+            match.stored.append(StoredMatch(int(row["id"]), int(row["story_id"]), item, rename, edit))
     return match
 
 
@@ -90,85 +152,76 @@ def _newest(p: Indexed) -> tuple[str, int]:
     return (p[1].published or "", -p[0])
 
 
-def _delivery_row(sub: Subscription, item_id: int, story: str, kind: str, stamp: str) -> tuple[object, ...]:
+def _delivery_row(sub: Subscription, item_id: int, story: int, kind: str, stamp: str) -> tuple[object, ...]:
     role = sub.mention_role if kind == "post" else None
-    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, story, kind, role, stamp, new_nonce(), stamp)
+    key = post_key(sub, story)
+    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, key, kind, role, stamp, new_nonce(), stamp)
 
 
 # -- write the items -----------------------------------------------------------------------
 
 
+async def _read_stored(tx: Tx, feed_id: int, items: Sequence[ItemLike]) -> list[sqlite3.Row]:
+    """The stored rows of the fetched keys only (by item key, or by story key): never the
+    feed's whole history. Both lookups use an index (feed_items_key, feed_items_story)."""
+    keys = sorted({_h(it.item_key) for it in items})
+    stories = sorted({_h(it.story_key) for it in items})
+    if not keys:
+        return []
+    cols = "id, key_id, story_id, raw_hash, content_hash, gone_at"
+    return await tx.fetchall(
+        f"SELECT {cols} FROM feed_items WHERE feed_id = ? AND key_id IN ({','.join('?' * len(keys))})"
+        f" UNION SELECT {cols} FROM feed_items WHERE feed_id = ? AND story_id IN ({','.join('?' * len(stories))})",
+        (feed_id, *keys, feed_id, *stories),
+    )
+
+
 async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[str, int]:
-    """Update stored rows (in feed order, as matched) and insert new ones; returns every
-    stored item's id by item key, as it is now."""
+    """Update stored rows (in feed order, as matched) and insert new ones; returns the id of
+    every fetched item by item key, as it is now."""
     for m in match.stored:
         it = m.item
         if m.rename:
-            await tx.execute("UPDATE feed_items SET item_key = ? WHERE id = ?", (it.item_key, m.row_id))
+            await tx.execute("UPDATE feed_items SET key_id = ? WHERE id = ?", (_h(it.item_key), m.row_id))
         if m.edit == "hash":
-            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (it.raw_hash, m.row_id))
+            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h32(it.raw_hash), m.row_id))
         elif m.edit == "text":
+            # The new text itself is written with the deliveries (_write_text), if one waits.
             await tx.execute(
-                "UPDATE feed_items SET title = ?, summary = ?, link = COALESCE(?, link), raw_hash = ?,"
-                " content_hash = ?, updated_at = ? WHERE id = ?",
-                (it.title, it.summary, it.link, it.raw_hash, it.content_hash, stamp, m.row_id),
+                "UPDATE feed_items SET raw_hash = ?, content_hash = ? WHERE id = ?",
+                (_h32(it.raw_hash), _h32(it.content_hash), m.row_id),
             )
     if match.new:
         await tx.executemany(
-            "INSERT INTO feed_items(feed_id, item_key, story_key, raw_hash, content_hash, title, link,"
-            " summary, published, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash) VALUES (?, ?, ?, ?, ?)",
             [
-                (
-                    feed_id,
-                    it.item_key,
-                    it.story_key,
-                    it.raw_hash,
-                    it.content_hash or "",
-                    it.title,
-                    it.link,
-                    it.summary or "",
-                    it.published,
-                    stamp,
-                )
+                (feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _h32(it.content_hash or ""))
                 for _, it in match.new
             ],
         )
-    rows = await tx.fetchall("SELECT id, item_key FROM feed_items WHERE feed_id = ?", (feed_id,))
-    return {r["item_key"]: int(r["id"]) for r in rows}
+    keys = {_h(it.item_key): it.item_key for _, it in match.present}
+    rows = await tx.fetchall(
+        f"SELECT id, key_id FROM feed_items WHERE feed_id = ? AND key_id IN ({','.join('?' * len(keys))})",
+        (feed_id, *keys),
+    )
+    return {keys[r["key_id"]]: int(r["id"]) for r in rows}
 
 
 # -- plan the deliveries (after the item writes: stored text and keys are read as they now are)
 
 
-async def _filter_stored(
-    tx: Tx, feed_id: int, present: list[Indexed], sub: Subscription, accepts: Accepts
-) -> list[Indexed]:
-    rows = await tx.fetchall("SELECT item_key, title, summary FROM feed_items WHERE feed_id = ?", (feed_id,))
-    stored = {r["item_key"]: (r["title"], r["summary"]) for r in rows}
-    out = []
-    for i, it in present:
-        title, summary = (it.title, it.summary) if it.summary is not None else stored.get(it.item_key, (it.title, ""))
-        if accepts(sub, title, summary or ""):
-            out.append((i, it))
-    return out
-
-
-async def _first_sight(
-    tx: Tx, feed_id: int, present: list[Indexed], sub: Subscription, accepts: Accepts, report: IngestReport
-) -> list[Indexed]:
-    """A channel seeing the feed for the first time: the newest `latest` matching items, oldest first."""
-    if any(it.summary is None for _, it in present):
-        # Unchanged items were not re-rendered: filter them on stored text.
-        matching = await _filter_stored(tx, feed_id, present, sub, accepts)
-    else:
-        matching = [(i, it) for i, it in present if accepts(sub, it.title, it.summary or "")]
+def _first_sight(present: list[Indexed], sub: Subscription, accepts: Accepts, report: IngestReport) -> list[Indexed]:
+    """A channel seeing the feed for the first time: the newest `latest` matching items,
+    oldest first. The fetch was rendered in full for it (FeedService fetches a feed with an
+    unprimed subscription without the known hashes), so every item has its text."""
+    matching = [(i, it) for i, it in present if accepts(sub, it.title, it.summary or "")]
     report.would_post += len(matching)
     chosen = sorted(matching, key=_newest, reverse=True)[: sub.latest]
     return sorted(chosen, key=_newest)
 
 
 async def _update_rows(
-    tx: Tx, subs: list[Subscription], changed: list[tuple[int, str]], stamp: str
+    tx: Tx, subs: list[Subscription], changed: list[tuple[int, int]], stamp: str
 ) -> list[tuple[object, ...]]:
     """An update for every channel where this item's post already went out. A post still
     pending needs nothing: it is rendered from the item's latest text when sent."""
@@ -176,9 +229,8 @@ async def _update_rows(
     for item_id, story in changed:
         for sub in subs:
             posted = await tx.fetchone(
-                "SELECT status FROM feed_deliveries WHERE kind = 'post' AND platform = ? AND scope_id = ?"
-                " AND channel_id = ? AND story_key = ? AND item_id = ?",
-                (sub.platform, sub.scope_id, sub.channel_id, story, item_id),
+                "SELECT status FROM feed_deliveries WHERE kind = 'post' AND post_key = ? AND item_id = ?",
+                (post_key(sub, story), item_id),
             )
             if posted is not None and posted["status"] == "sent":
                 rows.append(_delivery_row(sub, item_id, story, "update", stamp))
@@ -202,11 +254,49 @@ async def _plan_deliveries(
             to_post = sorted([(i, it) for i, it in match.new if accepts(sub, it.title, it.summary or "")], key=_newest)
         else:
             report.primed.append(sub.id)
-            to_post = await _first_sight(tx, feed_id, match.present, sub, accepts, report)
-        out += [_delivery_row(sub, ids[it.item_key], it.story_key, "post", stamp) for _, it in to_post]
+            to_post = _first_sight(match.present, sub, accepts, report)
+        out += [_delivery_row(sub, ids[it.item_key], _h(it.story_key), "post", stamp) for _, it in to_post]
     if changed := match.changed:
         out += await _update_rows(tx, subs, changed, stamp)
     return out
+
+
+async def _write_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tuple[object, ...]], stamp: str) -> None:
+    """The text of each fetched item that a pending delivery will render: new posts, an
+    item seen before that a channel's first sight posts, a changed item whose update (or
+    post) waits. Written from this fetch, so it is the latest; nothing else keeps text."""
+    candidates = {int(str(r[1])) for r in rows} | {m.row_id for m in match.stored if m.edit == "text"}
+    if not candidates:
+        return
+    chunk = sorted(candidates)
+    waiting = await tx.fetchall(
+        f"SELECT DISTINCT item_id FROM feed_deliveries WHERE item_id IN ({','.join('?' * len(chunk))})"
+        " AND status = 'pending'",
+        chunk,
+    )
+    pending = {int(r[0]) for r in waiting}
+    edited = {m.row_id for m in match.stored if m.edit == "text"}
+    texts = [
+        (
+            ids[it.item_key],
+            it.title,
+            it.link,
+            it.summary,
+            it.published,
+            stamp,
+            stamp if ids[it.item_key] in edited else None,
+        )
+        for _, it in match.present
+        if ids.get(it.item_key) in pending and it.summary is not None
+    ]
+    if texts:
+        await tx.executemany(
+            "INSERT INTO feed_item_texts(item_id, title, link, summary, published, first_seen_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET title = excluded.title,"
+            " link = COALESCE(excluded.link, link), summary = excluded.summary, published = excluded.published,"
+            " updated_at = COALESCE(excluded.updated_at, updated_at)",
+            texts,
+        )
 
 
 # -- write the deliveries ------------------------------------------------------------------
@@ -220,7 +310,7 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
     before = await tx.fetchone("SELECT total_changes()")
     await tx.executemany(
         "INSERT OR IGNORE INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id,"
-        " story_key, kind, ping_role, next_attempt_at, nonce, created_at)"
+        " post_key, kind, ping_role, next_attempt_at, nonce, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
@@ -228,10 +318,56 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
     return int(after[0] - before[0]) if before and after else len(rows)
 
 
+# -- tidy: what left the feed, what to forget; text no longer needed ----------------------
+
+
+async def drop_delivered_text(tx: Tx, item_ids: Iterable[int]) -> None:
+    """Forget the text of these items where no delivery of them is pending (it is needed
+    only to render one). Uses feed_deliveries_item."""
+    ids = sorted(set(item_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        await tx.execute(
+            f"DELETE FROM feed_item_texts WHERE item_id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS"
+            " (SELECT 1 FROM feed_deliveries d WHERE d.item_id = feed_item_texts.item_id AND d.status = 'pending')",
+            chunk,
+        )
+
+
+async def _tidy(tx: Tx, feed_id: int, match: Match, ids: dict[str, int], now: datetime, forget_after: timedelta) -> int:
+    """Note what the feed no longer lists and forget what has been gone longer than the
+    window; returns how many items were forgotten. Each statement reaches rows through
+    feed_items_gone or the primary key, never the history."""
+    listed = set(ids.values())
+    seconds = int(now.timestamp())
+    # Back in the feed: listed again.
+    back = [r for r in match.listed if r in listed]
+    if back:
+        await tx.execute(
+            f"UPDATE feed_items SET gone_at = NULL WHERE id IN ({','.join('?' * len(back))}) AND gone_at IS NOT NULL",
+            back,
+        )
+    # No longer listed: gone from now (the window starts at the first fetch without it).
+    still = sorted(listed)
+    await tx.execute(
+        "UPDATE feed_items SET gone_at = ? WHERE feed_id = ? AND gone_at IS NULL"
+        f" AND id NOT IN ({','.join('?' * len(still))})",
+        (seconds, feed_id, *still),
+    )
+    cur = await tx.execute(
+        "DELETE FROM feed_items WHERE feed_id = ? AND gone_at < ?",
+        (feed_id, seconds - int(forget_after.total_seconds())),
+    )
+    forgotten = max(cur.rowcount, 0)
+    await cur.close()
+    return forgotten
+
+
 class Items:
-    """FeedStore's items and the ingest (a mixin: FeedStore sets `db`)."""
+    """FeedStore's items and the ingest (a mixin: FeedStore sets `db` and `forget_after`)."""
 
     db: Database
+    forget_after: timedelta
 
     async def ingest(
         self,
@@ -250,15 +386,14 @@ class Items:
         report = IngestReport(seen=len(items))
         stamp = iso(now)
         async with self.db.transaction() as tx:
-            stored = await tx.fetchall(
-                "SELECT id, item_key, story_key, raw_hash, content_hash FROM feed_items WHERE feed_id = ?", (feed_id,)
-            )
+            stored = await _read_stored(tx, feed_id, items)
             match = match_items(stored, items)
             ids = await _write_items(tx, feed_id, match, stamp)
             report.new = len(match.new)
             report.changed = len(match.changed)
             rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp)
             report.queued = await _write_deliveries(tx, rows)
+            await _write_text(tx, match, ids, rows, stamp)
             if report.primed or report.resumed:
                 seen = [*report.primed, *report.resumed]
                 await tx.execute(
@@ -270,26 +405,25 @@ class Items:
                 " consecutive_failures = 0 WHERE id = ?",
                 (feed_title, etag, last_modified, body_hash, iso(next_at), stamp, stamp, feed_id),
             )
+            if match.present:
+                report.forgotten = await _tidy(tx, feed_id, match, ids, now, self.forget_after)
         return report
 
-    async def known_hashes(self, feed_id: int) -> dict[str, str]:
-        rows = await self.db.fetchall("SELECT item_key, raw_hash FROM feed_items WHERE feed_id = ?", (feed_id,))
-        return {r[0]: r[1] for r in rows}
+    async def known_hashes(self, feed_id: int) -> KnownHashes:
+        """The raw hashes of what the feed listed at its last fetch (feed_items_gone: the rows
+        with gone_at NULL), for the parser."""
+        rows = await self.db.fetchall(
+            "SELECT key_id, raw_hash FROM feed_items WHERE feed_id = ? AND gone_at IS NULL", (feed_id,)
+        )
+        return KnownHashes({r[0]: r[1] for r in rows})
 
     async def item(self, item_id: int) -> StoredItem | None:
+        """An item's text, to render a delivery of it (kept while one is pending)."""
         row = await self.db.fetchone(
-            "SELECT i.id, i.feed_id, i.title, i.link, i.summary, i.published, i.updated_at,"
-            " COALESCE(f.name, f.title, f.url) AS feed_name FROM feed_items i JOIN feeds f ON f.id = i.feed_id"
+            "SELECT i.id, i.feed_id, COALESCE(t.title, '') AS title, t.link, COALESCE(t.summary, '') AS summary,"
+            " t.published, t.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name"
+            " FROM feed_items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN feed_item_texts t ON t.item_id = i.id"
             " WHERE i.id = ?",
             (item_id,),
         )
         return StoredItem(**dict(row)) if row else None
-
-    async def recent_items(self, feed_id: int, limit: int) -> list[StoredItem]:
-        rows = await self.db.fetchall(
-            "SELECT i.id, i.feed_id, i.title, i.link, i.summary, i.published, i.updated_at,"
-            " COALESCE(f.name, f.title, f.url) AS feed_name FROM feed_items i JOIN feeds f ON f.id = i.feed_id"
-            " WHERE i.feed_id = ? ORDER BY COALESCE(i.published, i.first_seen_at) DESC, i.id LIMIT ?",
-            (feed_id, limit),
-        )
-        return [StoredItem(**dict(r)) for r in rows]

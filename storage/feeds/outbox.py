@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.faults import fault_point
+from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import Delivery, from_iso, iso
 
 
@@ -51,9 +52,8 @@ class Outbox:
 
     async def original_message(self, d: Delivery) -> str | None:
         row = await self.db.fetchone(
-            "SELECT message_id FROM feed_deliveries WHERE kind = 'post' AND status = 'sent' AND platform = ?"
-            " AND scope_id = ? AND channel_id = ? AND story_key = ?",
-            (d.platform, d.scope_id, d.channel_id, d.story_key),
+            "SELECT message_id FROM feed_deliveries WHERE kind = 'post' AND status = 'sent' AND post_key = ?",
+            (d.post_key,),
         )
         return row["message_id"] if row else None
 
@@ -78,13 +78,31 @@ class Outbox:
         """The platform was never called after all (mark_sending was premature)."""
         await self.db.execute("UPDATE feed_deliveries SET sending_at = NULL WHERE id = ?", (delivery_id,))
 
+    async def _settled(self, tx: Tx, delivery_id: int) -> None:
+        """After a delivery is sent or failed for good: its item's text goes once nothing of
+        it is pending (items.py), and the nonce and retry time are no longer needed."""
+        row = await tx.fetchone("SELECT item_id FROM feed_deliveries WHERE id = ?", (delivery_id,))
+        if row is not None and row["item_id"] is not None:
+            await drop_delivered_text(tx, [int(row["item_id"])])
+
     async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+        """The platform confirmed it (`now` is when; a sent row keeps no times)."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL, sending_at = NULL WHERE id = ?",
-                (message_id, iso(now), delivery_id),
+                "UPDATE feed_subscriptions SET posts_sent = posts_sent + 1 WHERE id ="
+                " (SELECT subscription_id FROM feed_deliveries WHERE id = ? AND kind = 'post')",
+                (delivery_id,),
             )
+            await tx.execute(
+                # Only what dedup and edits need stays (migration 0006): post_key still names
+                # the channel and story, message_id is what an update edits.
+                "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
+                " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, subscription_id = NULL,"
+                " platform = NULL, scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL"
+                " WHERE id = ?",
+                (message_id, delivery_id),
+            )
+            await self._settled(tx, delivery_id)
             fault_point("commit")  # the crash tests stop here: recorded, not yet committed
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
@@ -94,32 +112,30 @@ class Outbox:
         )
 
     async def mark_failed(self, delivery_id: int, error: str) -> None:
-        await self.db.execute(
-            "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
-            " sending_at = NULL WHERE id = ?",
-            (error[:300], delivery_id),
-        )
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                " sending_at = NULL, nonce = NULL, next_attempt_at = NULL WHERE id = ?",
+                (error[:300], delivery_id),
+            )
+            await self._settled(tx, delivery_id)
 
     # -- counts for !feeds status --------------------------------------------------------
 
-    async def delivery_counts(self) -> dict[int, dict[str, int]]:
-        """Per feed: posts sent, deliveries pending and failed."""
-        rows = await self.db.fetchall(
-            "SELECT i.feed_id AS feed_id, d.status AS status, COUNT(*) AS n FROM feed_deliveries d"
-            " JOIN feed_items i ON i.id = d.item_id WHERE d.kind = 'post' GROUP BY i.feed_id, d.status"
-        )
+    async def subscription_counts(self, sub_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+        """Per subscription: posts waiting and failed (read through feed_deliveries_subscription,
+        on the read-only connection). Posts sent are counted on the subscription (posts_sent)."""
+        ids = sorted(set(sub_ids))
         out: dict[int, dict[str, int]] = {}
-        for r in rows:
-            out.setdefault(r["feed_id"], {})[r["status"]] = r["n"]
-        return out
-
-    async def subscription_counts(self) -> dict[int, dict[str, int]]:
-        """Per subscription: posts sent, pending and failed."""
-        rows = await self.db.fetchall(
-            "SELECT subscription_id, status, COUNT(*) AS n FROM feed_deliveries"
-            " WHERE kind = 'post' AND subscription_id IS NOT NULL GROUP BY subscription_id, status"
-        )
-        out: dict[int, dict[str, int]] = {}
-        for r in rows:
-            out.setdefault(r["subscription_id"], {})[r["status"]] = r["n"]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = await self.db.reader.fetchall(
+                "SELECT subscription_id, status, COUNT(*) AS n FROM feed_deliveries"
+                f" WHERE subscription_id IN ({','.join('?' * len(chunk))}) AND subscription_id IS NOT NULL"
+                " AND status IN ('pending', 'failed')"
+                " AND kind = 'post' GROUP BY subscription_id, status",
+                chunk,
+            )
+            for r in rows:
+                out.setdefault(r["subscription_id"], {})[r["status"]] = r["n"]
         return out

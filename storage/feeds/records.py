@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from storage.db import hash64
+
 
 class ItemLike(Protocol):
     """One parsed feed item as storage needs it (feeds.parse.ParsedItem is one). Storage
@@ -64,6 +66,14 @@ def from_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def post_key(channel: ChannelLike, story_id: int) -> int:
+    """One integer for (channel, story): "one post per story per channel" is a unique index
+    on it (migration 0006 computes the same in SQL: the parts joined by char(31))."""
+    key = hash64(f"{channel.platform}\x1f{channel.scope_id}\x1f{channel.channel_id}\x1f{story_id}")
+    assert key is not None
+    return key
 
 
 def new_nonce() -> str:
@@ -138,6 +148,7 @@ class Subscription:
     source: str
     paused: bool = False
     resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
+    posts_sent: int = 0  # counted as each post is confirmed (migration 0006)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:
@@ -155,6 +166,7 @@ class Subscription:
             source=row["source"],
             paused=bool(row["paused"]),
             resuming=row["primed"] == RESUMING,
+            posts_sent=row["posts_sent"],
         )
 
 
@@ -167,13 +179,13 @@ class Delivery:
     platform: str
     scope_id: str
     channel_id: str
-    story_key: str | None
+    post_key: int | None  # hash64 of channel and story (records.post_key); None for notices
     kind: str
     body: str | None
     ping_role: str | None
     status: str
     attempts: int
-    nonce: str
+    nonce: str | None  # NULL once settled (sent or failed)
     message_id: str | None
     # Cut off mid-send by a crash: the platform may or may not have the message.
     unsure: bool = False
@@ -187,7 +199,7 @@ class Delivery:
             platform=row["platform"],
             scope_id=row["scope_id"],
             channel_id=row["channel_id"],
-            story_key=row["story_key"],
+            post_key=row["post_key"],
             kind=row["kind"],
             body=row["body"],
             ping_role=row["ping_role"],
@@ -231,3 +243,4 @@ class IngestReport:
     primed: list[int] = field(default_factory=list)  # subscriptions seeing the feed first
     resumed: list[int] = field(default_factory=list)  # subscriptions seeing it again after a pause
     would_post: int = 0  # items that passed a first-sight subscription's filters
+    forgotten: int = 0  # items gone from the feed longer than the window, forgotten

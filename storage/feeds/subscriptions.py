@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from storage.db import Database, Tx
+from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import (
     FEED_COLS,
     ChannelLike,
@@ -107,10 +108,16 @@ class Subscriptions:
             if row is None:
                 return None
             sub = Subscription.from_row(row)
+            waiting = await tx.fetchall(
+                "SELECT item_id FROM feed_deliveries WHERE subscription_id = ? AND status = 'pending'"
+                " AND item_id IS NOT NULL",
+                (sub_id,),
+            )
             await tx.execute(
                 "DELETE FROM feed_deliveries WHERE subscription_id = ? AND status = 'pending'",
                 (sub_id,),
             )
+            await drop_delivered_text(tx, [int(r["item_id"]) for r in waiting])
             await tx.execute("DELETE FROM feed_subscriptions WHERE id = ?", (sub_id,))
             left = await tx.fetchone("SELECT COUNT(*) FROM feed_subscriptions WHERE feed_id = ?", (sub.feed_id,))
             if left is not None and left[0] == 0:
@@ -121,22 +128,33 @@ class Subscriptions:
                 await tx.execute("DELETE FROM feeds WHERE id = ?", (sub.feed_id,))
             return sub
 
-    # -- reading -------------------------------------------------------------------------
+    # -- reading (on the read-only connection: committed rows, never behind a write) -----
 
     async def feed(self, feed_id: int) -> Feed | None:
-        row = await self.db.fetchone(f"SELECT {FEED_COLS} FROM feeds WHERE id = ?", (feed_id,))
+        row = await self.db.reader.fetchone(f"SELECT {FEED_COLS} FROM feeds WHERE id = ?", (feed_id,))
         return Feed.from_row(row) if row else None
 
     async def feed_by_url(self, url: str) -> Feed | None:
-        row = await self.db.fetchone(f"SELECT {FEED_COLS} FROM feeds WHERE url = ?", (url,))
+        row = await self.db.reader.fetchone(f"SELECT {FEED_COLS} FROM feeds WHERE url = ?", (url,))
         return Feed.from_row(row) if row else None
 
-    async def feeds(self) -> list[Feed]:
-        rows = await self.db.fetchall(f"SELECT {FEED_COLS} FROM feeds ORDER BY id")
-        return [Feed.from_row(r) for r in rows]
+    async def feeds(self, *, ids: Iterable[int] | None = None) -> list[Feed]:
+        """Every feed, or only those with these ids (a server's, for `!feeds list`)."""
+        if ids is None:
+            rows = await self.db.reader.fetchall(f"SELECT {FEED_COLS} FROM feeds ORDER BY id")
+            return [Feed.from_row(r) for r in rows]
+        wanted = sorted(set(ids))
+        found: list[Feed] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = await self.db.reader.fetchall(
+                f"SELECT {FEED_COLS} FROM feeds WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
+            )
+            found += [Feed.from_row(r) for r in rows]
+        return found
 
     async def subscription(self, sub_id: int) -> Subscription | None:
-        row = await self.db.fetchone("SELECT * FROM feed_subscriptions WHERE id = ?", (sub_id,))
+        row = await self.db.reader.fetchone("SELECT * FROM feed_subscriptions WHERE id = ?", (sub_id,))
         return Subscription.from_row(row) if row else None
 
     async def subscriptions(
@@ -153,7 +171,7 @@ class Subscriptions:
         if scope_id is not None:
             sql += " AND scope_id = ?"
             params.append(scope_id)
-        rows = await self.db.fetchall(sql + " ORDER BY id", params)
+        rows = await self.db.reader.fetchall(sql + " ORDER BY id", params)
         return [Subscription.from_row(r) for r in rows]
 
     # -- when to fetch -------------------------------------------------------------------

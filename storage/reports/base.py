@@ -28,11 +28,12 @@ class RepoBase:
                 yield own
 
     async def _with_tags(self, rows: list[sqlite3.Row]) -> list[Report]:
+        # Tags are read on the read-only connection: callers read outside any transaction.
         ids = [r["id"] for r in rows]
         tags: dict[int, list[str]] = {}
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
             sql = f"SELECT report_id, tag FROM report_tags WHERE report_id IN ({','.join('?' * len(chunk))})"
-            for t in await self.db.fetchall(sql, chunk):
+            for t in await self.db.reader.fetchall(sql, chunk):
                 tags.setdefault(t["report_id"], []).append(t["tag"])
         return [Report.from_row(r, tags.get(r["id"], ())) for r in rows]

@@ -93,14 +93,16 @@ class Queries(RepoBase):
         if tag is not None:
             where += " AND EXISTS (SELECT 1 FROM report_tags t WHERE t.report_id = r.id AND t.tag = ?)"
             params.append(tag)
-        total_row = await self.db.fetchone(f"SELECT COUNT(*) FROM reports r WHERE {where}", params)
-        rows = await self.db.fetchall(
+        # On the read-only connection (storage/db.py): the queue is shown while feeds are written.
+        total_row = await self.db.reader.fetchone(f"SELECT COUNT(*) FROM reports r WHERE {where}", params)
+        rows = await self.db.reader.fetchall(
             f"SELECT r.* FROM reports r WHERE {where} ORDER BY r.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
         )
         return await self._with_tags(rows), int(total_row[0] if total_row else 0)
 
     async def for_reporter(self, platform: str, reporter_id: str, limit: int = 50) -> list[Report]:
-        rows = await self.db.fetchall(
+        """A reporter's own reports (`!myreports`), on the read-only connection."""
+        rows = await self.db.reader.fetchall(
             "SELECT * FROM reports WHERE platform = ? AND reporter_id = ? ORDER BY id DESC LIMIT ?",
             (platform, reporter_id, limit),
         )
@@ -108,7 +110,7 @@ class Queries(RepoBase):
 
     async def count_for_reporter(self, platform: str, reporter_id: str) -> tuple[int, int]:
         """(reports, notes on them) this reporter could ask to forget."""
-        row = await self.db.fetchone(
+        row = await self.db.reader.fetchone(
             "SELECT COUNT(*), (SELECT COUNT(*) FROM report_notes n JOIN reports r2 ON r2.id = n.report_id"
             " WHERE r2.platform = ? AND r2.reporter_id = ?) FROM reports WHERE platform = ? AND reporter_id = ?",
             (platform, reporter_id, platform, reporter_id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from bot.model import Actor
 from storage.audit import AuditLog
-from storage.db import Database, Migration, bundled_migrations
+from storage.db import Database, Migration, bundled_migrations, hash64
 
 
 async def test_migrations_apply_to_an_empty_database_and_are_recorded(tmp_path: Path) -> None:
@@ -109,3 +110,38 @@ async def test_a_failed_commit_rolls_back_and_the_connection_stays_usable(tmp_pa
         assert [tuple(r) for r in await db.fetchall("SELECT id, parent_id FROM child")] == [(1, 1)]
     finally:
         await db.close()
+
+
+async def test_the_reader_is_read_only_sees_commits_and_never_waits_for_the_writer(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "r.sqlite3")
+    try:
+        await db.execute(
+            "INSERT INTO audit_log(platform, scope_id, actor_id, actor_name, action) VALUES ('c','s','a','A','x')"
+        )
+        with pytest.raises(sqlite3.OperationalError):
+            await db.reader.fetchall("DELETE FROM audit_log")
+        async with db.transaction() as tx:
+            await tx.execute("DELETE FROM audit_log")
+            # The writer's lock is held: a read through it would wait for ever.
+            row = await asyncio.wait_for(db.reader.fetchone("SELECT COUNT(*) FROM audit_log"), timeout=5)
+            assert row is not None and row[0] == 1  # committed rows only
+        row = await db.reader.fetchone("SELECT COUNT(*) FROM audit_log")
+        assert row is not None and row[0] == 0
+    finally:
+        await db.close()
+
+
+async def test_an_in_memory_database_reads_through_the_writer() -> None:
+    db = await Database.open(":memory:")
+    try:
+        row = await db.reader.fetchone("SELECT COUNT(*) FROM schema_migrations")
+        assert row is not None and row[0] == len(bundled_migrations())
+    finally:
+        await db.close()
+
+
+def test_hash64_is_a_stable_signed_64_bit_integer() -> None:
+    assert hash64("guid:1") == hash64("guid:1") != hash64("guid:2")
+    value = hash64("link:https://e.org/a")
+    assert value is not None and -(2**63) <= value < 2**63
+    assert hash64(None) is None
