@@ -62,7 +62,11 @@ async def test_no_backup_for_a_new_database_or_when_nothing_is_pending(tmp_path:
     await db.close()
     db = await Database.open(path)
     await db.close()
-    assert list(tmp_path.glob("*.bak")) == []
+    assert _backups(tmp_path) == []
+
+
+def _backups(folder: Path) -> list[Path]:
+    return list(folder.glob("*.bak"))
 
 
 @pytest.mark.slow
