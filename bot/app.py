@@ -16,6 +16,7 @@ from typing import Any, Protocol, TextIO
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config
 from bot.core import BotCore
+from bot.ops.health import OpsServer
 from storage.db import StorageError, describe_error
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,19 @@ async def _serve(
         log.info("starting adapters: %s", ", ".join(platforms))
     console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
     await core.start()
+    if config.ops.http_port is not None:
+        ops = OpsServer(core, platforms, config.ops.http_host, config.ops.http_port)
+        try:
+            await ops.start()
+        except OSError as e:
+            where = f"{config.ops.http_host}:{config.ops.http_port}"
+            print(
+                f"sendbot: [ops] http_port: cannot listen on {where} ({e.strerror or e}):"
+                " choose another port, or stop what uses it",
+                file=sys.stderr,
+            )
+            return 1
+        runners.append(ops)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

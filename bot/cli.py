@@ -15,6 +15,7 @@ from bot import __version__
 from bot.config import DEFAULT_COGS, Config, ConfigError, load, resolve_path
 from bot.logsetup import setup_logging
 from bot.ops import backup as ops_backup
+from bot.ops import status as ops_status
 
 
 def _load_config(args: argparse.Namespace) -> Config | None:
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common], help="validate the config file and the bot's content")
     p.set_defaults(func=cmd_check)
     ops_backup.register_cli(sub, common)
+    ops_status.register_cli(sub, common)
     # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`
     # on its parsers to `(args, config) -> int`. The parser is built before the config file is
     # read, so every shipped cog's subcommands are offered.

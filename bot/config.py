@@ -3,7 +3,8 @@
 Every key is documented in config.example.toml. Unknown keys are errors (a typo in a key
 would otherwise silently do nothing), and each problem is reported with its dotted key.
 
-The core's own sections are defined here. A cog brings its own section: its package exposes
+The core's own sections are defined here (bot, logging, storage, ops, console, discord,
+slack). A cog brings its own section: its package exposes
 `SETTINGS`, a `CogSettings` subclass naming its `[section]`, and the sections of the cogs
 `[bot] cogs` lists are validated with the core's, with the same errors. A cog reads its
 settings typed with `config.section(TheSettings)`.
@@ -158,10 +159,20 @@ class SlackSection(Section):
     workspace_posts_per_second: Annotated[float, Field(gt=0, le=100)] = 5.0
 
 
+class OpsSection(Section):
+    # /healthz and /metrics for a supervisor and Prometheus: off unless a port is given
+    # (0 picks a free one, logged at start). Loopback by default: nothing is exposed.
+    http_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    http_host: str = "127.0.0.1"
+    # /healthz turns unhealthy when no feed poll cycle has completed for this long.
+    poll_stale_minutes: Annotated[int, Field(ge=5, le=10080)] = 60
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     logging: LoggingSection = LoggingSection()
     storage: StorageSection = StorageSection()
+    ops: OpsSection = OpsSection()
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     slack: SlackSection = SlackSection()
