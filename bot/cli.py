@@ -18,6 +18,16 @@ from bot.ops import backup as ops_backup
 from bot.ops import status as ops_status
 
 
+def _interactive_console(config: Config) -> bool:
+    """`sendbot run` will be the console in a terminal (no platform token configured)."""
+    from bot.app import selected_platforms
+
+    try:
+        return not selected_platforms(config) and sys.stdin.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
 def _load_config(args: argparse.Namespace) -> Config | None:
     try:
         return load(resolve_path(args.config))
@@ -143,9 +153,13 @@ def _main(argv: Sequence[str] | None) -> int:
     config = _load_config(args)
     if config is None:
         return 1
-    # `ask` and CLI tools keep stderr quiet unless asked; `run` logs at the configured level.
+    # `ask` and CLI tools keep stderr quiet unless asked; `run` logs at the configured level,
+    # and the interactive console to a file, so log lines never break into the conversation.
     level = config.logging.level if args.command == "run" else os.environ.get("SENDBOT_LOG_LEVEL", "WARNING")
-    setup_logging(level)
+    log_file = config.logging.console_file if args.command == "run" and _interactive_console(config) else None
+    used = setup_logging(level, config.logging.format, file=log_file)
+    if used is not None:
+        print(f"(the bot's log is in {used}; warnings show here)", file=sys.stderr)
     return int(args.func(args, config))
 
 

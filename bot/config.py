@@ -114,6 +114,10 @@ class BotSection(Section):
 
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "text": one readable line per event; "json": one JSON object per line.
+    format: Literal["text", "json"] = "text"
+    # The interactive console (a terminal, no platform) logs here and shows only warnings.
+    console_file: str = "data/console.log"
 
     @field_validator("level", mode="before")
     @classmethod
