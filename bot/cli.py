@@ -15,6 +15,7 @@ from bot import __version__
 from bot.config import DEFAULT_COGS, Config, ConfigError, load, resolve_path
 from bot.logsetup import setup_logging
 from bot.ops import backup as ops_backup
+from bot.ops import init as ops_init
 from bot.ops import status as ops_status
 
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
     ops_backup.register_cli(sub, common)
     ops_status.register_cli(sub, common)
+    ops_init.register_cli(sub, common)
     # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`
     # on its parsers to `(args, config) -> int`. The parser is built before the config file is
     # read, so every shipped cog's subcommands are offered.
@@ -150,6 +152,9 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not getattr(args, "needs_config", True):
+        # `sendbot init` writes the config file: it does not read one.
+        return int(args.func(args, None))
     config = _load_config(args)
     if config is None:
         return 1

@@ -15,12 +15,14 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import json
 import os
 import tomllib
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -368,31 +370,162 @@ def _problems(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
     return out
 
 
+ENV_PREFIX = "SENDBOT_"
+ENV_NESTING = "__"
+
+
+@dataclass(frozen=True)
+class EnvOverride:
+    """`SENDBOT_FEEDS__INTERVAL_MINUTES=15`: the key's path, the variable, its text."""
+
+    path: tuple[str, ...]
+    var: str
+    text: str
+
+
+def env_overrides(env: dict[str, str] | os._Environ[str]) -> list[EnvOverride]:
+    """Every `SENDBOT_<SECTION>__<KEY>` variable (`__` nests deeper), sorted by name. Variables
+    without `__` (SENDBOT_CONFIG, SENDBOT_LOG_LEVEL) are not configuration keys."""
+    found = []
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or ENV_NESTING not in var:
+            continue
+        parts = tuple(p.lower() for p in var[len(ENV_PREFIX) :].split(ENV_NESTING))
+        if all(parts):
+            found.append(EnvOverride(parts, var, env[var]))
+    return found
+
+
+def env_value(text: str) -> Any:
+    """A variable's text as a TOML value (`15`, `true`, `["a", "b"]`, `"quoted"`), else as
+    JSON (`{"url": ...}`), else as the text itself (`/data/sendbot.sqlite3`)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, KeyError):
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _wants_text(root: type[BaseModel], path: tuple[str, ...]) -> bool:
+    """The key at `path` takes only text (a str, a secret, a choice of words): its variable is
+    used as written, so `SENDBOT_SLACK__MODERATOR_USERGROUP=123` stays the text "123"."""
+    model: type[BaseModel] | None = root
+    annotation: Any = None
+    for part in path:
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return False
+        annotation = field.annotation
+        model = _model_in(annotation)
+    kinds = _leaf_types(annotation)
+    return bool(kinds) and kinds <= {str, SecretStr, type(None)}
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    """The plain types a field's annotation allows (`Annotated[int, ...] | None` -> int, None)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin is Literal:
+        return {type(a) for a in get_args(annotation)}
+    if origin in (Union, types.UnionType):
+        return set().union(*(_leaf_types(a) for a in get_args(annotation)))
+    if origin is not None:
+        return {origin}
+    return {type(None) if annotation is None else annotation}
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    where = data
+    for part in path[:-1]:
+        nxt = where.get(part)
+        nxt = dict(nxt) if isinstance(nxt, dict) else {}
+        where[part] = nxt
+        where = nxt
+    where[path[-1]] = value
+
+
+def _secret_files(env: dict[str, str] | os._Environ[str], data: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """`DISCORD_TOKEN_FILE=/run/secrets/discord_token`: the secret read from a file (Docker and
+    systemd credentials). Returns the dotted keys they set, by variable, and any problems."""
+    used: dict[str, str] = {}
+    problems = []
+    for (section, key), var in SECRET_ENV.items():
+        file_var = f"{var}_FILE"
+        path = env.get(file_var)
+        if not path:
+            continue
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            problems.append(Problem(file_var, f"cannot read {path} ({why})"))
+            continue
+        if not value:
+            problems.append(Problem(file_var, f"{path} is empty"))
+            continue
+        _set_path(data, (section, key), value)
+        used[f"{section}.{key}"] = file_var
+    return used, problems
+
+
 def parse(data: dict, environ: dict[str, str] | None = None, source: str = "config") -> Config:
     """Validate the core's sections and those of the cogs `[bot] cogs` lists (importing each
-    cog package to find its `SETTINGS`); raises ConfigError listing every problem."""
+    cog package to find its `SETTINGS`); raises ConfigError listing every problem.
+
+    The environment overrides the file: every key as `SENDBOT_<SECTION>__<KEY>` (a value
+    read as TOML, else JSON, else as written), the secrets also as DISCORD_TOKEN and the like,
+    or read from a file named by DISCORD_TOKEN_FILE and the like. A problem with a value from
+    the environment is named by its variable."""
     env = os.environ if environ is None else environ
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    overrides = env_overrides(env)
+    for o in overrides:
+        _set_path(data, o.path, env_value(o.text))
+    from_env = {".".join(o.path): o.var for o in overrides}
     for (section, key), var in SECRET_ENV.items():
         if env.get(var):
             sec = data.setdefault(section, {})
             if isinstance(sec, dict):
                 sec[key] = env[var]
+                from_env[f"{section}.{key}"] = var
+    file_keys, file_problems = _secret_files(env, data)
+    from_env.update(file_keys)
     names = _listed_cogs(data)
     found = cog_sections(names) if names is not None else CogSections()
     root = _config_model(tuple(sorted(found.models.items())))
+    for o in overrides:
+        if _wants_text(root, o.path):
+            _set_path(data, o.path, o.text)
     if names is None or found.problems:
         # Until every listed cog loads, which sections belong cannot be judged: report the
         # cogs first rather than call a loadable cog's section unknown.
         data = {k: v for k, v in data.items() if k in root.model_fields}
-    problems = list(found.problems)
+    problems = list(found.problems) + file_problems
     try:
         config = root.model_validate(data)
     except ValidationError as e:
-        problems += _problems(e, root)
+        problems += [_named_by_env(p, from_env) for p in _problems(e, root)]
     if problems:
         raise ConfigError(source, problems)
     return config
+
+
+def _named_by_env(problem: Problem, from_env: dict[str, str]) -> Problem:
+    """A problem with a value the environment gave is named by that variable."""
+    key = problem.key
+    while key:
+        if key in from_env:
+            return Problem(f"{from_env[key]} ({problem.key})", problem.message)
+        key = key.rpartition(".")[0]
+    # An unknown section or key: the variable that brought it.
+    below = [var for k, var in from_env.items() if k.startswith(problem.key + ".")]
+    if len(below) == 1:
+        return Problem(f"{below[0]} ({problem.key})", problem.message)
+    return problem
 
 
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:
