@@ -26,12 +26,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core import BotCore
+from bot.ops import HEALTH_PATH, METRICS_PATH
 
 log = logging.getLogger(__name__)
 
 DB_TIMEOUT = 2.0  # seconds: a database slower than this to answer `SELECT 1` is not reachable
-HEALTH_PATH = "/healthz"
-METRICS_PATH = "/metrics"
 
 
 def _iso(t: datetime | None) -> str | None:

@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 from bot.config import Config
-from bot.ops.health import HEALTH_PATH
+from bot.ops import HEALTH_PATH
 
 TIMEOUT = 5.0
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
