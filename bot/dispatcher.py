@@ -230,7 +230,7 @@ class Dispatcher:
                 return Reply("That button isn't available on this bot any more.", ephemeral=True)
             return await callback(ctx, offer.data)
 
-        outcome = await self._guard(ctx, name, call)
+        outcome = await self._guard(ctx, name, call, label=lambda: name)
         outcome.command = name  # the action, once the token was found
         return outcome
 
@@ -307,10 +307,19 @@ class Dispatcher:
             outcome.give_back = give_back_reply(incoming.text)
         return outcome
 
-    async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
+    async def _guard(
+        self,
+        ctx: CommandContext,
+        name: str,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        label: Callable[[], str] | None = None,
+    ) -> Outcome:
+        """Run `call` with the one error handler, and count it for /metrics under `label()`
+        (known only afterwards for a button) or `name`."""
         started = time.perf_counter()
         outcome = await self._guarded(ctx, name, call)
-        self.core.metrics.command(outcome.command or name, outcome.status, time.perf_counter() - started)
+        self.core.metrics.command(label() if label else name, outcome.status, time.perf_counter() - started)
         return outcome
 
     async def _guarded(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:

@@ -179,10 +179,6 @@ class Tx:
 
 
 class Database:
-    # Before migrations are applied to a database that already has data, a copy is made beside
-    # it (`<db>.pre-0006.bak`) with the online backup API. Tests may turn it off.
-    backup_before_migrating = True
-
     def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
@@ -267,7 +263,8 @@ class Database:
             if present and max(present) > known:
                 raise SchemaTooNew(newer_schema_message(self.path, max(present), known))
             pending = [m for m in migrations if m.version not in present]
-            if pending and present and self.path != ":memory:" and self.backup_before_migrating:
+            if pending and present and self.path != ":memory:":
+                # A copy of what is there, before a migration changes it (`<db>.pre-0006.bak`).
                 await self._backup_before(min(m.version for m in pending))
             for m in sorted(migrations, key=lambda m: m.version):
                 await self._conn.execute("BEGIN IMMEDIATE")
