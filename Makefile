@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench eval clean
+.PHONY: run test test-fast lint format bench eval constraints clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sendbot needs Python 3.11 or newer")'
@@ -42,6 +42,10 @@ bench: $(STAMP)
 # is questions=N accuracy=X confident_wrong=Y refused=Z build_ms=B query_p99_ms=Q.
 eval: $(STAMP)
 	$(BIN)/python -m bench.rights
+
+# constraints.txt: the runtime dependencies' versions in this venv (the ones the tests passed with).
+constraints: $(STAMP)
+	$(BIN)/python tools/constraints.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -9,12 +9,14 @@ import logging
 import os
 import signal
 import sqlite3
+import stat
 import sys
 from typing import Any, Protocol, TextIO
 
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config
 from bot.core import BotCore
+from bot.ops.health import OpsServer
 from storage.db import StorageError, describe_error
 
 log = logging.getLogger(__name__)
@@ -56,11 +58,48 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+NOTHING_TO_SERVE = (
+    "no platform is configured (set DISCORD_TOKEN, or SLACK_BOT_TOKEN and SLACK_APP_TOKEN; see docs/deploy.md)"
+    " and there is no console input ({why}): nothing to serve"
+)
+
+
+def _no_console_input(stdin: TextIO) -> str | None:
+    """Why `stdin` can give the console nothing (closed, /dev/null, an empty file), or None
+    for a terminal or anything that may still bring lines (a pipe, a file with content).
+    Under systemd or in a container without `-i`, stdin is /dev/null: the console would read
+    nothing and exit 0 at once, and a supervisor would restart it for ever."""
+    try:
+        if stdin.closed:
+            return "stdin is closed"
+        fd = stdin.fileno()
+        if os.isatty(fd):
+            return None
+        st = os.fstat(fd)
+    except (OSError, ValueError, AttributeError):
+        # No file descriptor (a test's StringIO) is judged by what it yields, not here.
+        return None if not getattr(stdin, "closed", False) else "stdin is closed"
+    with contextlib.suppress(OSError):
+        null = os.stat(os.devnull)
+        if stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev:
+            return "stdin is /dev/null"
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+        return "stdin is an empty file"
+    return None
+
+
 async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | None = None) -> int:
     """Run until stopped. Start-up failures close whatever was opened and return 1 with one
     readable line on stderr; a stop (SIGTERM, SIGINT, end of console input) shuts down in the
     order that loses and doubles nothing: background work first (a send in progress may
-    finish), then the adapters, then the database."""
+    finish), then the adapters, then the database.
+
+    With no platform configured the console runs; when it can read nothing at all (stdin is
+    /dev/null, closed or empty, as under systemd or in a container) that is a start-up
+    failure, not a clean exit."""
+    if not selected_platforms(config) and (why := _no_console_input(stdin or sys.stdin)):
+        print(f"sendbot: {NOTHING_TO_SERVE.format(why=why)}", file=sys.stderr)
+        return 1
     try:
         core = await BotCore.create(config, exclusive=True)
     except (StorageError, sqlite3.Error, OSError) as e:
@@ -100,6 +139,19 @@ async def _serve(
         log.info("starting adapters: %s", ", ".join(platforms))
     console = ConsoleAdapter(core, as_member=as_member) if not platforms else None
     await core.start()
+    if config.ops.http_port is not None:
+        ops = OpsServer(core, platforms, config.ops.http_host, config.ops.http_port)
+        try:
+            await ops.start()
+        except OSError as e:
+            where = f"{config.ops.http_host}:{config.ops.http_port}"
+            print(
+                f"sendbot: [ops] http_port: cannot listen on {where} ({e.strerror or e}):"
+                " choose another port, or stop what uses it",
+                file=sys.stderr,
+            )
+            return 1
+        runners.append(ops)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,6 +163,10 @@ async def _serve(
     stopper = asyncio.create_task(stop.wait(), name="stop-signal")
     tasks.append(stopper)
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    if console is not None and not stopper.done() and console.lines_read == 0 and not console.interactive:
+        # An empty pipe: the console ended before a single line came.
+        print(f"sendbot: {NOTHING_TO_SERVE.format(why='stdin ended before any line')}", file=sys.stderr)
+        return 1
     return _exit_code(done, stopper)
 
 

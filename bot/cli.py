@@ -14,6 +14,19 @@ from collections.abc import Sequence
 from bot import __version__
 from bot.config import DEFAULT_COGS, Config, ConfigError, load, resolve_path
 from bot.logsetup import setup_logging
+from bot.ops import backup as ops_backup
+from bot.ops import init as ops_init
+from bot.ops import status as ops_status
+
+
+def _interactive_console(config: Config) -> bool:
+    """`sendbot run` will be the console in a terminal (no platform token configured)."""
+    from bot.app import selected_platforms
+
+    try:
+        return not selected_platforms(config) and sys.stdin.isatty()
+    except (ValueError, AttributeError):
+        return False
 
 
 def _load_config(args: argparse.Namespace) -> Config | None:
@@ -127,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sync", parents=[common], help="register the slash commands now, even if unchanged since the last sync"
     )
     p.set_defaults(func=cmd_discord_sync)
+    ops_backup.register_cli(sub, common)
+    ops_status.register_cli(sub, common)
+    ops_init.register_cli(sub, common)
     # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`
     # on its parsers to `(args, config) -> int`. The parser is built before the config file is
     # read, so every shipped cog's subcommands are offered.
@@ -163,12 +179,19 @@ def _main(argv: Sequence[str] | None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not getattr(args, "needs_config", True):
+        # `sendbot init` writes the config file: it does not read one.
+        return int(args.func(args, None))
     config = _load_config(args)
     if config is None:
         return 1
-    # `ask` and CLI tools keep stderr quiet unless asked; `run` logs at the configured level.
+    # `ask` and CLI tools keep stderr quiet unless asked; `run` logs at the configured level,
+    # and the interactive console to a file, so log lines never break into the conversation.
     level = config.logging.level if args.command == "run" else os.environ.get("SENDBOT_LOG_LEVEL", "WARNING")
-    setup_logging(level)
+    log_file = config.logging.console_file if args.command == "run" and _interactive_console(config) else None
+    used = setup_logging(level, config.logging.format, file=log_file)
+    if used is not None:
+        print(f"(the bot's log is in {used}; warnings show here)", file=sys.stderr)
     return int(args.func(args, config))
 
 

@@ -3,7 +3,8 @@
 Every key is documented in config.example.toml. Unknown keys are errors (a typo in a key
 would otherwise silently do nothing), and each problem is reported with its dotted key.
 
-The core's own sections are defined here. A cog brings its own section: its package exposes
+The core's own sections are defined here (bot, logging, storage, ops, console, discord,
+slack). A cog brings its own section: its package exposes
 `SETTINGS`, a `CogSettings` subclass naming its `[section]`, and the sections of the cogs
 `[bot] cogs` lists are validated with the core's, with the same errors. A cog reads its
 settings typed with `config.section(TheSettings)`.
@@ -14,12 +15,14 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import json
 import os
 import tomllib
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -114,6 +117,10 @@ class BotSection(Section):
 
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "text": one readable line per event; "json": one JSON object per line.
+    format: Literal["text", "json"] = "text"
+    # The interactive console (a terminal, no platform) logs here and shows only warnings.
+    console_file: str = "data/console.log"
 
     @field_validator("level", mode="before")
     @classmethod
@@ -171,10 +178,20 @@ class SlackSection(Section):
         return bool(self.client_id and self.client_secret and self.client_secret.get_secret_value())
 
 
+class OpsSection(Section):
+    # /healthz and /metrics for a supervisor and Prometheus: off unless a port is given
+    # (0 picks a free one, logged at start). Loopback by default: nothing is exposed.
+    http_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    http_host: str = "127.0.0.1"
+    # /healthz turns unhealthy when no feed poll cycle has completed for this long.
+    poll_stale_minutes: Annotated[int, Field(ge=5, le=10080)] = 60
+
+
 class Config(Section):
     bot: BotSection = BotSection()
     logging: LoggingSection = LoggingSection()
     storage: StorageSection = StorageSection()
+    ops: OpsSection = OpsSection()
     console: ConsoleSection = ConsoleSection()
     discord: DiscordSection = DiscordSection()
     slack: SlackSection = SlackSection()
@@ -366,31 +383,162 @@ def _problems(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
     return out
 
 
+ENV_PREFIX = "SENDBOT_"
+ENV_NESTING = "__"
+
+
+@dataclass(frozen=True)
+class EnvOverride:
+    """`SENDBOT_FEEDS__INTERVAL_MINUTES=15`: the key's path, the variable, its text."""
+
+    path: tuple[str, ...]
+    var: str
+    text: str
+
+
+def env_overrides(env: dict[str, str] | os._Environ[str]) -> list[EnvOverride]:
+    """Every `SENDBOT_<SECTION>__<KEY>` variable (`__` nests deeper), sorted by name. Variables
+    without `__` (SENDBOT_CONFIG, SENDBOT_LOG_LEVEL) are not configuration keys."""
+    found = []
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or ENV_NESTING not in var:
+            continue
+        parts = tuple(p.lower() for p in var[len(ENV_PREFIX) :].split(ENV_NESTING))
+        if all(parts):
+            found.append(EnvOverride(parts, var, env[var]))
+    return found
+
+
+def env_value(text: str) -> Any:
+    """A variable's text as a TOML value (`15`, `true`, `["a", "b"]`, `"quoted"`), else as
+    JSON (`{"url": ...}`), else as the text itself (`/data/sendbot.sqlite3`)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except (tomllib.TOMLDecodeError, KeyError):
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _wants_text(root: type[BaseModel], path: tuple[str, ...]) -> bool:
+    """The key at `path` takes only text (a str, a secret, a choice of words): its variable is
+    used as written, so `SENDBOT_SLACK__MODERATOR_USERGROUP=123` stays the text "123"."""
+    model: type[BaseModel] | None = root
+    annotation: Any = None
+    for part in path:
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return False
+        annotation = field.annotation
+        model = _model_in(annotation)
+    kinds = _leaf_types(annotation)
+    return bool(kinds) and kinds <= {str, SecretStr, type(None)}
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    """The plain types a field's annotation allows (`Annotated[int, ...] | None` -> int, None)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin is Literal:
+        return {type(a) for a in get_args(annotation)}
+    if origin in (Union, types.UnionType):
+        return set().union(*(_leaf_types(a) for a in get_args(annotation)))
+    if origin is not None:
+        return {origin}
+    return {type(None) if annotation is None else annotation}
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    where = data
+    for part in path[:-1]:
+        nxt = where.get(part)
+        nxt = dict(nxt) if isinstance(nxt, dict) else {}
+        where[part] = nxt
+        where = nxt
+    where[path[-1]] = value
+
+
+def _secret_files(env: dict[str, str] | os._Environ[str], data: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """`DISCORD_TOKEN_FILE=/run/secrets/discord_token`: the secret read from a file (Docker and
+    systemd credentials). Returns the dotted keys they set, by variable, and any problems."""
+    used: dict[str, str] = {}
+    problems = []
+    for (section, key), var in SECRET_ENV.items():
+        file_var = f"{var}_FILE"
+        path = env.get(file_var)
+        if not path:
+            continue
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            problems.append(Problem(file_var, f"cannot read {path} ({why})"))
+            continue
+        if not value:
+            problems.append(Problem(file_var, f"{path} is empty"))
+            continue
+        _set_path(data, (section, key), value)
+        used[f"{section}.{key}"] = file_var
+    return used, problems
+
+
 def parse(data: dict, environ: dict[str, str] | None = None, source: str = "config") -> Config:
     """Validate the core's sections and those of the cogs `[bot] cogs` lists (importing each
-    cog package to find its `SETTINGS`); raises ConfigError listing every problem."""
+    cog package to find its `SETTINGS`); raises ConfigError listing every problem.
+
+    The environment overrides the file: every key as `SENDBOT_<SECTION>__<KEY>` (a value
+    read as TOML, else JSON, else as written), the secrets also as DISCORD_TOKEN and the like,
+    or read from a file named by DISCORD_TOKEN_FILE and the like. A problem with a value from
+    the environment is named by its variable."""
     env = os.environ if environ is None else environ
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    overrides = env_overrides(env)
+    for o in overrides:
+        _set_path(data, o.path, env_value(o.text))
+    from_env = {".".join(o.path): o.var for o in overrides}
     for (section, key), var in SECRET_ENV.items():
         if env.get(var):
             sec = data.setdefault(section, {})
             if isinstance(sec, dict):
                 sec[key] = env[var]
+                from_env[f"{section}.{key}"] = var
+    file_keys, file_problems = _secret_files(env, data)
+    from_env.update(file_keys)
     names = _listed_cogs(data)
     found = cog_sections(names) if names is not None else CogSections()
     root = _config_model(tuple(sorted(found.models.items())))
+    for o in overrides:
+        if _wants_text(root, o.path):
+            _set_path(data, o.path, o.text)
     if names is None or found.problems:
         # Until every listed cog loads, which sections belong cannot be judged: report the
         # cogs first rather than call a loadable cog's section unknown.
         data = {k: v for k, v in data.items() if k in root.model_fields}
-    problems = list(found.problems)
+    problems = list(found.problems) + file_problems
     try:
         config = root.model_validate(data)
     except ValidationError as e:
-        problems += _problems(e, root)
+        problems += [_named_by_env(p, from_env) for p in _problems(e, root)]
     if problems:
         raise ConfigError(source, problems)
     return config
+
+
+def _named_by_env(problem: Problem, from_env: dict[str, str]) -> Problem:
+    """A problem with a value the environment gave is named by that variable."""
+    key = problem.key
+    while key:
+        if key in from_env:
+            return Problem(f"{from_env[key]} ({problem.key})", problem.message)
+        key = key.rpartition(".")[0]
+    # An unknown section or key: the variable that brought it.
+    below = [var for k, var in from_env.items() if k.startswith(problem.key + ".")]
+    if len(below) == 1:
+        return Problem(f"{below[0]} ({problem.key})", problem.message)
+    return problem
 
 
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:

@@ -15,6 +15,7 @@ from bot.cog import Cog
 from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.messenger import DeliveryError, Messenger
+from bot.metrics import Metrics
 from bot.model import ChannelRef, Reply
 from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
@@ -48,6 +49,10 @@ class BotCore:
         self._started = False
         # Supervised background loops by name (feed poller, report maintenance): their state.
         self.loops: dict[str, LoopStatus] = {}
+        # Counters for /metrics (bot/metrics.py), and which platforms are connected now (for
+        # /healthz): set by platform_ready, cleared by platform_lost.
+        self.metrics = Metrics()
+        self.connected: dict[str, bool] = {}
 
     @classmethod
     async def create(
@@ -154,8 +159,17 @@ class BotCore:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    def platform_lost(self, platform: str) -> None:
+        """An adapter lost its connection (it reconnects by itself); /healthz says so meanwhile."""
+        self.connected[platform] = False
+
+    def platform_resumed(self, platform: str) -> None:
+        """The connection came back with its session intact: nothing to retry."""
+        self.connected[platform] = True
+
     def platform_ready(self, platform: str) -> None:
         """Adapters call this once connected; each cog's on_platform_ready runs in the background."""
+        self.connected[platform] = True
 
         async def notify() -> None:
             await self.retry_pending_deletes(platform)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -229,7 +230,7 @@ class Dispatcher:
                 return Reply("That button isn't available on this bot any more.", ephemeral=True)
             return await callback(ctx, offer.data)
 
-        outcome = await self._guard(ctx, name, call)
+        outcome = await self._guard(ctx, name, call, label=lambda: name)
         outcome.command = name  # the action, once the token was found
         return outcome
 
@@ -243,6 +244,7 @@ class Dispatcher:
             hint = f" Did you mean `{self.core.prefix}{match[0]}`?"
         safe = invoked.replace("`", "'")[:30]
         text = f"I don't know the command `{self.core.prefix}{safe}`.{hint} Type `{self.core.prefix}help` for the list."
+        self.core.metrics.command(None, "unknown", 0.0)
         return Outcome([Reply(text, ephemeral=True)], status="unknown")
 
     def _unknown_subcommand(self, spec: CommandSpec, argtext: str) -> str | None:
@@ -305,7 +307,22 @@ class Dispatcher:
             outcome.give_back = give_back_reply(incoming.text)
         return outcome
 
-    async def _guard(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
+    async def _guard(
+        self,
+        ctx: CommandContext,
+        name: str,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        label: Callable[[], str] | None = None,
+    ) -> Outcome:
+        """Run `call` with the one error handler, and count it for /metrics under `label()`
+        (known only afterwards for a button) or `name`."""
+        started = time.perf_counter()
+        outcome = await self._guarded(ctx, name, call)
+        self.core.metrics.command(label() if label else name, outcome.status, time.perf_counter() - started)
+        return outcome
+
+    async def _guarded(self, ctx: CommandContext, name: str, call: Callable[[], Awaitable[Any]]) -> Outcome:
         prefix = self.core.prefix
         try:
             result = await call()

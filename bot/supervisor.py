@@ -34,6 +34,8 @@ class LoopStatus:
     restarts: int = 0
     last_error: str | None = None  # "ExceptionType: message", clipped
     last_crash_at: datetime | None = None
+    # When the loop last finished a unit of work (a feed poll cycle), if it reports one.
+    last_success: datetime | None = None
 
 
 async def run_supervised(

@@ -98,6 +98,8 @@ class DeliverySummary:
 class FeedService:
     def __init__(self, core: BotCore, *, parser_workers: int | None = None, parse_time_limit: float = 10.0) -> None:
         self.core = core
+        # Told the time of each poll cycle that completed (the cog records it for /healthz).
+        self.on_cycle_done: Callable[[datetime], None] | None = None
         self.config = core.config.section(FeedsSettings)
         self.store = FeedStore(core.db)
         # The fetcher (aiohttp) and the parser (feedparser, lxml, a process pool) are made on
@@ -191,6 +193,8 @@ class FeedService:
         now = self.core.now()
         interval = self.interval(feed)
         if error is not None:
+            if fetched.status == 429:
+                self.core.metrics.rate_limited.labels("feeds").inc()
             return await self._failed(feed, error, now, fetched.retry_after)
         next_at = scheduler.after_success(now, interval, max_age=fetched.max_age)
         if parsed is None:
@@ -289,6 +293,7 @@ class FeedService:
                 except Exception:  # a bug with one feed: count it, keep the other feeds going
                     log.exception("feed %s: could not record the fetch", feed.id)
                     outcome = PollOutcome(feed.id, "error", error="internal error")
+                self.core.metrics.feed_fetches.labels(outcome.status).inc()
                 if outcome.status == "new" and outcome.report:
                     summary.fetched += 1
                     summary.new_items += outcome.report.new
@@ -323,6 +328,7 @@ class FeedService:
 
         async def send(d: Delivery) -> bool:
             result = await self._deliver_one(d)
+            self.core.metrics.deliveries.labels(d.platform, result).inc()
             if result == "sent":
                 summary.sent += 1
             elif result == "failed":
@@ -439,6 +445,9 @@ class FeedService:
                 if summary.feeds:
                     log.info("feeds cycle: %s", summary.line())
                 await self.deliver_due()
+                self.core.metrics.poll_cycles.inc()
+                if self.on_cycle_done is not None:
+                    self.on_cycle_done(self.core.now())
                 delay = await self._seconds_until_next()
                 if self.storage_backoff:
                     log.info("feeds: the database works again; polling resumes")

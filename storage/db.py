@@ -21,7 +21,7 @@ import os
 import re
 import sqlite3
 import urllib.parse
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from storage.backup import copy_database
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,17 @@ class StorageError(Exception):
 
 class InstanceLocked(StorageError):
     """Another sendbot process holds this database."""
+
+
+class SchemaTooNew(StorageError):
+    """The database was set up by a newer sendbot: this code does not know its schema."""
+
+
+def newer_schema_message(path: str, found: int, known: int) -> str:
+    return (
+        f"{path} was set up by a newer sendbot (schema version {found}; this version knows up to {known}):"
+        " run that newer version, or restore a backup made with this one (sendbot restore FILE)"
+    )
 
 
 def describe_error(path: str, exc: BaseException) -> str:
@@ -148,6 +161,19 @@ class _InstanceLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
                 os.close(self._fd)
             self._fd = None
+
+
+@contextlib.contextmanager
+def instance_lock(path: str | Path) -> Iterator[None]:
+    """Hold the one-bot lock of the database at `path` (raises InstanceLocked naming the
+    running bot): `sendbot restore` holds it so that no bot starts on a half-restored file."""
+    lock = _InstanceLock(str(path))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class Tx:
@@ -306,6 +332,15 @@ class Database:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                 " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))"
             )
+            async with self._conn.execute("SELECT version FROM schema_migrations") as c:
+                present = {int(r[0]) for r in await c.fetchall()}
+            known = max((m.version for m in migrations), default=0)
+            if present and max(present) > known:
+                raise SchemaTooNew(newer_schema_message(self.path, max(present), known))
+            pending = [m for m in migrations if m.version not in present]
+            if pending and present and self.path != ":memory:":
+                # A copy of what is there, before a migration changes it (`<db>.pre-0006.bak`).
+                await self._backup_before(min(m.version for m in pending))
             for m in sorted(migrations, key=lambda m: m.version):
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -332,6 +367,13 @@ class Database:
                         await self._conn.execute("VACUUM")
                         log.info("database compacted after migration %04d", m.version)
         return applied
+
+    async def _backup_before(self, version: int) -> Path:
+        """A copy of the database as it is, before migration `version` changes it."""
+        dest = Path(f"{self.path}.pre-{version:04d}.bak")
+        await asyncio.to_thread(copy_database, self.path, dest)
+        log.warning("backed up %s to %s before applying migration %04d", self.path, dest, version)
+        return dest
 
     async def applied_versions(self) -> list[int]:
         rows = await self.fetchall("SELECT version FROM schema_migrations ORDER BY version")

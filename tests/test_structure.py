@@ -185,7 +185,7 @@ def test_the_core_config_names_no_feature() -> None:
     only; the shipped cogs are named there just once, as strings, in DEFAULT_COGS."""
     from bot.config import Config
 
-    assert set(Config.model_fields) == {"bot", "logging", "storage", "console", "discord", "slack"}
+    assert set(Config.model_fields) == {"bot", "logging", "storage", "ops", "console", "discord", "slack"}
     tree = ast.parse((ROOT / "bot" / "config.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.AnnAssign | ast.Assign) and "DEFAULT_COGS" in ast.unparse(node).split("=")[0]:

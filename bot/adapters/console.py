@@ -107,6 +107,10 @@ class ConsoleAdapter(Adapter):
         self.actor = Actor(PLATFORM, "console-user", cfg.user, is_moderator=not as_member)
         self.place = Place(PLATFORM, SCOPE, cfg.channel, cfg.channel)
         self._ids = itertools.count(1)
+        # Set by `run`: how many lines came in, and whether stdin was a terminal (`sendbot run`
+        # refuses a console that read nothing: nothing to serve).
+        self.lines_read = 0
+        self.interactive = False
         core.register_messenger(self)
 
     # -- Messenger -------------------------------------------------------------------
@@ -173,7 +177,7 @@ class ConsoleAdapter(Adapter):
     async def run(self, stdin: TextIO | None = None) -> None:
         """Read lines until end of input."""
         stdin = stdin or sys.stdin
-        interactive = stdin.isatty()
+        interactive = self.interactive = stdin.isatty()
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 
@@ -202,6 +206,7 @@ class ConsoleAdapter(Adapter):
             line = await lines.get()
             if line is None:
                 break
+            self.lines_read += 1
             text = line.strip()
             if not text:
                 continue

@@ -65,6 +65,8 @@ class FeedsCog(Cog):
         await self.sync_config_subscriptions()
         if self.core.serving and self.settings.enabled:
             self._task = self.core.supervise(self.service.run_forever, name=POLLER)
+            status = self.core.loops[POLLER]
+            self.service.on_cycle_done = lambda at: setattr(status, "last_success", at)
             log.info("feed poller started")
 
     async def on_platform_ready(self, platform: str) -> None:

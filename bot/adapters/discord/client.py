@@ -91,6 +91,13 @@ class SendbotClient(discord.Client):
         # off while away (unsure deliveries, a pending delete) is retried now.
         self.adapter.core.platform_ready(PLATFORM)
 
+    async def on_disconnect(self) -> None:
+        # discord.py reconnects by itself; /healthz reports the gap meanwhile.
+        self.adapter.core.platform_lost(PLATFORM)
+
+    async def on_resumed(self) -> None:
+        self.adapter.core.platform_resumed(PLATFORM)
+
 
 class DiscordEvents(Adapter):
     """The inbound half of `DiscordAdapter` (adapter.py), which sets the state below."""

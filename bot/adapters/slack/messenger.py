@@ -229,6 +229,7 @@ class SlackMessenger(Adapter):
                 return await call()
             except SlackApiError as e:
                 if e.response.status_code == 429:
+                    self.core.metrics.rate_limited.labels("slack").inc()
                     last_wait = _retry_after(e)
                     log.info("slack: rate limited in %s; retrying after %.1fs", channel, last_wait)
                     if paced:

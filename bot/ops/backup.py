@@ -1,0 +1,105 @@
+"""`sendbot backup` and `sendbot restore`: the database copied with SQLite's online backup API
+(consistent while the bot runs), and a copy put back only while no bot holds the database."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.config import Config
+from storage.backup import BackupError, backup_into, check_backup, copy_database, restore_into
+from storage.db import InstanceLocked, bundled_migrations, instance_lock
+
+DEFAULT_KEEP = 7
+
+
+def default_folder(db_path: str) -> Path:
+    """Where backups go unless `--to` says: `backups/` beside the database."""
+    return Path(db_path).parent / "backups"
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    db = config.storage.path
+    if db in ("", ":memory:"):
+        print("sendbot backup: [storage] path is an in-memory database: there is nothing to back up", file=sys.stderr)
+        return 1
+    keep = DEFAULT_KEEP if args.keep is None else args.keep
+    try:
+        target = Path(args.to) if args.to else None
+        if target is not None and not (target.is_dir() or args.to.endswith("/")):
+            if args.keep is not None:
+                print("sendbot backup: --keep applies to a folder of backups, not to one file", file=sys.stderr)
+                return 2
+            made = copy_database(db, target)
+            print(f"Backed up {db} to {made}.")
+            return 0
+        folder = target if target is not None else default_folder(db)
+        made, removed = backup_into(folder, db, keep)
+    except BackupError as e:
+        print(f"sendbot backup: {e}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as e:
+        print(f"sendbot backup: {db}: {e}", file=sys.stderr)
+        return 1
+    copies = "copy" if len(removed) == 1 else "copies"
+    gone = f"; removed {len(removed)} older {copies} (keeping {keep})" if removed else ""
+    print(f"Backed up {db} to {made}{gone}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    db = config.storage.path
+    if db in ("", ":memory:"):
+        print("sendbot restore: [storage] path is an in-memory database", file=sys.stderr)
+        return 1
+    known = max(m.version for m in bundled_migrations())
+    try:
+        info = check_backup(args.file, known)
+        if Path(args.file).resolve() == Path(db).resolve():
+            print(f"sendbot restore: {args.file} is the database itself", file=sys.stderr)
+            return 2
+        with instance_lock(db):
+            kept = None
+            if Path(db).is_file():
+                kept = copy_database(db, f"{db}.pre-restore.bak")
+            restore_into(info.path, db)
+    except InstanceLocked as e:
+        print(f"sendbot restore: {e} (restore while the bot is stopped)", file=sys.stderr)
+        return 1
+    except BackupError as e:
+        print(f"sendbot restore: {e}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as e:
+        print(f"sendbot restore: {db}: {e}", file=sys.stderr)
+        return 1
+    before = f" The database as it was is kept at {kept}." if kept else ""
+    print(
+        f"Restored {info.path} (schema version {info.schema_version}) into {db}.{before}"
+        " Start the bot again: it applies any newer migrations itself."
+    )
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the database safely, even while the bot runs (default: backups/ beside it)",
+    )
+    p.add_argument(
+        "--to", metavar="PATH", help="a file to write, or a folder for timestamped copies (default: backups/)"
+    )
+    p.add_argument(
+        "--keep",
+        metavar="N",
+        type=int,
+        help=f"in a folder, keep only the newest N copies (default {DEFAULT_KEEP})",
+    )
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore", parents=[common], help="put a backup back as the database (only while the bot is stopped)"
+    )
+    p.add_argument("file", metavar="FILE", help="a copy made by `sendbot backup`")
+    p.set_defaults(func=cmd_restore)
