@@ -154,6 +154,12 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
             elif msg == "date":
                 dated = True
                 conn.send("dated")
+            elif isinstance(msg, str) and msg.startswith("set "):
+                # "set <generation> <dated 0|1> <delay ms>": put the server back in a scenario's
+                # state, so the baseline fetches exactly what the pipeline fetched.
+                _, gen_s, dated_s, delay_s = msg.split()
+                generation, dated, delay = int(gen_s), dated_s == "1", float(delay_s) / 1000
+                conn.send("set")
             elif isinstance(msg, str) and msg.startswith("delay "):
                 delay = float(msg.split()[1]) / 1000
                 conn.send("delayed")

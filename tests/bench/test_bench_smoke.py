@@ -35,13 +35,24 @@ async def test_bench_feeds_runs_with_five_feeds() -> None:
         "steady_s",
         "baseline_steady_s",
         "steady_ratio",
+        "dated_ratio",
+        "latency_ratio",
         "lag_max_ms",
         "lag_p99_ms",
         "command_ms",
+        "command_p99_ms",
+        "pss_mb",
         "peak_mb",
+        "db_mb",
     ]
     assert last.startswith("feeds=5 ")
-    assert "steady" in out.decode() and "posted (expected 1)" in out.decode()
+    text = out.decode()
+    # Each scenario ran in the pipeline and in the naive baseline (the run asserts the posts).
+    for name in ("cold", "steady", "dated", "latency"):
+        assert any(line.startswith(name + " ") for line in text.splitlines()), name
+    for name in ("steady", "dated", "latency"):
+        assert any(line.startswith(f"baseline {name} ") for line in text.splitlines()), name
+    assert "1 posted" in text
 
 
 @pytest.mark.parametrize("platform", ["discord", "slack"])
