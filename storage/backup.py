@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,8 +59,10 @@ def copy_database(src: str | Path, dest: str | Path) -> Path:
     if not src.is_file():
         raise BackupError(f"there is no database at {src} to back up")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    part.unlink(missing_ok=True)
+    # A name of its own: two processes starting together on one database may both back it up
+    # before migrating; each writes its own part and the renames are atomic, so neither can
+    # truncate the other's copy mid-write (that was a "disk I/O error").
+    part = dest.with_name(f"{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     source = _connect(src)
     try:
         target = sqlite3.connect(str(part), isolation_level=None)
