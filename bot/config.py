@@ -8,12 +8,12 @@ slack). A cog brings its own section: its package exposes
 `SETTINGS`, a `CogSettings` subclass naming its `[section]`, and the sections of the cogs
 `[bot] cogs` lists are validated with the core's, with the same errors. A cog reads its
 settings typed with `config.section(TheSettings)`. The environment's overrides
-(`SENDBOT_<SECTION>__<KEY>`, `*_FILE` secrets) are in config_env.py.
+(`SENDBOT_<SECTION>__<KEY>`, `*_FILE` secrets) are in config_env.py, the wording of
+problems in config_problems.py.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import os
@@ -42,7 +42,12 @@ from bot.config_env import SECRET_ENV as SECRET_ENV
 from bot.config_env import EnvOverride as EnvOverride
 from bot.config_env import env_overrides as env_overrides
 from bot.config_env import env_value as env_value
-from bot.config_env import keep_text, model_in, overlay
+from bot.config_env import keep_text, overlay
+
+# Re-exported: these lived here before the wording of problems moved (issue 12).
+from bot.config_problems import ConfigError as ConfigError
+from bot.config_problems import Problem as Problem
+from bot.config_problems import named_by_env, problems_of
 
 DEFAULT_PATH = "config.toml"
 ENV_PATH = "SENDBOT_CONFIG"
@@ -216,22 +221,6 @@ class Config(Section):
         return value
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-class ConfigError(Exception):
-    def __init__(self, source: str, problems: list[Problem]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
-
-
 def resolve_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:
     """--config, else $SENDBOT_CONFIG, else ./config.toml if present, else no file."""
     env = os.environ if environ is None else environ
@@ -323,55 +312,6 @@ def _config_model(sections: tuple[tuple[str, type[CogSettings]], ...]) -> type[C
     return create_model("Config", __base__=Config, **fields)
 
 
-def _known_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed where a config error points (for 'did you mean')."""
-    model: type[BaseModel] | None = root
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part)) if model is not None else None
-        model = model_in(field.annotation) if field is not None else None
-        if model is None:
-            return []
-    return [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
-
-
-def _not_loaded(section: str) -> str | None:
-    """Why `[section]` is refused when it belongs to a shipped cog `[bot] cogs` leaves out."""
-    owners = _shipped().owners.get(section)
-    if not owners:
-        return None
-    if len(owners) == 1:
-        return (
-            f"this section configures the cog {owners[0]!r}, which [bot] cogs does not load: "
-            f"add {owners[0]!r} to [bot] cogs, or delete this section"
-        )
-    named = ", ".join(repr(o) for o in owners)
-    return (
-        f"this section configures the cogs {named}, none of which [bot] cogs loads: "
-        "add one to [bot] cogs, or delete this section"
-    )
-
-
-def _problems(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
-        top = len(e["loc"]) == 1
-        if e["type"] == "extra_forbidden" and top and (why := _not_loaded(str(e["loc"][0]))):
-            msg = why
-        elif e["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(e["loc"][-1]), _known_keys(root, e["loc"][:-1]), n=1, cutoff=0.7)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            where = "; a cog's section also needs the cog in [bot] cogs" if top else ""
-            msg = f"unknown key{hint} (check the spelling against config.example.toml{where})"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        out.append(Problem(key, msg))
-    return out
-
-
 def parse(data: dict, environ: dict[str, str] | None = None, source: str = "config") -> Config:
     """Validate the core's sections and those of the cogs `[bot] cogs` lists (importing each
     cog package to find its `SETTINGS`); raises ConfigError listing every problem.
@@ -396,24 +336,10 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
     try:
         config = root.model_validate(data)
     except ValidationError as e:
-        problems += [_named_by_env(p, from_env) for p in _problems(e, root)]
+        problems += [named_by_env(p, from_env) for p in problems_of(e, root, lambda s: _shipped().owners.get(s))]
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _named_by_env(problem: Problem, from_env: dict[str, str]) -> Problem:
-    """A problem with a value the environment gave is named by that variable."""
-    key = problem.key
-    while key:
-        if key in from_env:
-            return Problem(f"{from_env[key]} ({problem.key})", problem.message)
-        key = key.rpartition(".")[0]
-    # An unknown section or key: the variable that brought it.
-    below = [var for k, var in from_env.items() if k.startswith(problem.key + ".")]
-    if len(below) == 1:
-        return Problem(f"{below[0]} ({problem.key})", problem.message)
-    return problem
 
 
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:
