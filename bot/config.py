@@ -7,22 +7,21 @@ The core's own sections are defined here (bot, logging, storage, ops, console, d
 slack). A cog brings its own section: its package exposes
 `SETTINGS`, a `CogSettings` subclass naming its `[section]`, and the sections of the cogs
 `[bot] cogs` lists are validated with the core's, with the same errors. A cog reads its
-settings typed with `config.section(TheSettings)`.
+settings typed with `config.section(TheSettings)`. The environment's overrides
+(`SENDBOT_<SECTION>__<KEY>`, `*_FILE` secrets) are in config_env.py, the wording of
+problems in config_problems.py.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
-import json
 import os
 import tomllib
-import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -35,17 +34,23 @@ from pydantic import (
     field_validator,
 )
 
+# The environment's overrides live in config_env.py; the names it once held here are
+# re-exported (`as` marks them so) and `from bot.config import env_value` keeps working.
+from bot.config_env import ENV_NESTING as ENV_NESTING
+from bot.config_env import ENV_PREFIX as ENV_PREFIX
+from bot.config_env import SECRET_ENV as SECRET_ENV
+from bot.config_env import EnvOverride as EnvOverride
+from bot.config_env import env_overrides as env_overrides
+from bot.config_env import env_value as env_value
+from bot.config_env import keep_text, overlay
+
+# Re-exported: these lived here before the wording of problems moved (issue 12).
+from bot.config_problems import ConfigError as ConfigError
+from bot.config_problems import Problem as Problem
+from bot.config_problems import named_by_env, problems_of
+
 DEFAULT_PATH = "config.toml"
 ENV_PATH = "SENDBOT_CONFIG"
-
-# Environment variables that may supply secrets instead of the file (they take precedence).
-SECRET_ENV = {
-    ("discord", "token"): "DISCORD_TOKEN",
-    ("slack", "bot_token"): "SLACK_BOT_TOKEN",
-    ("slack", "app_token"): "SLACK_APP_TOKEN",
-    ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
-    ("slack", "client_secret"): "SLACK_CLIENT_SECRET",
-}
 
 
 class Section(BaseModel):
@@ -216,22 +221,6 @@ class Config(Section):
         return value
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-class ConfigError(Exception):
-    def __init__(self, source: str, problems: list[Problem]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
-
-
 def resolve_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:
     """--config, else $SENDBOT_CONFIG, else ./config.toml if present, else no file."""
     env = os.environ if environ is None else environ
@@ -323,168 +312,6 @@ def _config_model(sections: tuple[tuple[str, type[CogSettings]], ...]) -> type[C
     return create_model("Config", __base__=Config, **fields)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The section model inside a field's type (`X`, `list[X]`, `X | None`), if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _known_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed where a config error points (for 'did you mean')."""
-    model: type[BaseModel] | None = root
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part)) if model is not None else None
-        model = _model_in(field.annotation) if field is not None else None
-        if model is None:
-            return []
-    return [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
-
-
-def _not_loaded(section: str) -> str | None:
-    """Why `[section]` is refused when it belongs to a shipped cog `[bot] cogs` leaves out."""
-    owners = _shipped().owners.get(section)
-    if not owners:
-        return None
-    if len(owners) == 1:
-        return (
-            f"this section configures the cog {owners[0]!r}, which [bot] cogs does not load: "
-            f"add {owners[0]!r} to [bot] cogs, or delete this section"
-        )
-    named = ", ".join(repr(o) for o in owners)
-    return (
-        f"this section configures the cogs {named}, none of which [bot] cogs loads: "
-        "add one to [bot] cogs, or delete this section"
-    )
-
-
-def _problems(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
-        top = len(e["loc"]) == 1
-        if e["type"] == "extra_forbidden" and top and (why := _not_loaded(str(e["loc"][0]))):
-            msg = why
-        elif e["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(e["loc"][-1]), _known_keys(root, e["loc"][:-1]), n=1, cutoff=0.7)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            where = "; a cog's section also needs the cog in [bot] cogs" if top else ""
-            msg = f"unknown key{hint} (check the spelling against config.example.toml{where})"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        out.append(Problem(key, msg))
-    return out
-
-
-ENV_PREFIX = "SENDBOT_"
-ENV_NESTING = "__"
-
-
-@dataclass(frozen=True)
-class EnvOverride:
-    """`SENDBOT_FEEDS__INTERVAL_MINUTES=15`: the key's path, the variable, its text."""
-
-    path: tuple[str, ...]
-    var: str
-    text: str
-
-
-def env_overrides(env: dict[str, str] | os._Environ[str]) -> list[EnvOverride]:
-    """Every `SENDBOT_<SECTION>__<KEY>` variable (`__` nests deeper), sorted by name. Variables
-    without `__` (SENDBOT_CONFIG, SENDBOT_LOG_LEVEL) are not configuration keys."""
-    found = []
-    for var in sorted(env):
-        if not var.startswith(ENV_PREFIX) or ENV_NESTING not in var:
-            continue
-        parts = tuple(p.lower() for p in var[len(ENV_PREFIX) :].split(ENV_NESTING))
-        if all(parts):
-            found.append(EnvOverride(parts, var, env[var]))
-    return found
-
-
-def env_value(text: str) -> Any:
-    """A variable's text as a TOML value (`15`, `true`, `["a", "b"]`, `"quoted"`), else as
-    JSON (`{"url": ...}`), else as the text itself (`/data/sendbot.sqlite3`)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except (tomllib.TOMLDecodeError, KeyError):
-        pass
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _wants_text(root: type[BaseModel], path: tuple[str, ...]) -> bool:
-    """The key at `path` takes only text (a str, a secret, a choice of words): its variable is
-    used as written, so `SENDBOT_SLACK__MODERATOR_USERGROUP=123` stays the text "123"."""
-    model: type[BaseModel] | None = root
-    annotation: Any = None
-    for part in path:
-        field = model.model_fields.get(part) if model is not None else None
-        if field is None:
-            return False
-        annotation = field.annotation
-        model = _model_in(annotation)
-    kinds = _leaf_types(annotation)
-    return bool(kinds) and kinds <= {str, SecretStr, type(None)}
-
-
-def _leaf_types(annotation: Any) -> set[Any]:
-    """The plain types a field's annotation allows (`Annotated[int, ...] | None` -> int, None)."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _leaf_types(get_args(annotation)[0])
-    if origin is Literal:
-        return {type(a) for a in get_args(annotation)}
-    if origin in (Union, types.UnionType):
-        return set().union(*(_leaf_types(a) for a in get_args(annotation)))
-    if origin is not None:
-        return {origin}
-    return {type(None) if annotation is None else annotation}
-
-
-def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    where = data
-    for part in path[:-1]:
-        nxt = where.get(part)
-        nxt = dict(nxt) if isinstance(nxt, dict) else {}
-        where[part] = nxt
-        where = nxt
-    where[path[-1]] = value
-
-
-def _secret_files(env: dict[str, str] | os._Environ[str], data: dict[str, Any]) -> tuple[dict[str, str], list[Problem]]:
-    """`DISCORD_TOKEN_FILE=/run/secrets/discord_token`: the secret read from a file (Docker and
-    systemd credentials). Returns the dotted keys they set, by variable, and any problems."""
-    used: dict[str, str] = {}
-    problems = []
-    for (section, key), var in SECRET_ENV.items():
-        file_var = f"{var}_FILE"
-        path = env.get(file_var)
-        if not path:
-            continue
-        try:
-            value = Path(path).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as e:
-            why = getattr(e, "strerror", None) or str(e)
-            problems.append(Problem(file_var, f"cannot read {path} ({why})"))
-            continue
-        if not value:
-            problems.append(Problem(file_var, f"{path} is empty"))
-            continue
-        _set_path(data, (section, key), value)
-        used[f"{section}.{key}"] = file_var
-    return used, problems
-
-
 def parse(data: dict, environ: dict[str, str] | None = None, source: str = "config") -> Config:
     """Validate the core's sections and those of the cogs `[bot] cogs` lists (importing each
     cog package to find its `SETTINGS`); raises ConfigError listing every problem.
@@ -494,25 +321,13 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
     or read from a file named by DISCORD_TOKEN_FILE and the like. A problem with a value from
     the environment is named by its variable."""
     env = os.environ if environ is None else environ
-    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    overrides = env_overrides(env)
-    for o in overrides:
-        _set_path(data, o.path, env_value(o.text))
-    from_env = {".".join(o.path): o.var for o in overrides}
-    for (section, key), var in SECRET_ENV.items():
-        if env.get(var):
-            sec = data.setdefault(section, {})
-            if isinstance(sec, dict):
-                sec[key] = env[var]
-                from_env[f"{section}.{key}"] = var
-    file_keys, file_problems = _secret_files(env, data)
-    from_env.update(file_keys)
+    laid = overlay(data, env)
+    data, from_env = laid.data, laid.keys
+    file_problems = [Problem(var, message) for var, message in laid.file_problems]
     names = _listed_cogs(data)
     found = cog_sections(names) if names is not None else CogSections()
     root = _config_model(tuple(sorted(found.models.items())))
-    for o in overrides:
-        if _wants_text(root, o.path):
-            _set_path(data, o.path, o.text)
+    keep_text(root, data, laid.overrides)
     if names is None or found.problems:
         # Until every listed cog loads, which sections belong cannot be judged: report the
         # cogs first rather than call a loadable cog's section unknown.
@@ -521,24 +336,10 @@ def parse(data: dict, environ: dict[str, str] | None = None, source: str = "conf
     try:
         config = root.model_validate(data)
     except ValidationError as e:
-        problems += [_named_by_env(p, from_env) for p in _problems(e, root)]
+        problems += [named_by_env(p, from_env) for p in problems_of(e, root, lambda s: _shipped().owners.get(s))]
     if problems:
         raise ConfigError(source, problems)
     return config
-
-
-def _named_by_env(problem: Problem, from_env: dict[str, str]) -> Problem:
-    """A problem with a value the environment gave is named by that variable."""
-    key = problem.key
-    while key:
-        if key in from_env:
-            return Problem(f"{from_env[key]} ({problem.key})", problem.message)
-        key = key.rpartition(".")[0]
-    # An unknown section or key: the variable that brought it.
-    below = [var for k, var in from_env.items() if k.startswith(problem.key + ".")]
-    if len(below) == 1:
-        return Problem(f"{below[0]} ({problem.key})", problem.message)
-    return problem
 
 
 def load(path: Path | None, environ: dict[str, str] | None = None) -> Config:

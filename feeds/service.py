@@ -1,5 +1,7 @@
 """The feeds pipeline put together: fetch -> parse -> ingest (outbox) -> deliver.
 
+The delivery half (sending the outbox's due deliveries) is in feeds/delivery.py.
+
 One FeedService per running bot. It owns the HTTP session and the parser pool, both made
 lazily inside the running loop, and is used by the cog (commands and the background
 loop), by the CLI (`sendbot feeds poll --once`) and by the benchmark.
@@ -17,18 +19,22 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
-from bot.messenger import DeliveryError, NotSent
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.channels import channel_of
-from feeds.fanout import FanOut
+
+# Re-exported: these lived here before the delivery half moved to feeds/delivery.py (issue 12).
+from feeds.delivery import DELIVERY_BATCH as DELIVERY_BATCH
+from feeds.delivery import DELIVERY_CONCURRENCY as DELIVERY_CONCURRENCY
+from feeds.delivery import MAX_DELIVERY_ATTEMPTS as MAX_DELIVERY_ATTEMPTS
+from feeds.delivery import DeliveryMixin
+from feeds.delivery import DeliverySummary as DeliverySummary
 from feeds.filters import subscription_accepts
 from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
-from feeds.render import render_item, render_notice, when
+from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.faults import fault_point
-from storage.feeds import Delivery, Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_DELIVERY_ATTEMPTS = 50
 UNCHANGED_BATCH = 100
 DB_GATE = 2
 # When the database cannot be written (disk full, read-only, locked, damaged), the whole
@@ -48,12 +53,6 @@ STORAGE_BACKOFF_MAX = 1800.0
 # At shutdown, a send in progress may finish within this; then the loop is cancelled (a send
 # cut off is marked in flight in the database, and settled at the next start).
 STOP_TIMEOUT = 10.0
-# Deliveries in flight at once, across channels (one at a time per channel). The platforms'
-# own limits are kept by each messenger's pacer; this bounds tasks, connections and memory,
-# and is enough to keep a pacer busy at 50 posts/s with a round trip of up to ~0.6 s.
-DELIVERY_CONCURRENCY = 32
-# Due deliveries read from the outbox at a time (more are read as these go out).
-DELIVERY_BATCH = 200
 
 
 class StorageTrouble(Exception):
@@ -88,14 +87,9 @@ class CycleSummary:
         )
 
 
-@dataclass
-class DeliverySummary:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
+class FeedService(DeliveryMixin):
+    """Polling (here) and delivery (feeds/delivery.py, composed in as DeliveryMixin)."""
 
-
-class FeedService:
     def __init__(self, core: BotCore, *, parser_workers: int | None = None, parse_time_limit: float = 10.0) -> None:
         self.core = core
         # Told the time of each poll cycle that completed (the cog records it for /healthz).
@@ -312,119 +306,6 @@ class FeedService:
             if summary.storage_error is None:
                 await self.store.record_unchanged(unchanged)
         return summary
-
-    # -- delivery ------------------------------------------------------------------------
-
-    async def deliver_due(self) -> DeliverySummary:
-        """Send every due delivery whose platform has a messenger; the rest wait, kept.
-
-        Channels are served concurrently (feeds/fanout.py): at most DELIVERY_CONCURRENCY
-        sends at once, one at a time per channel, each channel's deliveries oldest first
-        (unsure ones first of all). A channel whose delivery must be retried later keeps its
-        later deliveries back until the next call, so they never overtake it. How fast each
-        platform may be called is its messenger's business (its pacer)."""
-        summary = DeliverySummary()
-        attempted: set[int] = set()
-
-        async def send(d: Delivery) -> bool:
-            result = await self._deliver_one(d)
-            self.core.metrics.deliveries.labels(d.platform, result).inc()
-            if result == "sent":
-                summary.sent += 1
-            elif result == "failed":
-                summary.failed += 1
-            else:
-                summary.retrying += 1
-            return result != "retrying"
-
-        fanout: FanOut[Delivery] = FanOut(
-            send, channel_of, concurrency=self.delivery_concurrency, stopping=lambda: self._stopping
-        )
-
-        async def more() -> list[Delivery]:
-            # Each delivery is tried at most once per call, whatever happens to it.
-            limit = DELIVERY_BATCH
-            while True:
-                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys(), limit)
-                fresh = [d for d in due if d.id not in attempted and not fanout.held(channel_of(d))]
-                if fresh or len(due) < limit:
-                    attempted.update(d.id for d in fresh)
-                    return fresh
-                limit *= 2  # every row seen was taken already: look further
-
-        async with self._deliver_lock:
-            try:
-                await fanout.run(more)
-            finally:
-                self.last_fanout_in_flight = fanout.max_in_flight
-        return summary
-
-    async def _deliver_one(self, d: Delivery) -> Literal["sent", "retrying", "failed"]:
-        messenger = self.core.messengers.get(d.platform)
-        if messenger is None:
-            return "retrying"
-        now = self.core.now()
-        # Recorded before the platform is called: if the bot is stopped mid-send, the next
-        # start knows this delivery may have gone out, and settles it by its nonce.
-        await self.store.mark_sending(d.id, now)
-        fault_point("before-send")
-        self._sending += 1
-        self._send_idle.clear()
-        try:
-            if d.kind == "notice":
-                reply = render_notice(d.body or "")
-                message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
-            else:
-                item = await self.store.item(d.item_id) if d.item_id is not None else None
-                if item is None:
-                    await self.store.mark_failed(d.id, "the item no longer exists")
-                    return "failed"
-                if d.kind == "update":
-                    original = await self.store.original_message(d)
-                    if original and getattr(messenger, "can_edit", False):
-                        reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars)
-                        await messenger.edit(channel_of(d), original, reply)
-                        message_id = original
-                    else:
-                        reply = render_item(
-                            item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True
-                        )
-                        message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
-                else:
-                    reply = render_item(
-                        item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role
-                    )
-                    message_id = await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
-        except NotSent:
-            # Given up before the platform was called (stopping): due again at the next start,
-            # no attempt counted; a delivery already unsure stays so.
-            if not d.unsure:
-                await self.store.clear_sending(d.id)
-            return "retrying"
-        except DeliveryError as e:
-            if e.permanent or d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
-                await self.store.mark_failed(d.id, str(e))
-                log.warning("delivery %s to %s failed for good: %s", d.id, channel_of(d), e)
-                return "failed"
-            await self.store.mark_retry(d.id, str(e), now + scheduler.delivery_backoff(d.attempts, e.retry_after))
-            return "retrying"
-        except Exception as e:
-            # A bug in a messenger is retried like a failed send, within the same cap.
-            error = f"unexpected error ({type(e).__name__})"
-            if d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS:
-                log.exception("delivery %s: unexpected error from the %s messenger; failed for good", d.id, d.platform)
-                await self.store.mark_failed(d.id, error)
-                return "failed"
-            log.exception("delivery %s: unexpected error from the %s messenger", d.id, d.platform)
-            await self.store.mark_retry(d.id, error, now + scheduler.delivery_backoff(d.attempts))
-            return "retrying"
-        finally:
-            self._sending -= 1
-            if not self._sending:
-                self._send_idle.set()
-        fault_point("after-send")
-        await self.store.mark_sent(d.id, message_id, self.core.now())
-        return "sent"
 
     # -- the background loop -------------------------------------------------------------
 

@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import sqlite3
-import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +30,10 @@ from typing import Any
 import aiosqlite
 
 from storage.backup import copy_database
+
+# The read-only connection moved to storage/reader.py (issue 12); Reader is re-exported here.
+from storage.reader import Reader as Reader
+from storage.reader import open_reader
 
 log = logging.getLogger(__name__)
 
@@ -197,50 +200,6 @@ class Tx:
             return list(await cur.fetchall())
 
 
-class Reader:
-    """Reads on the read-only connection (see the module's docstring), made on the event
-    loop's own thread: each is an indexed lookup of a few rows (well under a millisecond),
-    and a trip to a worker thread would cost more, since its answer waits for a turn of an
-    event loop that is busy mid-cycle. A WAL reader takes no lock the writer holds; in the
-    rare moment SQLite answers "busy" (busy_timeout 0: the loop never waits), the read is
-    made through the writer instead. Without a reader (an in-memory database) every read
-    goes through the writer."""
-
-    def __init__(self, conn: sqlite3.Connection | None, db: Database) -> None:
-        self._conn = conn
-        self._db = db
-
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        """For a query of at most one row."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        if self._conn is not None:
-            try:
-                return list(self._conn.execute(sql, params).fetchall())
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) and "busy" not in str(e):
-                    raise
-        return await self._db.fetchall(sql, params)
-
-
-def _reader_uri(path: str) -> str:
-    return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-
-
-def _open_reader(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(_reader_uri(path), uri=True, isolation_level=None)
-    try:
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("PRAGMA query_only = ON")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
@@ -286,7 +245,7 @@ class Database:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await db.migrate(bundled_migrations() if migrations is None else migrations)
             if path != ":memory:":
-                db._reader_conn = _open_reader(path)
+                db._reader_conn = open_reader(path)
                 db.reader = Reader(db._reader_conn, db)
         except BaseException:
             await conn.close()

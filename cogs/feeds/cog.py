@@ -20,7 +20,7 @@ from bot.markup import channel, clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from feeds.channels import channel_of
 from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
-from feeds.model import FetchError
+from feeds.model import FetchError, ParsedFeed
 from feeds.preview import match_count, preview_lines
 from feeds.render import when
 from feeds.scheduler import after_success
@@ -177,21 +177,9 @@ class FeedsCog(Cog):
         interval: int = 0,
     ) -> Reply:
         url = url.strip().strip("<>")
-        if not 0 <= latest <= MAX_LATEST:
-            raise UsageError(f"`latest` should be between 0 and {MAX_LATEST}.")
-        if interval and not 2 <= interval <= 1440:
-            raise UsageError("`interval` should be between 2 and 1440 minutes.")
-        try:
-            check_url(url, self.settings.allow_private_addresses)
-        except FetchError as e:
-            raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
         store = self.service.store
         channel = ctx.place.ref
-        known = await store.feed_by_url(url)
-        if known is not None:
-            for s in await store.subscriptions(feed_id=known.id):
-                if channel_of(s) == channel:
-                    raise UserError(f"This channel already has that feed (id `{s.id}`).")
+        await self._check_add(url, channel, latest, interval)
         fetched, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
             raise UserError(f"I couldn't use that feed: {escape(error or 'no content')}. Nothing was added.")
@@ -220,17 +208,48 @@ class FeedsCog(Cog):
             last_modified=fetched.last_modified,
             body_hash=fetched.body_hash,
         )
+        primed = sub.id in report.primed
         await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.add", str(sub.id), url)
         self._poke()
-        flt = KeywordFilter(inc, exc)
+        return Reply(self._added_text(url, channel, sub.id, parsed, KeywordFilter(inc, exc), primed, latest, feed))
+
+    async def _check_add(self, url: str, channel: ChannelRef, latest: int, interval: int) -> None:
+        """`!feeds add`'s arguments, refused before anything is fetched."""
+        if not 0 <= latest <= MAX_LATEST:
+            raise UsageError(f"`latest` should be between 0 and {MAX_LATEST}.")
+        if interval and not 2 <= interval <= 1440:
+            raise UsageError("`interval` should be between 2 and 1440 minutes.")
+        try:
+            check_url(url, self.settings.allow_private_addresses)
+        except FetchError as e:
+            raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
+        store = self.service.store
+        known = await store.feed_by_url(url)
+        if known is not None:
+            for s in await store.subscriptions(feed_id=known.id):
+                if channel_of(s) == channel:
+                    raise UserError(f"This channel already has that feed (id `{s.id}`).")
+
+    def _added_text(
+        self,
+        url: str,
+        channel: ChannelRef,
+        sub_id: int,
+        parsed: ParsedFeed,
+        flt: KeywordFilter,
+        primed: bool,
+        latest: int,
+        feed: Feed,
+    ) -> str:
+        """What `!feeds add` answers: what was recorded, what (if anything) posts now."""
         matching = match_count(parsed, flt)
         name = escape(_clip(parsed.title or url, 80))
         lines = [
-            f"Subscribed {channel_label(channel)} to **{name}** (id `{sub.id}`).",
+            f"Subscribed {channel_label(channel)} to **{name}** (id `{sub_id}`).",
             f"Recorded {len(parsed.items)} current item(s); {matching} pass the filters"
             f" ({escape(flt.describe())}) and would have been posted.",
         ]
-        if sub.id in report.primed and latest:
+        if primed and latest:
             lines.append(f"Queued the latest {min(latest, matching)} to post now.")
         else:
             lines.append(
@@ -239,7 +258,7 @@ class FeedsCog(Cog):
             )
         if parsed.warning:
             lines.append(f"Note: the feed is slightly malformed ({escape(_clip(parsed.warning, 80))}), but readable.")
-        return Reply("\n".join(lines))
+        return "\n".join(lines)
 
     @command(
         "feeds remove",

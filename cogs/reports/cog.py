@@ -6,7 +6,8 @@ changed", so that misinformation is caught early. Parents use `!report` (or a pl
 with a correction quoted from a `!rights` topic, never from the reporter.
 
 `ReportsCog` is composed of one mixin per reason to change (base.py says how):
-parents.py (the parents' commands), queue.py (the moderators' commands), announcer.py (the
+parents.py (the parents' commands), queue.py (the moderators' commands), corrections.py
+(`!reports correct` and the outcome notice to parents), announcer.py (the
 moderators' notices, retries and retractions) and retention.py (the maintenance run and the
 `sendbot check` rule). This module holds only what ties them together: the shared state,
 the settings and the lifecycle hooks.
@@ -20,8 +21,9 @@ import logging
 from bot.cog import Cog
 from bot.core import BotCore
 from cogs.reports.announcer import AnnouncerMixin
+from cogs.reports.corrections import CORRECT_CANCEL, CORRECT_CONFIRM, CORRECT_PREVIEW, CorrectionsMixin
 from cogs.reports.parents import NOTIFY_ACTION, ParentsMixin
-from cogs.reports.queue import CORRECT_CANCEL, CORRECT_CONFIRM, CORRECT_PREVIEW, QueueMixin
+from cogs.reports.queue import QueueMixin
 from cogs.reports.retention import RetentionMixin, check
 from cogs.reports.settings import ReportsSettings
 from storage.reports import ReportsRepo
@@ -34,7 +36,7 @@ __all__ = ["ReportsCog", "check", "setup"]
 DRAIN_TIMEOUT = 10.0  # seconds announcements in flight may take to finish at shutdown
 
 
-class ReportsCog(ParentsMixin, QueueMixin, AnnouncerMixin, RetentionMixin):
+class ReportsCog(ParentsMixin, QueueMixin, CorrectionsMixin, AnnouncerMixin, RetentionMixin):
     name = "reports"
     description = "Report misinformation; moderators triage and correct it."
 
@@ -45,7 +47,7 @@ class ReportsCog(ParentsMixin, QueueMixin, AnnouncerMixin, RetentionMixin):
         self._pending = set()  # announcements in flight
         self._announcing = set()  # reports whose first announcement is running
         core.dispatcher.register_action("report_message", self.report_message)
-        # What the buttons under a correction's preview and a parent's receipt do (queue.py,
+        # What the buttons under a correction's preview and a parent's receipt do (corrections.py,
         # parents.py); bot/choices.py keeps what each pressed button means.
         core.dispatcher.register_choice(CORRECT_PREVIEW, self._preview_chosen)
         core.dispatcher.register_choice(CORRECT_CONFIRM, self._confirm_correction)

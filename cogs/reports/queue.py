@@ -1,11 +1,10 @@
 """The moderators' queue: `!reports` (list), `show`, `tag`, `untag`, `note`, `resolve`,
-`dismiss`, `reopen`, `correct`, `summary` and `purge-user`.
+`dismiss`, `reopen`, `summary` and `purge-user`.
 
 Every moderator action is audited, in the same transaction as the change it records.
-Corrections quote a `!rights` topic, never the reporter, chosen by its exact id: free text only
-lists close topics, and the moderator sees the card privately and confirms before it is posted
-(buttons, or the word `confirm` typed after the preview). A parent who asked is told the
-outcome of their report by private message (`_tell_reporter`).
+`!reports correct` (choosing a topic, the private preview, the confirm) and the outcome notice
+sent to a parent who asked are in corrections.py; the names it used to hold are re-exported here
+so `from cogs.reports.queue import ...` keeps working.
 """
 
 from __future__ import annotations
@@ -13,21 +12,40 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal
 
-from bot.choices import Option
 from bot.commands import Rest, command
 from bot.context import CommandContext
 from bot.errors import UsageError, UserError
-from bot.markup import escape
-from bot.messenger import DeliveryError
-from bot.model import Card, ChannelRef, Place, Reply
+from bot.model import Card, Place, Reply
 from cogs.reports import views
-from cogs.reports.base import ReportsBase
+from cogs.reports.base import ID_HELP, ReportOutcome, ReportsBase
+from cogs.reports.corrections import (
+    CORRECT_CANCEL,
+    CORRECT_CONFIRM,
+    CORRECT_PREVIEW,
+    MAX_TOPIC_CHOICES,
+    PREVIEW_TTL,
+    CorrectionPlan,
+    RightsLookup,
+)
 from cogs.reports.redact import redact
 from storage.reports import Report
+
+# Re-exported: these lived here before corrections.py was split out (issue 12).
+__all__ = [
+    "CORRECT_CANCEL",
+    "CORRECT_CONFIRM",
+    "CORRECT_PREVIEW",
+    "MAX_TOPIC_CHOICES",
+    "PREVIEW_TTL",
+    "CorrectionPlan",
+    "ListStatus",
+    "QueueMixin",
+    "ReportOutcome",
+    "RightsLookup",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +53,6 @@ ListStatus = Literal["open", "resolved", "dismissed", "all"]
 
 # The default for optional free text (a module-level constant, as ruff's B008 asks).
 NO_TEXT = Rest("")
-_ID_HELP = {"id": "the report's number, from `!reports`"}
 PAGE_SIZE = 10
 NOTE_LIMIT = 1000
 # Notes and closing text added after a report's text was deleted would outlive the deletion.
@@ -48,64 +65,6 @@ _MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]{1,40})(?:\|[^>]{0,80})?>")
 # What could be a platform's user id (Discord: digits; Slack: U or W and capitals and digits;
 # the console: any word).
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-class RightsLookup(Protocol):
-    """The part of the rights cog a correction needs (cogs/rights/cog.py)."""
-
-    def topic_by_id(self, topic_id: str) -> Any: ...
-
-    def suggest(self, query: str, limit: int = 5) -> list[Any]: ...
-
-    def topic_card(self, topic: Any) -> Card: ...
-
-    async def complete_topic(self, partial: str) -> list[tuple[str, str]]: ...
-
-
-# The buttons of a correction (bot/choices.py keeps what each one means, server-side).
-CORRECT_PREVIEW = "reports.correct.preview"
-CORRECT_CONFIRM = "reports.correct.confirm"
-CORRECT_CANCEL = "reports.correct.cancel"
-PREVIEW_TTL = timedelta(minutes=10)
-MAX_TOPIC_CHOICES = 5
-
-ReportOutcome = Literal["resolved", "dismissed", "corrected"]
-
-
-@dataclass(frozen=True)
-class CorrectionPlan:
-    """What a Confirm button posts: kept on the server with the offer, never sent by a client."""
-
-    report_id: int
-    platform: str
-    scope_id: str
-    topic_id: str
-
-
-def _plan(report: Report, topic_id: str) -> CorrectionPlan:
-    return CorrectionPlan(report.id, report.platform, report.scope_id, topic_id)
-
-
-def _outcome_words(report: Report, outcome: ReportOutcome, prefix: str) -> str:
-    """What the parent is told, in plain words."""
-    n = f"#{report.id}"
-    if outcome == "resolved":
-        text = f"Hello. The moderators have dealt with your report {n}. Thank you for telling us about it."
-    elif outcome == "dismissed":
-        text = (
-            f"Hello. The moderators looked at your report {n}. They decided that nothing needs to be done "
-            "this time. Thank you for telling us about it."
-        )
-    elif report.channel_is_direct:
-        text = (
-            f"Hello. The moderators looked at your report {n}. Here is what the law and guidance say, with the sources:"
-        )
-    else:
-        text = (
-            f"Hello. The moderators posted a correction about your report {n} in {views.where(report)}. "
-            "Here is what they shared, with the sources:"
-        )
-    return text + f"\nYou asked me to tell you what happens. `{prefix}myreports` shows all your reports."
 
 
 class QueueMixin(ReportsBase):
@@ -183,7 +142,7 @@ class QueueMixin(ReportsBase):
         )
         return self._reply(ctx, card=card)
 
-    @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=_ID_HELP)
+    @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=ID_HELP)
     async def reports_show(self, ctx: CommandContext, id: int) -> Reply:
         report = await self._get(ctx, id)
         notes = await self.repo.notes(report.id)
@@ -197,7 +156,7 @@ class QueueMixin(ReportsBase):
         "reports tag",
         help="Moderators: tag a report with the claim it makes, e.g. `ehcp-abolished`, `6000-myth`, `must-wait`.",
         moderator_only=True,
-        args_help={**_ID_HELP, "tag": "one word: lower-case letters, digits and hyphens, up to 40"},
+        args_help={**ID_HELP, "tag": "one word: lower-case letters, digits and hyphens, up to 40"},
         examples=("!reports tag 12 must-wait", "!reports tag 12 ehcp-abolished"),
         usage="<id> <tag>",
     )
@@ -218,7 +177,7 @@ class QueueMixin(ReportsBase):
         "reports untag",
         help="Moderators: remove a tag from a report.",
         moderator_only=True,
-        args_help={**_ID_HELP, "tag": "the tag to remove"},
+        args_help={**ID_HELP, "tag": "the tag to remove"},
         usage="<id> <tag>",
     )
     async def reports_untag(self, ctx: CommandContext, id: int, tag: Rest) -> Reply:
@@ -238,7 +197,7 @@ class QueueMixin(ReportsBase):
         "reports note",
         help="Moderators: add a private note to a report.",
         moderator_only=True,
-        args_help={**_ID_HELP, "text": "the note, seen only by moderators"},
+        args_help={**ID_HELP, "text": "the note, seen only by moderators"},
     )
     async def reports_note(self, ctx: CommandContext, id: int, text: Rest) -> Reply:
         note = text.strip()
@@ -295,7 +254,7 @@ class QueueMixin(ReportsBase):
         "reports resolve",
         help="Moderators: mark a report dealt with, with an optional note.",
         moderator_only=True,
-        args_help={**_ID_HELP, "note": "what was done (optional)"},
+        args_help={**ID_HELP, "note": "what was done (optional)"},
     )
     async def reports_resolve(self, ctx: CommandContext, id: int, note: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "resolved", note)
@@ -304,215 +263,16 @@ class QueueMixin(ReportsBase):
         "reports dismiss",
         help="Moderators: close a report that needs no action, with a reason.",
         moderator_only=True,
-        args_help={**_ID_HELP, "reason": "why no action is needed (optional)"},
+        args_help={**ID_HELP, "reason": "why no action is needed (optional)"},
     )
     async def reports_dismiss(self, ctx: CommandContext, id: int, reason: Rest = NO_TEXT) -> Reply:
         return await self._close(ctx, id, "dismissed", reason)
 
     @command(
-        "reports correct",
-        help="Moderators: post a sourced correction from a !rights topic where the claim was seen.\n"
-        "Give the topic's id (`!rights` lists them). You see the card first, only you, and then confirm.",
-        moderator_only=True,
-        args_help={
-            **_ID_HELP,
-            "topic": "the topic's id, e.g. part-time-timetables (add confirm after you have seen the card)",
-        },
-        examples=("!reports correct 12 part-time-timetables", "!reports correct 12 part-time-timetables confirm"),
-        usage="<id> <topic id> [confirm]",
-        autocomplete={"topic": "complete_correction_topic"},
-    )
-    async def reports_correct(self, ctx: CommandContext, id: int, topic: Rest) -> Reply:
-        p = self.core.prefix
-        words = topic.split()
-        confirm = len(words) > 1 and words[-1].lower() == "confirm"
-        query = " ".join(words[:-1] if confirm else words)
-        if not query:
-            raise UsageError(
-                f"Name the topic to quote by its id, e.g. `{p}reports correct {id} part-time-timetables`. "
-                f"`{p}rights` lists the topics and their ids."
-            )
-        report = await self._get(ctx, id)
-        self._check_correctable(report)
-        rights = self._rights()
-        found = rights.topic_by_id(query) if len(query.split()) == 1 else None
-        if found is None:
-            return self._topic_choices(ctx, report, query, rights)
-        plan = _plan(report, found.id)
-        if confirm:
-            # A typed `confirm` takes the same offer as the Confirm button, so it needs a preview
-            # first and cannot post twice.
-            offer = self.core.choices.find(ctx.author, CORRECT_CONFIRM, plan)
-            if offer is None:
-                raise UserError(
-                    f"Please look at the card first: `{p}reports correct {report.id} {found.id}` shows it only "
-                    "to you. Then confirm within 10 minutes."
-                )
-            self.core.choices.take(offer.token, ctx.author)
-            return await self._post_correction(ctx, plan)
-        return self._preview(ctx, report, found, plan)
-
-    async def complete_correction_topic(self, partial: str) -> list[tuple[str, str]]:
-        """Slash-command suggestions for the topic: (title, id), as `/rights` offers them."""
-        rights = cast("RightsLookup | None", self.core.cogs.get("rights"))
-        return await rights.complete_topic(partial) if rights is not None else []
-
-    def _rights(self) -> RightsLookup:
-        rights = cast("RightsLookup | None", self.core.cogs.get("rights"))
-        if rights is None:
-            raise UserError(
-                f"The `{self.core.prefix}rights` topics aren't loaded on this bot, so I can't post a sourced "
-                "correction. You can still reply to the claim yourself and resolve the report."
-            )
-        return rights
-
-    def _check_correctable(self, report: Report) -> None:
-        """Corrections are for open reports: a dismissed one needed no action, a resolved one is
-        done. Either can be reopened first if that was a mistake."""
-        again = f"`{self.core.prefix}reports reopen {report.id}`"
-        if report.status == "dismissed":
-            raise UserError(
-                f"Report #{report.id} was dismissed, so I won't post a correction for it. "
-                f"If that was a mistake, open it again first: {again}."
-            )
-        if report.status == "resolved":
-            raise UserError(
-                f"Report #{report.id} is already resolved, so I won't post a correction for it. "
-                f"To post one anyway, open it again first: {again}."
-            )
-
-    def _topic_choices(self, ctx: CommandContext, report: Report, query: str, rights: RightsLookup) -> Reply:
-        """Free text or an unknown id: the close topics with their ids, to choose from. Nothing
-        is posted: pressing one (or typing its id) shows its card first."""
-        p = self.core.prefix
-        shown = _clip_code(query)
-        topics = rights.suggest(query, MAX_TOPIC_CHOICES)
-        if not topics:
-            raise UserError(
-                f"`{shown}` is not a topic id, and no topic is close to it. `{p}rights` lists the topics and their ids."
-            )
-        lines = [f"`{shown}` is not a topic id, so I won't guess. Is it one of these?"]
-        lines += [f"- `{t.id}`: {escape(t.title)}" for t in topics]
-        lines.append(
-            f"Press one to see its card, or type `{p}reports correct {report.id} <id>`. Nothing has been posted."
-        )
-        choices = self.core.choices.offer(
-            ctx.author, [Option(CORRECT_PREVIEW, t.id, _plan(report, t.id)) for t in topics]
-        )
-        return Reply("\n".join(lines), ephemeral=True, choices=choices)
-
-    def _preview(self, ctx: CommandContext, report: Report, topic: Any, plan: CorrectionPlan) -> Reply:
-        """The exact card, shown only to the moderator, with Confirm and Cancel."""
-        p = self.core.prefix
-        if not getattr(topic, "sources", None):
-            raise UserError(f"The topic `{topic.id}` has no sources, so it can't be used for a correction.")
-        rights = self._rights()
-        if report.channel_is_direct:
-            head = (
-                f"Report #{report.id} came by direct message, so there is no channel to post in. "
-                "Here is the correction to share where it is needed:"
-            )
-            how = "Press **Confirm** to record it as corrected"
-        else:
-            head = (
-                f"**Preview, only you can see this.** This is the card I would post in {views.where(report)} "
-                f"for report #{report.id}:"
-            )
-            how = "Press **Confirm** to post it"
-        tail = (
-            f"{how}, or **Cancel**. No buttons? Type `{p}reports correct {report.id} {topic.id} confirm`. "
-            "This runs out in 10 minutes."
-        )
-        choices = self.core.choices.offer(
-            ctx.author,
-            [
-                Option(CORRECT_CONFIRM, "Confirm", plan, "primary"),
-                Option(CORRECT_CANCEL, "Cancel", plan, "secondary"),
-            ],
-            ttl=PREVIEW_TTL,
-        )
-        return Reply(f"{head}\n{tail}", card=rights.topic_card(topic), ephemeral=True, choices=choices)
-
-    async def _preview_chosen(self, ctx: CommandContext, plan: CorrectionPlan) -> Reply:
-        """A topic pressed in the list of close topics: its preview (nothing is posted yet)."""
-        report = await self._planned_report(plan)
-        rights = self._rights()
-        topic = rights.topic_by_id(plan.topic_id)
-        if topic is None:
-            raise UserError(f"The topic `{plan.topic_id}` isn't there any more. `{self.core.prefix}rights` lists them.")
-        return self._preview(ctx, report, topic, plan)
-
-    async def _cancel_correction(self, ctx: CommandContext, plan: CorrectionPlan) -> Reply:
-        return Reply(f"Cancelled. Nothing was posted for report #{plan.report_id}.", ephemeral=True)
-
-    async def _confirm_correction(self, ctx: CommandContext, plan: CorrectionPlan) -> Reply:
-        return await self._post_correction(ctx, plan)
-
-    async def _planned_report(self, plan: CorrectionPlan) -> Report:
-        report = await self.repo.get(plan.report_id, plan.platform, plan.scope_id)
-        if report is None:
-            raise UserError(f"Report #{plan.report_id} isn't there any more.")
-        self._check_correctable(report)
-        return report
-
-    async def _post_correction(self, ctx: CommandContext, plan: CorrectionPlan) -> Reply:
-        """Post the confirmed card where the claim was seen, record it and audit it (one
-        transaction), and tell the parent if they asked. Everything is read again here: the
-        report may have been closed, and only what the server stored says what to post."""
-        p = self.core.prefix
-        report = await self._planned_report(plan)
-        rights = self._rights()
-        found = rights.topic_by_id(plan.topic_id)
-        if found is None or not getattr(found, "sources", None):
-            raise UserError(f"The topic `{plan.topic_id}` can't be used for a correction any more.")
-        card = rights.topic_card(found)
-        if report.channel_is_direct:
-            # A report sent by direct message has no public channel to correct in.
-            async with self.core.db.transaction() as tx:
-                await self.repo.record_correction(report.id, at=self.core.now(), topic=found.id, message_id=None, tx=tx)
-                await self._audit(
-                    ctx,
-                    "report.correct",
-                    report.id,
-                    f"topic {found.id}, given to the moderator",
-                    tx=tx,
-                    scope=plan.scope_id,
-                )
-            told = await self._tell_reporter(report, "corrected", card=card)
-            return Reply(
-                f"Recorded the `{found.id}` correction for report #{report.id}. "
-                f"Share the card where it is needed.{told}",
-                card=card,
-                ephemeral=True,
-            )
-        correction = Reply(
-            text="ℹ️ The moderators are sharing this because a claim about it was reported here. "
-            "Here is what the law and guidance say, with sources:",
-            card=card,
-        )
-        channel = ChannelRef(report.platform, report.scope_id, report.channel_id)
-        try:
-            message_id = await self.core.post(channel, correction, nonce=f"report-{report.id}-correction")
-        except DeliveryError as e:
-            log.warning("report #%d: correction could not be posted: %s", report.id, e)
-            raise UserError(f"I couldn't post in {views.where(report)}: {e}. Nothing was recorded.") from None
-        async with self.core.db.transaction() as tx:
-            await self.repo.record_correction(
-                report.id, at=self.core.now(), topic=found.id, message_id=message_id, tx=tx
-            )
-            await self._audit(ctx, "report.correct", report.id, f"topic {found.id}", tx=tx, scope=plan.scope_id)
-        told = await self._tell_reporter(report, "corrected", card=card)
-        return self._reply(
-            ctx,
-            f"Posted the `{found.id}` correction in {views.where(report)}. "
-            f"Resolve the report when done: `{p}reports resolve {report.id}`.{told}",
-        )
-
-    @command(
         "reports reopen",
         help="Moderators: open a resolved or dismissed report again (for example, to post a correction).",
         moderator_only=True,
-        args_help=_ID_HELP,
+        args_help=ID_HELP,
     )
     async def reports_reopen(self, ctx: CommandContext, id: int) -> Reply:
         report = await self._get(ctx, id)
@@ -523,27 +283,6 @@ class QueueMixin(ReportsBase):
         if not reopened:
             raise UserError(f"Report #{report.id} is open already.")
         return self._reply(ctx, f"Report #{report.id} is open again.")
-
-    async def _tell_reporter(self, report: Report, outcome: ReportOutcome, *, card: Card | None = None) -> str:
-        """Tell the parent what happened, privately, if they asked; what the moderator should
-        know about it ("" when the parent did not ask). A message that cannot be delivered is
-        logged and the moderator is told: it never stops the moderator's command."""
-        if not report.notify_outcome or not report.reporter_id:
-            return ""
-        reply = Reply(_outcome_words(report, outcome, self.core.prefix), card=card)
-        messenger = self.core.messengers.get(report.platform)
-        try:
-            if messenger is None:
-                raise DeliveryError(f"no {report.platform} adapter is running")
-            await messenger.send_direct(report.scope_id, report.reporter_id, reply)
-        except Exception as e:
-            # Neither the parent's id nor the error's text (it may hold the id) is logged.
-            log.warning("report #%d: could not tell the reporter the outcome (%s)", report.id, type(e).__name__)
-            return (
-                " I couldn't send the parent who reported it a private message about this, though they asked "
-                f"for one (their messages may be closed). They can still see it with `{self.core.prefix}myreports`."
-            )
-        return " I told the parent who reported it in a private message, as they asked."
 
     @command(
         "reports summary",
@@ -638,7 +377,3 @@ def _tag(raw: str) -> str:
     if not _TAG_RE.match(tag):
         raise UsageError("Tags are lower-case letters, digits and hyphens (up to 40), e.g. `must-wait`.")
     return tag
-
-
-def _clip_code(s: str) -> str:
-    return views.clip(s.replace("`", "'"), 40)

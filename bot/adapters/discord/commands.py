@@ -13,7 +13,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import discord
@@ -108,18 +108,10 @@ def build_tree(
         members.setdefault(s.words[0], []).append(s)
     items: list[app_commands.Command | app_commands.Group | app_commands.ContextMenu] = []
     for spec in specs:
-        words = spec.words
-        if not all(_NAME_RE.match(w) for w in words) or len(words) > 2:
-            log.warning("command %r has no slash form (Discord allows lowercase words only)", spec.name)
+        placed = _slash_place(spec, specs, group_names)
+        if placed is None:
             continue
-        name = words[-1]
-        if len(words) == 1 and spec.name in group_names:
-            taken = {s.words[1] for s in specs if s.parent == spec.name}
-            bare = _bare_name(spec, taken)
-            if bare is None:
-                log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
-                continue
-            words, name = (spec.name, bare), bare
+        words, name = placed
         try:
             cmd = slash_command(spec, name, on_slash)
         except (TypeError, ValueError) as e:
@@ -133,16 +125,7 @@ def build_tree(
             continue
         group = groups.get(words[0])
         if group is None:
-            head = dispatcher.get(words[0])
-            description = _describe(head.help if head else "", f"{words[0]} commands")
-            # Discord takes the permission on the top-level command only, so a group is
-            # hidden from members only when every command in it is for moderators.
-            only_mods = all(s.moderator_only for s in members[words[0]])
-            group = groups[words[0]] = app_commands.Group(
-                name=words[0],
-                description=description,
-                default_permissions=MODERATOR_PERMISSIONS if only_mods else None,
-            )
+            group = groups[words[0]] = _new_group(dispatcher, words[0], members[words[0]])
             items.append(group)
         if len(group.commands) >= SUBCOMMAND_LIMIT:
             log.warning("/%s has more than %d subcommands; %s is !-only", words[0], SUBCOMMAND_LIMIT, spec.name)
@@ -154,6 +137,40 @@ def build_tree(
             tree.add_command(item, guilds=guilds)
         else:
             tree.add_command(item)
+
+
+def _new_group(dispatcher: Dispatcher, name: str, members: list[CommandSpec]) -> app_commands.Group:
+    """The slash group `/name`, described by the `!name` command's help if there is one."""
+    head = dispatcher.get(name)
+    description = _describe(head.help if head else "", f"{name} commands")
+    # Discord takes the permission on the top-level command only, so a group is
+    # hidden from members only when every command in it is for moderators.
+    only_mods = all(s.moderator_only for s in members)
+    return app_commands.Group(
+        name=name,
+        description=description,
+        default_permissions=MODERATOR_PERMISSIONS if only_mods else None,
+    )
+
+
+def _slash_place(
+    spec: CommandSpec, specs: Sequence[CommandSpec], group_names: set[str]
+) -> tuple[tuple[str, ...], str] | None:
+    """Where `spec` goes in the tree: its words (a group's name first, if any) and its slash
+    name; None, logged, when Discord cannot show it."""
+    words = spec.words
+    if not all(_NAME_RE.match(w) for w in words) or len(words) > 2:
+        log.warning("command %r has no slash form (Discord allows lowercase words only)", spec.name)
+        return None
+    name = words[-1]
+    if len(words) == 1 and spec.name in group_names:
+        taken = {s.words[1] for s in specs if s.parent == spec.name}
+        bare = _bare_name(spec, taken)
+        if bare is None:
+            log.warning("/%s has subcommands, so its bare form is available as !%s only", spec.name, spec.name)
+            return None
+        words, name = (spec.name, bare), bare
+    return words, name
 
 
 def slash_command(spec: CommandSpec, name: str, on_slash: OnSlash) -> app_commands.Command[Any, ..., Any]:

@@ -44,6 +44,7 @@ from bot.adapters.slack.install import (
 )
 from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
+from bot.config import SlackSection
 from bot.core import BotCore
 from bot.model import ChannelRef, Reply
 from storage.slack_installs import SlackInstalls
@@ -67,6 +68,20 @@ def _bolt_logger() -> logging.Logger:
     if not any(isinstance(f, _DropClientTokenWarning) for f in logger.filters):
         logger.addFilter(_DropClientTokenWarning())
     return logger
+
+
+def _oauth_settings(cfg: SlackSection, installs: SlackInstalls) -> AsyncOAuthSettings:
+    """Bolt's OAuth flow for installing the app in several workspaces, stored in our database."""
+    return AsyncOAuthSettings(
+        client_id=cfg.client_id,
+        client_secret=secret_text(cfg.client_secret),
+        scopes=list(BOT_SCOPES),
+        installation_store=DatabaseInstallationStore(installs),
+        installation_store_bot_only=True,
+        state_store=MemoryStateStore(),
+        install_path=cfg.install_path,
+        redirect_uri_path=cfg.redirect_path,
+    )
 
 
 class SlackAdapter(SlackHome):
@@ -102,18 +117,7 @@ class SlackAdapter(SlackHome):
         self.client = TeamClient(
             token=None if self.oauth else bot_token, base_url=cfg.api_base_url, logger=log, installs=self.installs
         )
-        oauth_settings = None
-        if self.installs is not None:
-            oauth_settings = AsyncOAuthSettings(
-                client_id=cfg.client_id,
-                client_secret=secret_text(cfg.client_secret),
-                scopes=list(BOT_SCOPES),
-                installation_store=DatabaseInstallationStore(self.installs),
-                installation_store_bot_only=True,
-                state_store=MemoryStateStore(),
-                install_path=cfg.install_path,
-                redirect_uri_path=cfg.redirect_path,
-            )
+        oauth_settings = _oauth_settings(cfg, self.installs) if self.installs is not None else None
         self.app = AsyncApp(
             name="sendbot",
             client=self.client,
