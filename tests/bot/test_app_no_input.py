@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import SENDBOT, clean_env
+from tests.support.processes import run_sendbot
 
 pytestmark = pytest.mark.slow  # real subprocesses
 
@@ -25,15 +25,7 @@ def _sendbot_lines(stderr: str) -> list[str]:
 
 
 def test_stdin_devnull_and_no_platform_exits_1_with_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [SENDBOT, "run", "--config", str(_config(tmp_path))],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=60,
-    )
+    done = run_sendbot("run", "--config", str(_config(tmp_path)), cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     [line] = _sendbot_lines(done.stderr)
@@ -42,15 +34,7 @@ def test_stdin_devnull_and_no_platform_exits_1_with_one_line(tmp_path: Path) -> 
 
 
 def test_an_empty_pipe_is_refused_too(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [SENDBOT, "run", "--config", str(_config(tmp_path))],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=60,
-    )
+    done = run_sendbot("run", "--config", str(_config(tmp_path)), cwd=tmp_path, input="")
     assert done.returncode == 1
     [line] = _sendbot_lines(done.stderr)
     assert "stdin ended before any line" in line
@@ -60,29 +44,13 @@ def test_an_empty_file_as_stdin_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     with empty.open() as f:
-        done = subprocess.run(
-            [SENDBOT, "run", "--config", str(_config(tmp_path))],
-            stdin=f,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=clean_env(),
-            timeout=60,
-        )
+        done = run_sendbot("run", "--config", str(_config(tmp_path)), cwd=tmp_path, stdin=f)
     assert done.returncode == 1
     assert "stdin is an empty file" in done.stderr
 
 
 def test_piped_commands_still_answer_and_exit_0(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [SENDBOT, "run", "--config", str(_config(tmp_path))],
-        input="!help\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=60,
-    )
+    done = run_sendbot("run", "--config", str(_config(tmp_path)), cwd=tmp_path, input="!help\n")
     assert done.returncode == 0, done.stderr
     assert "SEND forum bot: commands" in done.stdout
     assert _sendbot_lines(done.stderr) == []

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import socket
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from feeds.render import render_item
 from storage.feeds import StoredItem
 from tests.support.feeds import cycle, make
 from tests.support.feedserver import Entry, FeedServer, rss
+from tests.support.processes import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIVATE = "refused: the address is on a private or local network"
@@ -391,20 +390,7 @@ async def test_hostile_feed_text_is_posted_clean(tmp_path: Path, feed_server: Fe
 
 
 async def _run_cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run_cli(*args, cwd=cwd, root=ROOT)
 
 
 def _no_controls(text: str) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from bot.model import ChannelRef, Reply
 from tests.support.feeds import feeds_config, make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, RecordingMessenger
+from tests.support.processes import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,20 +76,7 @@ async def test_background_poller_runs_only_when_serving(tmp_path: Path, feed_ser
 
 
 async def _run_cli(*args: str, cwd: Path) -> tuple[int, str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run_cli(*args, cwd=cwd, root=ROOT)
 
 
 async def test_cli_poll_once_prints_posts_and_a_summary(tmp_path: Path, feed_server: FeedServer) -> None:

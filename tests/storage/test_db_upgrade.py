@@ -4,13 +4,12 @@ is made beside an existing database before any migration changes it."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database, Migration, SchemaTooNew, bundled_migrations, describe_error
-from tests.support.processes import SENDBOT, clean_env
+from tests.support.processes import run_sendbot
 
 FIRST = bundled_migrations()[0]
 KNOWN = bundled_migrations()[-1].version
@@ -79,15 +78,7 @@ def test_sendbot_run_refuses_a_newer_database_with_one_line(tmp_path: Path) -> N
     conn.close()
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[storage]\npath = "{path}"\n[feeds]\nenabled = false\n', encoding="utf-8")
-    done = subprocess.run(
-        [SENDBOT, "run", "--config", str(cfg)],
-        input="!help\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-        timeout=60,
-    )
+    done = run_sendbot("run", "--config", str(cfg), cwd=tmp_path, input="!help\n")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("sendbot:")]

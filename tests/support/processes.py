@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SENDBOT = str(Path(sys.executable).parent / "sendbot")
 
@@ -30,3 +32,28 @@ async def start_run(config: Path, *, cwd: Path, env: dict[str, str]) -> asyncio.
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def run_sendbot(*args: str, cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`sendbot <args>` as a real subprocess with a clean environment, text output captured;
+    `kwargs` choose its standard input (`input=`, `stdin=`)."""
+    return subprocess.run(
+        [SENDBOT, *args], capture_output=True, text=True, cwd=cwd, env=clean_env(), timeout=60, **kwargs
+    )
+
+
+async def run_cli(*args: str, cwd: Path, root: Path) -> tuple[int, str, str]:
+    """`python -m bot.cli <args>` from the checkout at `root`, stdin closed: (exit code, out, err)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode(), err.decode()
