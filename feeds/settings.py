@@ -36,7 +36,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
         "platform": "console",
         "scope": "console",
         "channel": "general",
-        "latest": 3,
+        "latest": 0,
     },
     {
         "url": "https://www.gov.uk/government/organisations/department-for-education.atom",
@@ -54,7 +54,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
             "disability",
         ],
         "exclude": [],
-        "latest": 3,
+        "latest": 0,
     },
 ]
 

@@ -146,6 +146,16 @@ def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> Non
     assert load(empty, environ={}).section(FeedsSettings).subscriptions == []
 
 
+def test_latest_is_zero_everywhere_so_a_new_channel_is_not_flooded() -> None:
+    # Issue 17: `latest = 3` in the built-in defaults posted six old stories into a new
+    # forum's channel at its first start. Now every default, and the example, says 0.
+    defaults = load(None, environ={}).section(FeedsSettings).subscriptions
+    assert [s.latest for s in defaults] == [0, 0]
+    example = (ROOT / "config.example.toml").read_text()
+    assert "latest = 0" in example and "latest = 3" not in example
+    assert "a new forum's channel starts quiet" in example
+
+
 def test_sendbot_check_reports_unusable_feed_addresses(tmp_path: Path) -> None:
     from bot.checks import run_checks
     from bot.config import parse
