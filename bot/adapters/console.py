@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -26,6 +27,11 @@ from bot.model import Actor, Attachment, Card, ChannelRef, Incoming, Place, Repl
 PLATFORM = "console"
 SCOPE = "console"
 RULE = "─" * 60
+
+
+def card_date(when: datetime) -> str:
+    """A card's timestamp as a reader says it: "27 Nov 2026"."""
+    return f"{when.day} {when:%b %Y}"
 
 
 def render_card(card: Card) -> str:
@@ -41,9 +47,13 @@ def render_card(card: Card) -> str:
     if card.url:
         lines.append("│")
         lines.append(f"│ Link: {card.url}")
-    if card.footer:
+    footer = to_plain(card.footer) if card.footer else ""
+    if card.timestamp is not None:
+        # A feed item's date (the card's timestamp is already in the forum's timezone).
+        footer = " · ".join(p for p in (footer, card_date(card.timestamp)) if p)
+    if footer:
         lines.append("│")
-        lines += [f"└ {line}" for line in to_plain(card.footer).splitlines()]
+        lines += [f"└ {line}" for line in footer.splitlines()]
     else:
         lines.append("└")
     return "\n".join(lines)

@@ -127,7 +127,10 @@ def test_render_defangs_mentions() -> None:
     reply = render_item(item, tz=ZoneInfo("Europe/London"), summary_chars=100)
     assert reply.card is not None and reply.ping_role is None
     assert "@everyone" not in reply.card.title and len(reply.card.body) <= 100
-    assert reply.card.footer == "SNJ · 20 Nov 2026" and reply.card.url == "https://e.org/a"
+    assert reply.card.footer == "SNJ" and reply.card.url == "https://e.org/a"
+    # The date is the card's timestamp, in the forum's timezone (each adapter shows it).
+    assert reply.card.timestamp == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert reply.card.timestamp.tzinfo == ZoneInfo("Europe/London")
 
 
 def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> None:
