@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
 from bot.model import ChannelRef
-from feeds import scheduler
+from feeds import schedule, scheduler
 from feeds.channels import channel_of
 
 # Re-exported: these lived here before the delivery half moved to feeds/delivery.py (issue 12).
@@ -34,7 +34,7 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, Subscription, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -143,6 +143,10 @@ class FeedService(DeliveryMixin):
     def interval(self, feed: Feed) -> int:
         return feed.interval_minutes or self.config.interval_minutes
 
+    def hold(self, sub: Subscription) -> tuple[datetime, str] | None:
+        """When a new post for `sub` is due if not now: quiet hours, digest (feeds/schedule.py)."""
+        return schedule.hold(sub, self.core.now(), self.core.tz)
+
     # -- one feed ------------------------------------------------------------------------
 
     async def fetch_and_parse(
@@ -210,6 +214,7 @@ class FeedService(DeliveryMixin):
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
                 body_hash=fetched.body_hash,
+                hold=self.hold,
             )
         return PollOutcome(feed.id, "new", report)
 

@@ -33,6 +33,7 @@ from storage.feeds.records import (
     ItemLike,
     StoredItem,
     Subscription,
+    from_iso,
     iso,
     new_nonce,
     post_key,
@@ -243,6 +244,23 @@ async def _update_rows(
     return rows
 
 
+async def _joining(tx: Tx, sub: Subscription, stamp: str, hold: Hold | None) -> Hold | None:
+    """Held posts of this subscription that are due but not yet gathered (their round-up is
+    made at the next delivery run): a new post joins them, so it never goes out before them."""
+    if hold is None or (sub.mode == "each" and not sub.quiet_hours):
+        return hold
+    row = await tx.fetchone(
+        "SELECT held FROM feed_deliveries WHERE subscription_id = ? AND held IS NOT NULL AND status = 'pending'"
+        " AND roundup_id IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+        (sub.id, stamp),
+    )
+    if row is None:
+        return hold
+    due, why = from_iso(stamp), str(row["held"])
+    assert due is not None
+    return lambda _sub: (due, why)
+
+
 async def _plan_deliveries(
     tx: Tx,
     feed_id: int,
@@ -268,7 +286,8 @@ async def _plan_deliveries(
         else:
             report.primed.append(sub.id)
             to_post = _first_sight(match.present, sub, accepts, report)
-        out += [_delivery_row(sub, ids[it.item_key], _h(it.story_key), "post", stamp, hold) for _, it in to_post]
+        sub_hold = await _joining(tx, sub, stamp, hold) if to_post else hold
+        out += [_delivery_row(sub, ids[it.item_key], _h(it.story_key), "post", stamp, sub_hold) for _, it in to_post]
     if changed := match.changed:
         out += await _update_rows(tx, subs, changed, stamp)
     return out

@@ -186,6 +186,21 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How a subscription posts (checked by feeds/schedule.py before it is stored)."""
+
+    mode: str = "each"
+    digest_at: str = "18:00"
+    digest_every: str = "day"
+    digest_day: int = 0
+    quiet_hours: str | None = None
+
+    @classmethod
+    def of(cls, sub: Subscription) -> Timing:
+        return cls(sub.mode, sub.digest_at, sub.digest_every, sub.digest_day, sub.quiet_hours)
+
+
+@dataclass(frozen=True)
 class Delivery:
     id: int
     subscription_id: int | None
