@@ -13,8 +13,8 @@ from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, reply_text
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def add(h: Harness, url: str, words: str) -> str:
