@@ -117,7 +117,7 @@ class AddingMixin:
         """Fetch a new subscription's feed, record what is there, and say how it went. A feed
         that cannot be used is taken off again, so a mistyped address changes nothing."""
         try:
-            text = await self._fetch_new(sub, url, channel, latest)
+            _, text = await self._fetch_new(sub, url, channel, latest)
         except Exception:
             log.exception("feeds: the first fetch of subscription %s failed", sub.id)
             text = f"Something went wrong checking {escape(_clip(url))}. I will try again with the next fetch."
@@ -127,7 +127,8 @@ class AddingMixin:
             log.warning("feeds: could not post the first-fetch report for subscription %s: %s", sub.id, e)
         self._poke()
 
-    async def _fetch_new(self, sub: Subscription, url: str, channel: ChannelRef, latest: int) -> str:
+    async def _fetch_new(self, sub: Subscription, url: str, channel: ChannelRef, latest: int) -> tuple[bool, str]:
+        """(usable, what to say) after a new subscription's first fetch."""
         store = self.service.store
         fetched, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
@@ -135,13 +136,13 @@ class AddingMixin:
                 await store.remove_subscription(sub.id)
             reason = escape(error or "no content").rstrip(".")
             end = "" if reason.endswith("?") else "."
-            return (
+            return False, (
                 f"I couldn't use that feed: {reason}{end} Nothing was added (I took it off again)."
                 " Check the address and try again."
             )
         feed = await store.feed(sub.feed_id)
         if feed is None:  # removed meanwhile
-            return f"Subscription `{sub.id}` was removed before its first fetch finished."
+            return False, f"Subscription `{sub.id}` was removed before its first fetch finished."
         now = self.core.now()
         report = await store.ingest(
             feed.id,
@@ -156,7 +157,7 @@ class AddingMixin:
             hold=self.service.hold,
         )
         flt = KeywordFilter(sub.include, sub.exclude)
-        return self._added_text(url, channel, sub.id, parsed, flt, sub.id in report.primed, latest, feed)
+        return True, self._added_text(url, channel, sub.id, parsed, flt, sub.id in report.primed, latest, feed)
 
     async def _check_add(self, url: str, channel: ChannelRef, latest: int, interval: int) -> None:
         """`!feeds add`'s arguments, refused before anything is fetched."""

@@ -20,7 +20,7 @@ from bot.markup import clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
 from cogs.feeds.adding import FOLLOWUP as FOLLOWUP
 from cogs.feeds.adding import MAX_LATEST as MAX_LATEST
-from cogs.feeds.adding import AddingMixin
+from cogs.feeds.opml_commands import OpmlMixin
 from cogs.feeds.words import channel_label as channel_label
 from cogs.feeds.words import clip as _clip
 from feeds.channels import channel_of
@@ -43,7 +43,7 @@ FOLLOWUP_GRACE = 35.0  # seconds a stop waits for follow-ups (a fetch's total ti
 _ID_HELP = {"id": "the subscription's id, from `!feeds list`"}
 
 
-class FeedsCog(AddingMixin, Cog):
+class FeedsCog(OpmlMixin, Cog):
     name = "feeds"
     description = "News feeds (Special Needs Jungle, GOV.UK) posted to channels."
 

@@ -3,6 +3,7 @@ the outbox), with the harness's clock moved by hand: no sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,7 +64,7 @@ async def test_more_than_three_held_go_out_as_one_message(tmp_path: Path, feed_s
         h.clock.value = utc(2026, 11, 28, 3, 0)
         feed_server.set("/snj", rss(snj_entries(6)))  # 5, 6 later in the night
         await cycle(h)
-        assert h.messengers["console"].posts()[1:] == []  # only the add's report so far
+        assert h.messengers["console"].posts() == []
         h.clock.value = utc(2026, 11, 28, 7, 0)
         await cycle(h)
         cards = [s.reply.card for s in h.messengers["console"].posts() if s.reply and s.reply.card]
@@ -171,4 +172,27 @@ async def test_set_changes_the_mode_and_refuses_bad_words(tmp_path: Path, feed_s
         assert "mode should be each" in refused
         assert len(await service(h).store.subscriptions()) == 1
     finally:
+        await h.close()
+
+
+async def test_add_answers_before_the_first_fetch_and_reports_it_after(tmp_path: Path, feed_server: FeedServer) -> None:
+    gate = asyncio.Event()
+    url = feed_server.set("/snj", rss(snj_entries(3)), gate=gate)
+    h = await make(tmp_path)
+    try:
+        result = await h.core.dispatcher.handle(h.incoming(f"!feeds add {url}", moderator=True))
+        assert result is not None
+        (answer,) = result.replies
+        assert answer.text.startswith("Added. I am checking the feed now...")
+        await result.delivered()  # the answer is out: the first fetch starts now
+        await asyncio.wait_for(feed_server.routes["/snj"].arrived.wait(), 5)
+        assert h.sent("console") == []  # the site has not answered yet
+        gate.set()
+        await h.settle()
+        (report,) = h.sent("console", lambda s: s.kind == "followup")
+        assert report.reply is not None
+        assert "Subscribed #general to Special Needs Jungle (id 1)" in reply_text(report.reply)
+        assert "Recorded 3 current item(s)" in reply_text(report.reply)
+    finally:
+        gate.set()
         await h.close()

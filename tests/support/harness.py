@@ -26,7 +26,7 @@ from bot.model import Actor, ChannelRef, Incoming, Place, Reply, Surface
 
 @dataclass
 class Sent:
-    kind: str  # post | edit | delete | direct
+    kind: str  # post | edit | delete | direct | followup
     channel: ChannelRef | None
     reply: Reply | None
     message_id: str
@@ -49,7 +49,11 @@ class RecordingMessenger:
         if self.fail_next:
             raise self.fail_next.pop(0)
         mid = self._next()
-        self.sent.append(Sent("post", channel, reply, mid, nonce=nonce))
+        # A command's follow-up message (`!feeds add`'s report of its first fetch) is an
+        # answer, not a feed post: recorded as such, so counts of posts stay counts of posts.
+        task = asyncio.current_task()
+        kind = "followup" if task is not None and task.get_name().startswith("followup:") else "post"
+        self.sent.append(Sent(kind, channel, reply, mid, nonce=nonce))
         return mid
 
     async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
@@ -166,7 +170,7 @@ class Harness:
             s.reply
             for p, m in self.messengers.items()
             for s in m.sent[before[p] :]
-            if s.kind == "post" and s.reply is not None and s.reply.text and s.channel == where
+            if s.kind == "followup" and s.reply is not None and s.channel == where
         ]
         return result
 
