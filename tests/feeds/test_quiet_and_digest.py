@@ -7,6 +7,9 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from bot.config import ConfigError, parse
 from bot.messenger import DeliveryError
 from storage.feeds import FeedStore
 from tests.support.feeds import cycle, make, service, titles
@@ -196,3 +199,43 @@ async def test_add_answers_before_the_first_fetch_and_reports_it_after(tmp_path:
     finally:
         gate.set()
         await h.close()
+
+
+async def test_config_subscriptions_carry_mode_and_quiet_hours(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(1)))
+    sub = {
+        "url": url,
+        "channel": "general",
+        "mode": "digest",
+        "digest_at": "7:30",
+        "digest_every": "week",
+        "digest_day": "Sun",
+        "quiet_hours": "22:00-06:00",
+    }
+    h = await make(tmp_path, subscriptions=[sub])
+    try:
+        (s,) = await service(h).store.subscriptions()
+        assert (s.mode, s.digest_at, s.digest_every, s.digest_day, s.quiet_hours) == (
+            "digest",
+            "07:30",
+            "week",
+            6,
+            "22:00-06:00",
+        )
+    finally:
+        await h.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("quiet_hours", "10pm-6am", "24-hour clock"),
+        ("digest_at", "25:00", "24-hour clock"),
+        ("digest_day", "someday", "a day of the week"),
+        ("mode", "hourly", "each"),
+    ],
+)
+def test_bad_config_timing_is_a_config_error(key: str, value: str, message: str) -> None:
+    sub = {"url": "https://example.org/feed", "channel": "general", key: value}
+    with pytest.raises(ConfigError, match=message):
+        parse({"feeds": {"subscriptions": [sub]}}, environ={})
