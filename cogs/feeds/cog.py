@@ -121,7 +121,10 @@ class FeedsCog(OpmlMixin, Cog):
 
     @command(
         "feeds",
-        help="News feeds posted to channels. Subcommands: list, add, remove, preview, pause, resume, status.",
+        help=(
+            "News feeds posted to channels. Subcommands: list, add, set, remove, preview, pause, resume,"
+            " status, export, import."
+        ),
         moderator_only=True,
         examples=("!feeds list", "!feeds status"),
     )

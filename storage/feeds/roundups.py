@@ -81,11 +81,16 @@ class Roundups:
             "SELECT subscription_id, held, COUNT(*) AS n FROM feed_deliveries"
             " WHERE held IS NOT NULL AND status = 'pending' AND roundup_id IS NULL AND kind = 'post'"
             " AND sending_at IS NULL AND next_attempt_at <= ?"
-            f" AND subscription_id IS NOT NULL AND platform IN ({','.join('?' * len(plats))})"
+            # Read through feed_deliveries_held: only the held rows still pending.
+            f" AND platform IN ({','.join('?' * len(plats))})"
             " GROUP BY subscription_id, held ORDER BY MIN(id)",
             (iso(now), *plats),
         )
-        return [DueHeld(int(r["subscription_id"]), str(r["held"]), int(r["n"])) for r in rows]
+        return [
+            DueHeld(int(r["subscription_id"]), str(r["held"]), int(r["n"]))
+            for r in rows
+            if r["subscription_id"] is not None
+        ]
 
     async def gather(self, subscription_id: int, held: str, now: datetime) -> list[int]:
         """Gather the subscription's due held posts into round-ups of up to ROUNDUP_MAX, oldest
