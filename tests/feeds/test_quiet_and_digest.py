@@ -4,6 +4,7 @@ the outbox), with the harness's clock moved by hand: no sleeps."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -239,3 +240,80 @@ def test_bad_config_timing_is_a_config_error(key: str, value: str, message: str)
     sub = {"url": "https://example.org/feed", "channel": "general", key: value}
     with pytest.raises(ConfigError, match=message):
         parse({"feeds": {"subscriptions": [sub]}}, environ={})
+
+
+async def test_a_crash_while_recording_a_digest_leaves_it_whole_and_unsure(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round-up and its members are marked sent in one transaction: stopped just before
+    COMMIT, none of them is sent, none is due on its own, and the retry reuses the nonce."""
+    import storage.feeds.outbox as outbox
+
+    url = feed_server.set("/snj", rss(snj_entries(1)))
+    h = await make(tmp_path)
+    try:
+        h.clock.value = utc(2026, 11, 27, 9, 0)
+        await add(h, url, "mode=digest at=18:00")
+        feed_server.set("/snj", rss(snj_entries(4)))
+        await cycle(h)
+        h.clock.value = utc(2026, 11, 27, 18, 0)
+
+        def crash(name: str) -> None:
+            if name == "commit":
+                raise RuntimeError("power cut")
+
+        monkeypatch.setattr(outbox, "fault_point", crash)
+        with pytest.raises(RuntimeError, match="power cut"):
+            await service(h).deliver_due()
+        monkeypatch.undo()
+        store = service(h).store
+        assert await counts(store) == {"post:pending": 3, "roundup:pending": 1}
+        rows = await store.db.fetchall(
+            "SELECT kind, sending_at IS NOT NULL AS unsure, next_attempt_at, roundup_id FROM feed_deliveries"
+        )
+        (roundup,) = [r for r in rows if r["kind"] == "roundup"]
+        assert roundup["unsure"] == 1
+        assert all(r["next_attempt_at"] is None and r["roundup_id"] for r in rows if r["kind"] == "post")
+        first = h.messengers["console"].posts()[0]
+        await store.settle_in_flight(h.clock.value)  # as the next start does
+        await service(h).deliver_due()
+        again = h.messengers["console"].posts()
+        assert len(again) == 2 and again[1].nonce == first.nonce  # the platform recognises it
+        assert await counts(store) == {"post:sent": 3, "roundup:sent": 1}
+    finally:
+        await h.close()
+
+
+async def test_holding_and_gathering_reach_deliveries_through_an_index(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(1)))
+    h = await make(tmp_path)
+    try:
+        h.clock.value = utc(2026, 11, 27, 23, 0)
+        await add(h, url, "quiet=21:00-07:00")
+        feed_server.set("/snj", rss(snj_entries(6)))
+        await cycle(h)
+        h.clock.value = utc(2026, 11, 28, 7, 0)
+        db = h.core.db
+        statements: list[str] = []
+        await db._conn.set_trace_callback(statements.append)  # type: ignore[arg-type]
+        try:
+            feed_server.set("/snj", rss(snj_entries(7)))
+            await cycle(h)  # a new post joins the released ones; they are gathered and sent
+        finally:
+            await db._conn.set_trace_callback(None)  # type: ignore[arg-type]
+        ours = {
+            s
+            for s in statements
+            if ("held" in s or "roundup_id" in s) and s.lstrip().upper().startswith(("SELECT", "UPDATE"))
+        }
+        assert len(ours) >= 3
+        for sql in sorted(ours):
+            plan = [r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql)]
+            assert not [p for p in plan if re.match(r"SCAN feed_deliveries(?! USING (COVERING )?INDEX)", p)], (
+                sql,
+                plan,
+            )
+        cards = [s.reply.card for s in h.messengers["console"].posts() if s.reply and s.reply.card]
+        assert [c.title for c in cards] == ["While the channel was quiet: 6 new posts from Special Needs Jungle"]
+    finally:
+        await h.close()
