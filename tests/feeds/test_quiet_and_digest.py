@@ -295,7 +295,7 @@ async def test_holding_and_gathering_reach_deliveries_through_an_index(tmp_path:
         h.clock.value = utc(2026, 11, 28, 7, 0)
         db = h.core.db
         statements: list[str] = []
-        await db._conn.set_trace_callback(statements.append)  # type: ignore[arg-type]
+        await db._conn.set_trace_callback(statements.append)
         try:
             feed_server.set("/snj", rss(snj_entries(7)))
             await cycle(h)  # a new post joins the released ones; they are gathered and sent
