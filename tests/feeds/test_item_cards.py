@@ -164,3 +164,15 @@ def test_the_console_shows_the_date_in_the_footer() -> None:
 
     text = render_reply(render_item(_item(), tz=LONDON, summary_chars=100))
     assert "└ GOV.UK · 20 Nov 2026" in text
+
+
+async def test_slack_posts_without_the_picture_when_it_refuses_it(tmp_path: Path) -> None:
+    # Slack refuses a whole message whose picture it cannot fetch: the post must not be lost.
+    async with running(tmp_path, "http") as r:
+        r.fake.script("chat.postMessage", body={"ok": False, "error": "invalid_blocks"})
+        feeds = ChannelRef("slack", TEAM_ID, "C0FEEDS01")
+        ts = await r.core.post(feeds, render_item(_item(), tz=LONDON, summary_chars=100), nonce="d-1")
+        first, second = r.fake.of("chat.postMessage")
+        assert [b["type"] for b in first.json_arg("blocks") if b["type"] == "image"] == ["image"]
+        assert not [b for b in second.json_arg("blocks") if b["type"] == "image"]
+        assert ts and second.json_arg("blocks")[0]["text"]["text"] == "New SEND guidance"
