@@ -12,6 +12,7 @@ live: OPML needs none) is refused before parsing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -19,6 +20,7 @@ from email.utils import format_datetime
 MAX_BYTES = 256 * 1024
 MAX_FEEDS = 200
 NS = "https://sendbot.invalid/opml"  # the namespace of the bot's own attributes
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ATTRS = ("include", "exclude", "mode", "digestAt", "digestEvery", "digestDay", "quietHours")
 
 
@@ -37,18 +39,21 @@ class OpmlFeed:
 def export_opml(feeds: list[OpmlFeed], title: str, now: datetime) -> bytes:
     from lxml import etree
 
+    def x(text: str) -> str:  # what XML can hold (a feed's name is not ours to trust)
+        return _NOT_XML.sub("", text)
+
     root = etree.Element("opml", version="2.0", nsmap={"sendbot": NS})
     head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = title
+    etree.SubElement(head, "title").text = x(title)
     etree.SubElement(head, "dateCreated").text = format_datetime(now)
     body = etree.SubElement(root, "body")
     for f in feeds:
-        outline = etree.SubElement(body, "outline", type="rss", text=f.title or f.url, xmlUrl=f.url)
+        outline = etree.SubElement(body, "outline", type="rss", text=x(f.title or f.url), xmlUrl=x(f.url))
         if f.title:
-            outline.set("title", f.title)
+            outline.set("title", x(f.title))
         for key in _ATTRS:
             if value := f.extra.get(key):
-                outline.set(f"{{{NS}}}{key}", value)
+                outline.set(f"{{{NS}}}{key}", x(value))
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return data
 

@@ -148,3 +148,13 @@ async def test_import_by_link_and_plain_errors(tmp_path: Path, feed_server: Feed
         assert "no feed subscriptions to export" in await h.say_text("!feeds export here", moderator=True, channel="x")
     finally:
         await h.close()
+
+
+def test_export_survives_names_xml_cannot_hold() -> None:
+    from datetime import UTC, datetime
+
+    from feeds.opml import OpmlFeed, export_opml
+
+    data = export_opml([OpmlFeed("https://e.org/f", "Bad\x0bname <&>")], "T\x00", datetime(2026, 1, 1, tzinfo=UTC))
+    (feed,) = parse_opml(data)
+    assert feed.title == "Badname <&>" and feed.url == "https://e.org/f"
