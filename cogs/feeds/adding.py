@@ -208,7 +208,7 @@ class AddingMixin:
 
     @command(
         "feeds set",
-        help="Choose how a feed posts here: `!feeds set <id> mode=digest at=18:00` or `quiet=21:00-07:00`.",
+        help="How a feed posts here: each post or a digest, and quiet hours (`!feeds set <id> quiet=21:00-07:00`).",
         moderator_only=True,
         args_help={"id": "the subscription's id, from `!feeds list`", **TIMING_HELP},
         examples=(

@@ -121,10 +121,7 @@ class FeedsCog(OpmlMixin, Cog):
 
     @command(
         "feeds",
-        help=(
-            "News feeds posted to channels. Subcommands: list, add, set, remove, preview, pause, resume,"
-            " status, export, import."
-        ),
+        help="Feeds posted to channels: list, add, set, remove, preview, pause, resume, status, export, import.",
         moderator_only=True,
         examples=("!feeds list", "!feeds status"),
     )
