@@ -71,8 +71,7 @@ class ForumSettings:
     # -- the keys --------------------------------------------------------------------
 
     def define(self, definition: SettingDef) -> None:
-        if definition.key in self._defs:
-            raise ValueError(f"forum setting {definition.key!r} is defined twice")
+        """Add a setting (a cog set up again on the same core replaces its own)."""
         self._defs[definition.key] = definition
 
     def definitions(self, platform: str | None = None) -> list[SettingDef]:

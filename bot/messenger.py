@@ -53,3 +53,14 @@ class Messenger(Protocol):
     async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
         """Send a private message to a user; return the message id."""
         ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Optional, beside `Messenger`: an adapter that can tell whether a channel or a role
+    belongs to a forum (`!settings` checks what a moderator names). Each returns the name
+    shown to people, or None when the forum has no such channel or role."""
+
+    async def channel_name(self, scope_id: str, channel_id: str) -> str | None: ...
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None: ...

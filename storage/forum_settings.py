@@ -36,7 +36,10 @@ class ForumSettingsRepo:
             "SELECT key, value, updated_by, updated_at FROM forum_settings WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
-        return {str(r["key"]): StoredSetting(str(r["key"]), str(r["value"]), str(r["updated_by"]), str(r["updated_at"])) for r in rows}
+        return {
+            str(r["key"]): StoredSetting(str(r["key"]), str(r["value"]), str(r["updated_by"]), str(r["updated_at"]))
+            for r in rows
+        }
 
     async def get(self, platform: str, scope_id: str, key: str) -> str | None:
         row = await self.db.fetchone(
@@ -45,9 +48,7 @@ class ForumSettingsRepo:
         )
         return None if row is None else str(row["value"])
 
-    async def set(
-        self, who: Who, scope_id: str, key: str, value: str, *, at: datetime | None = None
-    ) -> str | None:
+    async def set(self, who: Who, scope_id: str, key: str, value: str, *, at: datetime | None = None) -> str | None:
         """Store `value` for this forum (the platform is `who`'s); return the value it replaced."""
         async with self.db.transaction() as t:
             row = await t.fetchone(
