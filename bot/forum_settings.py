@@ -12,7 +12,6 @@ sharing the database is seen within that time.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,7 +65,7 @@ class ForumSettings:
         self._clock = clock
         self._defs: dict[str, SettingDef] = {}
         self._cache: dict[tuple[str, str], tuple[float, dict[str, StoredSetting]]] = {}
-        self._lock = asyncio.Lock()
+        self._generation = 0  # changes made through this object, so a slow read is not cached
 
     # -- the keys --------------------------------------------------------------------
 
@@ -90,13 +89,12 @@ class ForumSettings:
         hit = self._cache.get(key)
         if hit is not None and hit[0] > self._clock():
             return hit[1]
-        async with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > self._clock():
-                return hit[1]
-            values = await self.repo.all(platform, scope_id)
+        generation = self._generation
+        values = await self.repo.all(platform, scope_id)
+        # A change made while this read was running may not be in it: use it, don't keep it.
+        if generation == self._generation:
             self._cache[key] = (self._clock() + self.ttl, values)
-            return values
+        return values
 
     async def effective(self, platform: str, scope_id: str, key: str) -> Effective:
         definition = self._defs[key]
@@ -136,25 +134,24 @@ class ForumSettings:
         """Store and audit (one transaction); the old value or None. The cache is replaced."""
         if key not in self._defs:
             raise KeyError(key)
-        # Under the cache's lock, so a read running meanwhile cannot cache the old value.
-        async with self._lock:
-            try:
-                return await self.repo.set(who, scope_id, key, value)
-            finally:
-                self.forget(who.platform, scope_id)
+        try:
+            return await self.repo.set(who, scope_id, key, value)
+        finally:
+            self.forget(who.platform, scope_id)
 
     async def reset(self, who: Who, scope_id: str, key: str) -> str | None:
+        """Forget the forum's value, audited; the old value, or None if it had none."""
         if key not in self._defs:
             raise KeyError(key)
-        async with self._lock:
-            try:
-                return await self.repo.reset(who, scope_id, key)
-            finally:
-                self.forget(who.platform, scope_id)
+        try:
+            return await self.repo.reset(who, scope_id, key)
+        finally:
+            self.forget(who.platform, scope_id)
 
     def forget(self, platform: str, scope_id: str) -> None:
         """Drop the cached values of one forum: the next read asks the database."""
         self._cache.pop((platform, scope_id), None)
+        self._generation += 1
 
 
 def core_settings(config: Config) -> list[SettingDef]:

@@ -32,7 +32,8 @@ class ForumSettingsRepo:
 
     async def all(self, platform: str, scope_id: str) -> dict[str, StoredSetting]:
         """Every setting this forum has set, by key."""
-        rows = await self.db.fetchall(
+        # The read-only connection: a command is not kept waiting behind a feed ingest.
+        rows = await self.db.reader.fetchall(
             "SELECT key, value, updated_by, updated_at FROM forum_settings WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
@@ -42,7 +43,7 @@ class ForumSettingsRepo:
         }
 
     async def get(self, platform: str, scope_id: str, key: str) -> str | None:
-        row = await self.db.fetchone(
+        row = await self.db.reader.fetchone(
             "SELECT value FROM forum_settings WHERE platform = ? AND scope_id = ? AND key = ?",
             (platform, scope_id, key),
         )
