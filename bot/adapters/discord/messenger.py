@@ -74,6 +74,25 @@ class DiscordMessenger(Adapter):
         if self.pacer is not None:
             await self.pacer.acquire(may_give_up=may_give_up)
 
+    # -- bot.messenger.Directory: what `!settings` checks a channel or role against --------
+
+    def _guild(self, scope_id: str) -> discord.Guild | None:
+        if self.client is None or not scope_id.isdigit():
+            return None
+        return self.client.get_guild(int(scope_id))
+
+    async def channel_name(self, scope_id: str, channel_id: str) -> str | None:
+        """The channel's name if it is in this server and the bot can see it (from the cache
+        the Guilds intent keeps, so no API call)."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        return None if found is None else found.name
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        guild = self._guild(scope_id)
+        role = guild.get_role(int(role_id)) if guild and role_id.isdigit() else None
+        return None if role is None or role.is_default() else role.name
+
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         if self.client is None or not self.logged_in.is_set() or self.client.is_closed():
             raise DeliveryError("Discord is not connected yet", permanent=False)

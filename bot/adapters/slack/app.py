@@ -46,6 +46,7 @@ from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
 from bot.config import SlackSection
 from bot.core import BotCore
+from bot.forum_settings import MODERATOR_ROLE
 from bot.model import ChannelRef, Reply
 from storage.slack_installs import SlackInstalls
 
@@ -131,6 +132,7 @@ class SlackAdapter(SlackHome):
             self.client,
             moderator_user_ids=cfg.moderator_user_ids,
             moderator_usergroup=cfg.moderator_usergroup,
+            group_for=lambda team: core.forum_settings.forum_value(PLATFORM, team, MODERATOR_ROLE),
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
