@@ -16,7 +16,7 @@ from bot.markup import escape
 from bot.model import Card, CardField, Reply
 from cogs.settings import values
 
-_KEY_HELP = {"key": "which setting, e.g. timezone (see `!settings`)"}
+_NAME_HELP = {"name": "which setting, e.g. timezone (see `!settings`)"}
 
 
 class SettingsCog(Cog):
@@ -47,8 +47,8 @@ class SettingsCog(Cog):
         "settings set",
         help="Change one of this forum's settings: `!settings set <name> <value>`.",
         moderator_only=True,
-        args_help={**_KEY_HELP, "value": "the new value: a channel, a role, a time zone, or yes/no"},
-        autocomplete={"key": "complete_key"},
+        args_help={**_NAME_HELP, "value": "the new value: a channel, a role, a time zone, or yes/no"},
+        autocomplete={"name": "complete_key"},
         examples=(
             "!settings set moderators-channel #mods",
             "!settings set moderator-role @Moderators",
@@ -56,32 +56,32 @@ class SettingsCog(Cog):
             "!settings set show-reporter no",
         ),
     )
-    async def settings_set(self, ctx: CommandContext, key: str, value: Rest) -> Reply:
-        definition = self._definition(ctx, key)
+    async def settings_set(self, ctx: CommandContext, name: str, value: Rest) -> Reply:
+        definition = self._definition(ctx, name)
         self._not_in_a_dm(ctx)
         place = ctx.place
         directory = self.core.messengers.get(place.platform)
         stored = await values.read(
             definition.kind, value, platform=place.platform, scope_id=place.scope_id, directory=directory
         )
-        old = await self.core.forum_settings.set(ctx.author, place.scope_id, definition.key, stored)
         shown = await values.show(
             definition.kind, stored, platform=place.platform, scope_id=place.scope_id, directory=directory
         )
-        if old == stored:
-            return Reply(f"`{definition.key}` was already {shown} for this forum.", ephemeral=True)
+        if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
+            return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)
+        await self.core.forum_settings.set(ctx.author, place.scope_id, definition.key, stored)
         return Reply(f"Done. `{definition.key}` is now {shown} for this forum.", ephemeral=True)
 
     @command(
         "settings reset",
         help="Go back to the default for one setting: `!settings reset <name>`.",
         moderator_only=True,
-        args_help=_KEY_HELP,
-        autocomplete={"key": "complete_key"},
+        args_help=_NAME_HELP,
+        autocomplete={"name": "complete_key"},
         examples=("!settings reset timezone",),
     )
-    async def settings_reset(self, ctx: CommandContext, key: str) -> Reply:
-        definition = self._definition(ctx, key)
+    async def settings_reset(self, ctx: CommandContext, name: str) -> Reply:
+        definition = self._definition(ctx, name)
         self._not_in_a_dm(ctx)
         old = await self.core.forum_settings.reset(ctx.author, ctx.place.scope_id, definition.key)
         now = await self._words(ctx, await self.core.forum_settings.effective(*self._scope(ctx), definition.key))

@@ -4,7 +4,6 @@ moderator there; role names in `[discord] moderator_roles` are only the default.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
