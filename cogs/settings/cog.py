@@ -60,13 +60,9 @@ class SettingsCog(Cog):
         definition = self._definition(ctx, name)
         self._not_in_a_dm(ctx)
         place = ctx.place
-        directory = self.core.messengers.get(place.platform)
-        stored = await values.read(
-            definition.kind, value, platform=place.platform, scope_id=place.scope_id, directory=directory
-        )
-        shown = await values.show(
-            definition.kind, stored, platform=place.platform, scope_id=place.scope_id, directory=directory
-        )
+        where = self._where(ctx)
+        stored = await values.read(definition.kind, value, where)
+        shown = await values.show(definition.kind, stored, where)
         if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
             return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)
         await self.core.forum_settings.set(ctx.author, place.scope_id, definition.key, stored)
@@ -94,6 +90,9 @@ class SettingsCog(Cog):
         return [(k, k) for k in keys if partial.lower() in k][:25]
 
     # -- helpers ---------------------------------------------------------------------
+
+    def _where(self, ctx: CommandContext) -> values.Where:
+        return values.Where(ctx.place, self.core.messengers.get(ctx.place.platform))
 
     def _scope(self, ctx: CommandContext) -> tuple[str, str]:
         return ctx.place.platform, ctx.place.scope_id
@@ -123,8 +122,6 @@ class SettingsCog(Cog):
 
     async def _words(self, ctx: CommandContext, effective: Effective) -> str:
         d = effective.definition
-        platform, scope_id = self._scope(ctx)
         if effective.value is None:
-            return d.default_words(platform) if d.default_words else "not set"
-        directory = self.core.messengers.get(platform)
-        return await values.show(d.kind, effective.value, platform=platform, scope_id=scope_id, directory=directory)
+            return d.default_words(ctx.place.platform) if d.default_words else "not set"
+        return await values.show(d.kind, effective.value, self._where(ctx))

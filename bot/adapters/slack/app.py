@@ -192,6 +192,10 @@ class SlackAdapter(SlackHome):
         with serving(scope_id if self.oauth else None):
             return await super().send_direct(scope_id, user_id, reply)
 
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        with serving(scope_id if self.oauth else None):
+            return await super()._usergroups(scope_id)
+
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""
         if self._config_problem:

@@ -100,7 +100,7 @@ async def test_set_and_reset_are_audited_and_take_effect(h: Harness) -> None:
         ("!settings set timezone Mars/Olympus", "I don't know the time zone Mars/Olympus"),
         ("!settings set timezone ../../etc/passwd", "I don't know the time zone"),
         ("!settings set show-reporter maybe", "maybe is not yes or no"),
-        ("!settings set moderators-channel <#C0MODS|mods>", "That is not a channel"),
+        ("!settings set moderators-channel <#C0MODS|mods>", "That is not a channel I can use"),
         ("!settings set moderator-role @mods", "moderator-role means nothing here"),
         ("!settings set timezone", "Missing value"),
         ("!settings reset colour", "There is no setting called colour"),
@@ -130,6 +130,8 @@ async def test_settings_are_not_changed_from_a_direct_message(h: Harness) -> Non
         (SLACK_MOD, "<#C0NEWMODS>", "C0NEWMODS"),
         (SLACK_MOD, "C0NEWMODS", "C0NEWMODS"),
         (MOD, "#new-mods", "new-mods"),
+        ({**MOD, "channel": "helpers"}, "here", "helpers"),
+        ({**SLACK_MOD, "channel": "C0TYPEDHERE"}, "here", "C0TYPEDHERE"),
     ],
 )
 async def test_a_report_is_announced_in_the_channel_set_in_chat(
@@ -151,6 +153,7 @@ async def test_slack_moderator_role_is_a_user_group(h: Harness) -> None:
     answer = await h.say_text("!settings set moderator-role <!subteam^S0MODS|@mods>", **SLACK_MOD)
     assert answer == "Done. moderator-role is now the user group S0MODS for this forum."
     assert "That is not a role" in await h.say_text("!settings set moderator-role <@&123>", **SLACK_MOD)
+    assert "That is not a role" in await h.say_text("!settings set moderator-role @mods", **SLACK_MOD)
     assert await h.core.forum_settings.forum_value("slack", "T1", "moderator-role") == "S0MODS"
 
 
@@ -180,6 +183,9 @@ async def test_a_channel_the_platform_says_is_not_in_the_forum_is_refused(h: Har
         async def role_name(self, scope_id: str, role_id: str) -> str | None:
             return "Moderators" if (scope_id, role_id) == ("G1", "222") else None
 
+        async def find_role(self, scope_id: str, name: str) -> str | None:
+            return "222" if (scope_id, name) == ("G1", "Moderators") else None
+
     h.core.register_messenger(Directory("discord"))
     assert "can't find that channel" in await h.say_text("!settings set moderators-channel <#333>", **DISCORD_MOD)
     assert "can't find that role" in await h.say_text("!settings set moderator-role <@&333>", **DISCORD_MOD)
@@ -187,6 +193,12 @@ async def test_a_channel_the_platform_says_is_not_in_the_forum_is_refused(h: Har
     assert "is now" in await h.say_text("!settings set moderators-channel <#111>", **DISCORD_MOD)
     answer = await h.say_text("!settings set moderator-role <@&222>", **DISCORD_MOD)
     assert answer == "Done. moderator-role is now the role Moderators (222) for this forum."
+    await h.say("!settings reset moderator-role", **DISCORD_MOD)
+    # A role typed as plain @name (one nobody may mention) is looked up by name.
+    assert "is now the role Moderators (222)" in await h.say_text(
+        "!settings set moderator-role @Moderators", **DISCORD_MOD
+    )
+    assert "can't find one role called" in await h.say_text("!settings set moderator-role @Nobody", **DISCORD_MOD)
 
 
 async def test_help_lists_settings_for_moderators_only(h: Harness) -> None:
