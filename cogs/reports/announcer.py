@@ -115,11 +115,11 @@ class AnnouncerMixin(ReportsBase):
             log.exception("report #%d: announcement failed unexpectedly; will retry", report.id)
             await self.repo.set_announce(report.id, "failed")
         else:
-            if not await self.repo.record_announced(report.id, message_id):
+            if not await self.repo.record_announced(report.id, message_id, channel.channel_id):
                 # Erased (!forgetme, a purge) while the notice was on its way: take it down.
                 log.info("report #%d: erased while announced; removing the notice", report.id)
                 if message_id:
-                    notice = (report.id, report.platform, report.scope_id, message_id)
+                    notice = (report.id, report.platform, report.scope_id, message_id, channel.channel_id)
                     await self._retract(EraseCounts(0, 0, (notice,)))
 
     async def retry_announcements(self, platform: str | None = None) -> int:
@@ -168,8 +168,13 @@ class AnnouncerMixin(ReportsBase):
         """Remove the moderators' announcements that quoted erased text (best effort: a
         moderator may already have deleted one, or the adapter may not be running)."""
         for counts in erased:
-            for report_id, platform, scope_id, message_id in counts.announcements:
-                channel = await self.moderator_channel(platform, scope_id)
+            for report_id, platform, scope_id, message_id, posted_in in counts.announcements:
+                # Where it was posted; the forum may have chosen another channel since.
+                channel = (
+                    ChannelRef(platform, scope_id, posted_in)
+                    if posted_in
+                    else await self.moderator_channel(platform, scope_id)
+                )
                 messenger = self.core.messengers.get(platform)
                 if channel is None or messenger is None:
                     log.warning("report #%d: cannot remove its announcement now (no channel or adapter)", report_id)

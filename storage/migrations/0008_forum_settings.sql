@@ -11,3 +11,8 @@ CREATE TABLE forum_settings (
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (platform, scope_id, key)
 );
+
+-- The channel each report's announcement was posted in: a forum may change its moderators'
+-- channel, and an announcement must still be found (and removed when the report's text is
+-- erased) in the channel it went to. NULL for announcements made before this migration.
+ALTER TABLE reports ADD COLUMN announce_channel_id TEXT;

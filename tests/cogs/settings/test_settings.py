@@ -215,3 +215,18 @@ async def test_key_autocomplete(h: Harness) -> None:
         ("moderator-role", "moderator-role"),
         ("moderators-channel", "moderators-channel"),
     ]
+
+
+async def test_an_erased_reports_notice_is_removed_from_the_channel_it_went_to(h: Harness) -> None:
+    """The moderators' channel changed after the announcement: the notice is still found."""
+    await h.say("!report The school said EHCPs are being abolished", user_id="p1")
+    await cog(h).drain()
+    [notice] = [s for s in h.sent("console") if s.kind == "post"]
+    assert notice.channel is not None and notice.channel.channel_id == MOD_CHANNEL
+
+    await h.say("!settings set moderators-channel new-mods", **MOD)
+    await h.say("!forgetme", user_id="p1")
+    await h.say("!forgetme confirm", user_id="p1")
+    [deleted] = [s for s in h.sent("console") if s.kind == "delete"]
+    assert deleted.channel is not None and deleted.channel.channel_id == MOD_CHANNEL
+    assert deleted.message_id == notice.message_id

@@ -76,3 +76,30 @@ async def test_a_moderators_channel_must_be_one_of_this_servers(tmp_path: Path) 
         assert f"<#{OTHER_CHANNEL_ID}>" in answer
         stored = await env.harness.core.forum_settings.stored("discord", str(GUILD_ID))
         assert stored["moderators-channel"].value == str(OTHER_CHANNEL_ID)
+
+
+async def test_settings_set_as_a_slash_command(env: DiscordEnv) -> None:
+    fake = env.fake
+    sync = await fake.wait_for_call("PUT", rf"/applications/\d+/guilds/{GUILD_ID}/commands")
+    [group] = [c for c in sync.json if c["name"] == "settings"]
+    assert int(group["default_member_permissions"]) == 1 << 13  # hidden from members: Manage Messages
+    setter = next(o for o in group["options"] if o["name"] == "set")
+    assert [o["name"] for o in setter["options"]] == ["name", "value"]
+    assert setter["options"][0].get("autocomplete") is True
+
+    options = [
+        {
+            "name": "set",
+            "type": 1,
+            "options": [
+                {"name": "name", "type": 3, "value": "timezone"},
+                {"name": "value", "type": 3, "value": "Europe/Paris"},
+            ],
+        }
+    ]
+    data = {"id": "1", "name": "settings", "type": 1, "guild_id": str(GUILD_ID), "options": options}
+    await fake.push("INTERACTION_CREATE", fake.interaction_payload(data, by=fake.mod_user))
+    call = await fake.wait_for_call("POST", r"/interactions/\d+/[^/]+/callback")
+    assert call.json["data"]["content"] == "Done. `timezone` is now Europe/Paris for this forum."
+    assert call.json["data"]["flags"] == 64  # only the moderator sees it
+    assert await env.harness.core.forum_settings.forum_value("discord", str(GUILD_ID), "timezone") == "Europe/Paris"
