@@ -93,6 +93,10 @@ class BotCore:
         """A forum's time zone: its own (`!settings set timezone`), else `[bot] timezone`."""
         return await self.forum_settings.tz(platform, scope_id, self.tz)
 
+    async def today_for(self, platform: str, scope_id: str) -> date:
+        """Today's date where this forum is (its `!settings` time zone, else `[bot] timezone`)."""
+        return self.now().astimezone(await self.tz_for(platform, scope_id)).date()
+
     def today(self) -> date:
         """Today's date where the forum is (Europe/London by default)."""
         return self.now().astimezone(self.tz).date()

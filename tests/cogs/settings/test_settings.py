@@ -230,3 +230,14 @@ async def test_an_erased_reports_notice_is_removed_from_the_channel_it_went_to(h
     [deleted] = [s for s in h.sent("console") if s.kind == "delete"]
     assert deleted.channel is not None and deleted.channel.channel_id == MOD_CHANNEL
     assert deleted.message_id == notice.message_id
+
+
+async def test_today_is_the_forums_own(tmp_path: Path) -> None:
+    """The harness's clock says 27 Nov 2026 12:00 UTC: already the 28th at UTC+14."""
+    h = await Harness.create(tmp_path, cog_modules=["cogs.timeline", "cogs.settings"])
+    try:
+        assert "Date given: Fri 27 Nov 2026" in await h.say_text("!timeline annual review today")
+        await h.say("!settings set timezone Pacific/Kiritimati", **MOD)
+        assert "Date given: Sat 28 Nov 2026" in await h.say_text("!timeline annual review today")
+    finally:
+        await h.close()
