@@ -164,8 +164,8 @@ def core_settings(config: Config) -> list[SettingDef]:
             return f"people who may Manage Messages{by_name}"
         if platform == "slack":
             group = config.slack.moderator_usergroup
-            in_group = f", and the user group {group} (from the config file)" if group else ""
-            return f"workspace admins and owners, the people in [slack] moderator_user_ids{in_group}"
+            in_group = f", and the user group {group}" if group else ""
+            return f"workspace admins and owners, the people the config file names{in_group}"
         return "set when the bot starts"
 
     return [

@@ -66,7 +66,9 @@ class SettingsCog(Cog):
         if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
             return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)
         await self.core.forum_settings.set(ctx.author, place.scope_id, definition.key, stored)
-        return Reply(f"Done. `{definition.key}` is now {shown} for this forum.", ephemeral=True)
+        note = values.note(definition.kind, stored)
+        done = f"Done. `{definition.key}` is now {shown} for this forum."
+        return Reply(f"{done}\n{note}" if note else done, ephemeral=True)
 
     @command(
         "settings reset",

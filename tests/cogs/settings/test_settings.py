@@ -241,3 +241,71 @@ async def test_today_is_the_forums_own(tmp_path: Path) -> None:
         assert "Date given: Sat 28 Nov 2026" in await h.say_text("!timeline annual review today")
     finally:
         await h.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("London", "Europe/London"),  # a city alone, when only one zone is named for it
+        ("new york", "America/New_York"),
+        ("\u201cEurope/Paris\u201d", "Europe/Paris"),  # a phone's smart quotes
+        ("'europe/dublin'", "Europe/Dublin"),
+        ("Europe/London.", "Europe/London"),
+    ],
+)
+async def test_time_zones_as_people_type_them(h: Harness, typed: str, stored: str) -> None:
+    answer = await h.say_text(f"!settings set timezone {typed}", **MOD)
+    assert answer == f"Done. timezone is now {stored} for this forum.", answer
+    assert await h.core.forum_settings.forum_value("console", "console", "timezone") == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("uk", "Did you mean Europe/London?"),
+        ("England", "Did you mean Europe/London?"),
+        ("BST", "Did you mean Europe/London?"),
+        ("Ireland", "Did you mean Europe/Dublin?"),
+        ("Europe/Londn", "Did you mean Europe/London"),
+        ("Louisville", "Did you mean America/Kentucky/Louisville or America/Louisville?"),
+        ("localtime", "Use a name such as Europe/London"),  # files of the zone database, not places
+        ("Factory", "Use a name such as Europe/London"),
+        ("x" * 500, "Use a name such as Europe/London"),
+    ],
+)
+async def test_a_time_zone_that_is_not_one_gets_a_suggestion_and_changes_nothing(
+    h: Harness, typed: str, hint: str
+) -> None:
+    answer = await h.say_text(f"!settings set timezone {typed}", **MOD)
+    assert hint in answer and answer.endswith("Nothing changed."), answer
+    assert await h.core.forum_settings.stored("console", "console") == {}
+    assert await audit(h) == []
+
+
+async def test_gmt_is_kept_with_a_note_about_summer_time(h: Harness) -> None:
+    answer = await h.say_text("!settings set timezone GMT", **MOD)
+    assert answer.startswith("Done. timezone is now GMT for this forum.")
+    assert "For UK time with summer time, use Europe/London." in answer
+    assert "Note" not in await h.say_text("!settings set timezone UTC", **MOD)
+
+
+@pytest.mark.parametrize("typed", ["\u201cyes\u201d", "Yes.", "'on'", "TRUE", "1"])
+async def test_yes_as_people_type_it(h: Harness, typed: str) -> None:
+    answer = await h.say_text(f"!settings set show-reporter {typed}", **MOD)
+    assert answer == "Done. show-reporter is now yes for this forum.", answer
+
+
+@pytest.mark.parametrize(
+    ("who", "typed"),
+    [
+        (DISCORD_MOD, "@everyone"),
+        (DISCORD_MOD, "@here"),
+        (SLACK_MOD, "<!everyone>"),
+        (SLACK_MOD, "<!here>"),
+        (SLACK_MOD, "<!channel>"),
+    ],
+)
+async def test_everyone_is_never_the_moderators_role(h: Harness, who: dict[str, Any], typed: str) -> None:
+    answer = await h.say_text(f"!settings set moderator-role {typed}", **who)
+    assert answer.startswith("That would make every member a moderator."), answer
+    assert await h.core.forum_settings.stored(who["platform"], who["scope"]) == {}

@@ -60,8 +60,9 @@ async def test_the_stored_role_id_decides_who_is_a_moderator_in_that_server(env:
 async def test_a_role_or_channel_not_in_the_server_is_refused_and_nothing_changes(env: DiscordEnv) -> None:
     answer = await say(env, "!settings set moderator-role <@&123456789>", "mod_user")
     assert "can't find that role" in answer
-    answer = await say(env, f"!settings set moderator-role <@&{GUILD_ID}>", "mod_user")
-    assert "can't find that role" in answer  # @everyone is not a moderators' role
+    for everyone in (f"<@&{GUILD_ID}>", "@everyone", "@here", f"{GUILD_ID}"):  # @everyone's id is the server's
+        answer = await say(env, f"!settings set moderator-role {everyone}", "mod_user")
+        assert answer.startswith("That would make every member a moderator."), answer
     answer = await say(env, "!settings set moderators-channel <#987654321>", "mod_user")
     assert "There is no setting called" in answer  # the reports cog is not loaded
     assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
