@@ -59,7 +59,7 @@ class Messenger(Protocol):
 class ChannelDirectory(Protocol):
     """Optional, beside `Messenger`: an adapter that can tell whether a channel belongs to a
     forum (`!settings` checks the channel a moderator names). The channel's name, or None
-    when the forum has no such channel the bot can see."""
+    when the forum has no such channel the bot can post in."""
 
     async def channel_name(self, scope_id: str, channel_id: str) -> str | None: ...
 

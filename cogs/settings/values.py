@@ -173,7 +173,10 @@ async def _read_channel(text: str, where: Where) -> str:
         raise UserError(f"That is not a channel I can use. {_CHANNEL_HELP.get(where.platform, '')}".strip())
     directory = where.directory
     if isinstance(directory, ChannelDirectory) and await _ask(directory.channel_name(where.scope_id, found)) is None:
-        raise UserError("I can't find that channel in this forum, or I can't see it. Pick a channel here.")
+        raise UserError(
+            "I can't post in that channel, or it is not in this forum. "
+            "Pick a channel here where I may send messages. Nothing changed."
+        )
     return found
 
 

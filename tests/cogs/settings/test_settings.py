@@ -187,7 +187,7 @@ async def test_a_channel_the_platform_says_is_not_in_the_forum_is_refused(h: Har
             return "222" if (scope_id, name) == ("G1", "Moderators") else None
 
     h.core.register_messenger(Directory("discord"))
-    assert "can't find that channel" in await h.say_text("!settings set moderators-channel <#333>", **DISCORD_MOD)
+    assert "can't post in that channel" in await h.say_text("!settings set moderators-channel <#333>", **DISCORD_MOD)
     assert "can't find that role" in await h.say_text("!settings set moderator-role <@&333>", **DISCORD_MOD)
     assert await h.core.forum_settings.stored("discord", "G1") == {}
     assert "is now" in await h.say_text("!settings set moderators-channel <#111>", **DISCORD_MOD)

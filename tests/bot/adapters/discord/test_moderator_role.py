@@ -11,7 +11,15 @@ import pytest
 
 from bot.forum_settings import MODERATOR_ROLE
 from tests.support.discord import DiscordEnv, discord_env
-from tests.support.fakes.discord_fake import ALERT_ROLE_ID, GUILD_ID, MEMBER_ID, OTHER_CHANNEL_ID
+from tests.support.fakes.discord_fake import (
+    ALERT_ROLE_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    MEMBER_ID,
+    OTHER_CHANNEL_ID,
+    THREAD_ID,
+    FakeDiscord,
+)
 
 MESSAGES = r"/channels/\d+/messages"
 
@@ -71,7 +79,7 @@ async def test_a_role_or_channel_not_in_the_server_is_refused_and_nothing_change
 async def test_a_moderators_channel_must_be_one_of_this_servers(tmp_path: Path) -> None:
     async with discord_env(tmp_path, cog_modules=["cogs.help", "cogs.settings", "cogs.reports"]) as env:
         answer = await say(env, "!settings set moderators-channel <#987654321>", "mod_user")
-        assert "can't find that channel" in answer
+        assert "can't post in that channel, or it is not in this forum" in answer
         assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
         answer = await say(env, f"!settings set moderators-channel <#{OTHER_CHANNEL_ID}>", "mod_user")
         assert f"<#{OTHER_CHANNEL_ID}>" in answer
@@ -104,3 +112,30 @@ async def test_settings_set_as_a_slash_command(env: DiscordEnv) -> None:
     assert call.json["data"]["content"] == "Done. `timezone` is now Europe/Paris for this forum."
     assert call.json["data"]["flags"] == 64  # only the moderator sees it
     assert await env.harness.core.forum_settings.forum_value("discord", str(GUILD_ID), "timezone") == "Europe/Paris"
+
+
+CATEGORY_ID, LOCKED_ID = 300000000000000009, 300000000000000012
+SEND_MESSAGES = 1 << 11
+
+
+def _staff_channels(fake: FakeDiscord) -> None:
+    """A category (holds channels, not messages) and a channel where members, the bot
+    among them, may not send messages."""
+    base = fake.channels[CHANNEL_ID]
+    fake.channels[CATEGORY_ID] = {**base, "id": str(CATEGORY_ID), "type": 4, "name": "Staff"}
+    deny = {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}
+    fake.channels[LOCKED_ID] = {**base, "id": str(LOCKED_ID), "name": "rules", "permission_overwrites": [deny]}
+
+
+async def test_a_moderators_channel_the_bot_cannot_post_in_is_refused(tmp_path: Path) -> None:
+    cogs = ["cogs.help", "cogs.settings", "cogs.reports"]
+    async with discord_env(tmp_path, cog_modules=cogs, before_start=_staff_channels) as env:
+        for channel in (CATEGORY_ID, LOCKED_ID):
+            answer = await say(env, f"!settings set moderators-channel <#{channel}>", "mod_user")
+            assert answer.startswith("I can't post in that channel"), answer
+        assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
+        # The fake's @everyone lacks Send Messages in Threads, which the bot would need there.
+        answer = await say(env, f"!settings set moderators-channel <#{THREAD_ID}>", "mod_user")
+        assert answer.startswith("I can't post in that channel"), answer
+        answer = await say(env, f"!settings set moderators-channel <#{OTHER_CHANNEL_ID}>", "mod_user")
+        assert answer.startswith("Done."), answer
