@@ -309,3 +309,32 @@ async def test_everyone_is_never_the_moderators_role(h: Harness, who: dict[str, 
     answer = await h.say_text(f"!settings set moderator-role {typed}", **who)
     assert answer.startswith("That would make every member a moderator."), answer
     assert await h.core.forum_settings.stored(who["platform"], who["scope"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "stored"),
+    [
+        ("!settings set time zone Europe/Paris", "timezone", "Europe/Paris"),
+        ("!settings set Show Reporter yes", "show-reporter", "yes"),
+        ("!settings set moderators channel new-mods", "moderators-channel", "new-mods"),
+    ],
+)
+async def test_a_setting_named_in_two_words(h: Harness, text: str, key: str, stored: str) -> None:
+    answer = await h.say_text(text, **MOD)
+    assert answer.startswith(f"Done. {key} is now"), answer
+    assert await h.core.forum_settings.forum_value("console", "console", key) == stored
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("!settings set moderator-channel here", "moderators-channel"),
+        ("!settings set moderator channel here", "moderators-channel"),
+        ("!settings set show reporter", "show-reporter"),
+        ("!settings reset time-zone", "timezone"),
+    ],
+)
+async def test_a_near_miss_name_gets_a_suggestion_and_changes_nothing(h: Harness, text: str, meant: str) -> None:
+    answer = await h.say_text(text, **MOD)
+    assert f"Did you mean {meant}?" in answer, answer
+    assert await h.core.forum_settings.stored("console", "console") == {}
