@@ -59,11 +59,11 @@ class SettingsCog(Cog):
         ),
     )
     async def settings_set(self, ctx: CommandContext, name: str, value: Rest) -> Reply:
-        definition, value = self._name_and_value(ctx, name, value)
+        definition, typed = self._name_and_value(ctx, name, value)
         self._not_in_a_dm(ctx)
         place = ctx.place
         where = self._where(ctx)
-        stored = await values.read(definition.kind, value, where)
+        stored = await values.read(definition.kind, typed, where)
         shown = await values.show(definition.kind, stored, where)
         if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
             return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)
