@@ -42,7 +42,7 @@ def forum_settings(cog: ReportsBase) -> list[SettingDef]:
             "channel",
             "where new reports are announced to moderators",
             channel_default,
-            lambda _p: "none: reports are not announced (see them with !reports)",
+            lambda _p: "no channel, so new reports are not announced (see them with !reports)",
         ),
         SettingDef(
             SHOW_REPORTER,

@@ -338,3 +338,14 @@ async def test_a_near_miss_name_gets_a_suggestion_and_changes_nothing(h: Harness
     answer = await h.say_text(text, **MOD)
     assert f"Did you mean {meant}?" in answer, answer
     assert await h.core.forum_settings.stored("console", "console") == {}
+
+
+async def test_reset_of_a_setting_never_set_says_what_applies_in_plain_words(h: Harness) -> None:
+    answer = await h.say_text("!settings reset moderators-channel", **SLACK_MOD)
+    assert answer == (
+        "moderators-channel was not set for this forum. It is the default: "
+        "no channel, so new reports are not announced (see them with !reports)."
+    )
+    answer = await h.say_text("!settings reset moderator-role", **SLACK_MOD)
+    assert "[slack]" not in answer and "moderator_user_ids" not in answer  # no config keys in chat
+    assert await audit(h, "slack", "T1") == []
