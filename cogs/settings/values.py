@@ -165,10 +165,10 @@ def _read_zone(text: str) -> str:
 
 
 async def _read_channel(text: str, where: Where) -> str:
-    if text.lower() in _HERE:
-        return where.place.id  # (never a direct message: the cog refuses changes made there)
     pattern = {"discord": _DISCORD_CHANNEL, "slack": _SLACK_CHANNEL}.get(where.platform, _CONSOLE_CHANNEL)
-    found = _first(pattern.fullmatch(text))
+    # `here` is checked too: a slash command answers even where the bot may not post.
+    here = text.lower() in _HERE
+    found = where.place.id if here else _first(pattern.fullmatch(text))  # (a DM is refused before)
     if found is None:
         raise UserError(f"That is not a channel I can use. {_CHANNEL_HELP.get(where.platform, '')}".strip())
     directory = where.directory

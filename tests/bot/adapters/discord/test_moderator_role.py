@@ -139,3 +139,25 @@ async def test_a_moderators_channel_the_bot_cannot_post_in_is_refused(tmp_path: 
         assert answer.startswith("I can't post in that channel"), answer
         answer = await say(env, f"!settings set moderators-channel <#{OTHER_CHANNEL_ID}>", "mod_user")
         assert answer.startswith("Done."), answer
+
+
+async def test_here_in_a_channel_the_bot_cannot_post_in_is_refused(tmp_path: Path) -> None:
+    """A slash command is answered even in a channel where the bot may not send messages."""
+    cogs = ["cogs.help", "cogs.settings", "cogs.reports"]
+    async with discord_env(tmp_path, cog_modules=cogs, before_start=_staff_channels) as env:
+        fake = env.fake
+        options = [
+            {
+                "name": "set",
+                "type": 1,
+                "options": [
+                    {"name": "name", "type": 3, "value": "moderators-channel"},
+                    {"name": "value", "type": 3, "value": "here"},
+                ],
+            }
+        ]
+        data = {"id": "1", "name": "settings", "type": 1, "guild_id": str(GUILD_ID), "options": options}
+        await fake.push("INTERACTION_CREATE", fake.interaction_payload(data, by=fake.mod_user, channel_id=LOCKED_ID))
+        call = await fake.wait_for_call("POST", r"/interactions/\d+/[^/]+/callback")
+        assert call.json["data"]["content"].startswith("I can't post in that channel"), call.json
+        assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
