@@ -363,3 +363,16 @@ async def test_resolving_without_a_correction_still_tells_the_parent(h: Harness)
     assert "I told the parent" in await h.say_text("!reports resolve 1", **MOD)
     [told] = directs(h)
     assert told.startswith("Hello. The moderators have dealt with your report #1.")
+
+
+async def test_asking_after_the_correction_is_told_at_once_and_closing_sends_nothing_more(h: Harness) -> None:
+    [receipt] = await h.say("!report they said wait a year", user_id="u1")
+    await h.say(f"!reports correct 1 {TOPIC}", **MOD)
+    await h.say(f"!reports correct 1 {TOPIC} confirm", **MOD)
+    assert directs(h) == []  # they had not asked yet
+    out = await press(h, button(receipt, "Tell me what happens"), user_id="u1", moderator=False)
+    said = reply_text(out.replies[0])
+    assert "The moderators have already posted a correction about report #1 in #general" in said
+    assert "!myreports" in said
+    await h.say("!reports resolve 1", **MOD)
+    assert directs(h) == []  # the answer to the press was their one message
