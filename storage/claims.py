@@ -34,7 +34,7 @@ _CHUNK = 500  # ids per statement (well under every driver's limit on parameters
 
 
 def dialect(db: object) -> str:
-    """"sqlite" or "postgresql": the SQL that differs is chosen here, inside storage/."""
+    """ "sqlite" or "postgresql": the SQL that differs is chosen here, inside storage/."""
     return str(getattr(db, "dialect", "sqlite"))
 
 

@@ -6,7 +6,6 @@ its claims into the same database."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from bot.model import ChannelRef, Reply
