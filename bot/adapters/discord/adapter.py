@@ -20,7 +20,7 @@ from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url
 from bot.adapters.discord.commands import build_tree, sync_commands
 from bot.adapters.discord.messenger import DiscordMessenger
-from bot.adapters.pacing import RatePacer
+from bot.adapters.shared_pacer import make_pacer
 from bot.core import BotCore
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,16 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         `[discord] requests_per_second`; 0: unpaced)."""
         self.core = core
         rate = core.config.discord.requests_per_second if global_rate is None else global_rate
-        self.pacer = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
         self.config = core.config.discord
+        # Shared with the other instances through the database when so configured (issue 15).
+        self.pacer = make_pacer(
+            core.db,
+            PLATFORM,
+            secret_text(self.config.token),
+            rate,
+            shared=self.config.shared_rate_budget,
+            stopping=lambda: core.stopping,
+        )
         self.client: SendbotClient | None = None
         self.client_options = client_options
         # Slash commands answer at once when the cog is quick; a slower one (a feed fetch)
