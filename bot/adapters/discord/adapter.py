@@ -17,7 +17,7 @@ import yarl
 
 from bot.adapters.base import secret_text
 from bot.adapters.discord import PLATFORM
-from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url
+from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url, make_client
 from bot.adapters.discord.commands import build_tree, sync_commands
 from bot.adapters.discord.messenger import DiscordMessenger
 from bot.adapters.shared_pacer import make_pacer
@@ -82,7 +82,7 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         if not self.message_content:
             log.info("!commands are off ([discord] message_content = false). %s", ENABLE_PREFIX_HINT)
         while True:
-            self.client = SendbotClient(self, intents=intents(self.message_content), **self.client_options)
+            self.client = make_client(self, intents=intents(self.message_content), **self.client_options)
             try:
                 async with self.client:
                     await self.client.start(token)
