@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,11 +32,15 @@ def commands_handled(h: Harness) -> float:
     )
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll a condition the client sets from its own events (the fake is not told of them)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
+class ReadyProbe(ProbeCog):
+    """The probe cog, told when its instance's client is ready (all of its shards)."""
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.ready = asyncio.Event()
+
+    async def on_platform_ready(self, platform: str) -> None:
+        self.ready.set()
 
 
 async def test_two_instances_split_the_shards_and_the_owner_answers(tmp_path: Path) -> None:
@@ -44,6 +48,7 @@ async def test_two_instances_split_the_shards_and_the_owner_answers(tmp_path: Pa
     harnesses: list[Harness] = []
     adapters: list[DiscordAdapter] = []
     tasks: list[asyncio.Task[None]] = []
+    probes: list[ReadyProbe] = []
     try:
         for shard in (0, 1):
             cfg = {
@@ -55,7 +60,9 @@ async def test_two_instances_split_the_shards_and_the_owner_answers(tmp_path: Pa
                 "shard_ids": [shard],
             }
             h = await Harness.create(tmp_path / f"instance{shard}", {"discord": cfg}, cog_modules=["cogs.help"])
-            h.core.add_cog(ProbeCog(h.core))
+            probe = ReadyProbe(h.core)
+            h.core.add_cog(probe)
+            probes.append(probe)
             adapter = DiscordAdapter(h.core)
             harnesses.append(h)
             adapters.append(adapter)
@@ -66,7 +73,7 @@ async def test_two_instances_split_the_shards_and_the_owner_answers(tmp_path: Pa
 
         owner = (GUILD_ID >> 22) % 2  # Discord's rule: the shard that gets this server's events
         await asyncio.wait_for(adapters[owner].logged_in.wait(), 15)
-        await until(lambda: harnesses[owner].core.connected.get("discord", False))  # on_ready: all its shards
+        await asyncio.wait_for(probes[owner].ready.wait(), 15)  # on_ready: all of its shards
         assert not any(t.done() for t in tasks), [t.exception() for t in tasks if t.done()]
         assert adapters[owner].client is not None and adapters[owner].client.get_guild(GUILD_ID) is not None
         assert adapters[1 - owner].client is not None and adapters[1 - owner].client.get_guild(GUILD_ID) is None
