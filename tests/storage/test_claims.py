@@ -193,3 +193,23 @@ async def test_the_rate_budget_spaces_reservations_and_keys_by_a_hash(tmp_path: 
         assert all(token not in r[0] for r in rows)
     finally:
         await db.close()
+
+
+async def test_claim_queries_reach_deliveries_through_an_index(queued: tuple[Database, FeedStore, int]) -> None:
+    db, _, _ = queued
+    a = Claims(db, "a-1-000000")
+    plans: list[str] = []
+    for sql, params in (
+        (
+            "SELECT d.id FROM feed_deliveries d LEFT JOIN feed_subscriptions s ON s.id = d.subscription_id"
+            " WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND COALESCE(s.paused, 0) = 0"
+            " AND d.platform IN (?) AND (d.claimed_by IS NULL OR d.claim_until <= ? OR d.claimed_by = ?)"
+            " ORDER BY d.sending_at IS NULL, d.id LIMIT ?",
+            ("2026", "console", "2026", "a", 5),
+        ),
+        ("UPDATE feed_deliveries SET claim_until = ? WHERE claimed_by = ?", ("2026", "a")),
+    ):
+        rows = await db.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+        plans += [r["detail"] for r in rows]
+    assert not [p for p in plans if p.startswith("SCAN d") or p.startswith("SCAN feed_deliveries")], plans
+    assert len(await a.claim_deliveries(NOW, ["console"])) == 3
