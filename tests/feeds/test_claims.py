@@ -6,9 +6,12 @@ its claims into the same database."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from bot.model import ChannelRef, Reply
+from feeds.claims import keep_claims
 from storage.claims import CLAIM_LEASE, FETCH_LEASE, Claims
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
@@ -82,5 +85,24 @@ async def test_a_feed_another_instance_is_fetching_is_skipped(tmp_path: Path, fe
         await cycle(h)
         assert len(feed_server.hits("/snj")) == hits + 1 and titles(h).count("SNJ story 5") == 1
         assert await h.core.db.fetchall("SELECT 1 FROM feeds WHERE lease_by IS NOT NULL") == []
+    finally:
+        await h.close()
+
+
+async def test_claims_are_renewed_while_a_long_fan_out_runs_then_given_back(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    h = await make(tmp_path)
+    try:
+        await _queued(h, feed_server)
+        mine, other = Claims(h.core.db, h.core.instance), Claims(h.core.db, OTHER)
+        lease = timedelta(seconds=3)  # renewed every second
+        async with keep_claims(mine, h.core.now, lease=lease):
+            assert len(await mine.claim_deliveries(h.core.now(), ["console"], lease=lease)) == 2
+            h.clock.advance(seconds=2)
+            await asyncio.sleep(1.2)  # a renewal: claimed until now + 3 s
+            h.clock.advance(seconds=2)  # 4 s after the claim: still held
+            assert await other.claim_deliveries(h.core.now(), ["console"]) == []
+        assert len(await other.claim_deliveries(h.core.now(), ["console"])) == 2  # given back at the end
     finally:
         await h.close()
