@@ -13,8 +13,11 @@ import pytest
 from bot.adapters.pacing import SAFETY, RatePacer
 from bot.adapters.shared_pacer import SharedRatePacer, make_pacer
 from bot.messenger import NotSent
+from bot.model import Card, ChannelRef, Reply
 from storage.db import Database
 from storage.rate_budget import RateBudget, budget_key
+from tests.support.discord import discord_env
+from tests.support.fakes.discord_fake import CHANNEL_ID, GUILD_ID
 
 TOKEN = "MTIz.secret.token"
 
@@ -109,3 +112,19 @@ async def test_the_in_memory_pacer_stays_the_default(tmp_path: Path) -> None:
         assert make_pacer(db, "discord", TOKEN, 0, shared=True, stopping=lambda: False) is None
     finally:
         await db.close()
+
+
+async def test_the_discord_adapter_posts_through_the_shared_budget_when_configured(tmp_path: Path) -> None:
+    async with discord_env(tmp_path, discord={"shared_rate_budget": True, "requests_per_second": 20}) as env:
+        assert isinstance(env.adapter.pacer, SharedRatePacer)
+        news = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
+        reply = Reply(card=Card(title="New SEND guidance", body="Summary.", url="https://example.org/item"))
+        started = time.monotonic()
+        for n in range(5):
+            await env.adapter.post(news, reply, nonce=f"shared-{n}")
+        took = time.monotonic() - started
+        assert len(env.fake.channel_messages(CHANNEL_ID)) == 5
+        assert took >= 4 / (20 * SAFETY) - 0.01  # five slots at 19/s: at least four intervals
+        db = env.harness.core.db
+        [row] = await db.fetchall("SELECT key, next_at FROM rate_budget")
+        assert row["key"] == budget_key("discord", "test-token") and "test-token" not in row["key"]
