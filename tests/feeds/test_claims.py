@@ -10,8 +10,13 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.core import BotCore
 from bot.model import ChannelRef, Reply
+from feeds import delivery
 from feeds.claims import keep_claims
+from feeds.service import FeedService
 from storage.claims import CLAIM_LEASE, FETCH_LEASE, Claims
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
@@ -105,4 +110,41 @@ async def test_claims_are_renewed_while_a_long_fan_out_runs_then_given_back(
             assert await other.claim_deliveries(h.core.now(), ["console"]) == []
         assert len(await other.claim_deliveries(h.core.now(), ["console"])) == 2  # given back at the end
     finally:
+        await h.close()
+
+
+class SlowRecorder(RecordingMessenger):
+    """A platform that takes a moment per post, so two instances' fan-outs overlap."""
+
+    async def post(self, channel: ChannelRef, reply: Reply, *, nonce: str | None = None, unsure: bool = False) -> str:
+        await asyncio.sleep(0.005)
+        return await super().post(channel, reply, nonce=nonce, unsure=unsure)
+
+
+async def test_two_instances_sharing_the_outbox_post_each_delivery_once(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "DELIVERY_BATCH", 3)  # small claims, so both instances get some
+    channels = [f"c{n}" for n in range(4)]
+    h = await make(
+        tmp_path, subscriptions=[{"url": feed_server.set("/snj", rss(snj_entries(2))), "channel": c} for c in channels]
+    )
+    second = BotCore(h.core.config, h.core.db, clock=h.clock)  # another process on the same database
+    try:
+        await cycle(h)  # first sight: nothing posted
+        feed_server.set("/snj", rss(snj_entries(7)))
+        await service(h).poll_due(force=True)  # 5 new stories x 4 channels
+        a, b = SlowRecorder("console"), SlowRecorder("console")
+        h.core.register_messenger(a)
+        second.register_messenger(b)
+        other = FeedService(second)
+        assert second.instance != h.core.instance
+        results = await asyncio.gather(service(h).deliver_due(), other.deliver_due())
+        assert sum(r.sent for r in results) == 20 and all(r.sent for r in results)
+        nonces = [p.nonce for p in (*a.posts(), *b.posts())]
+        assert len(nonces) == 20 and len(set(nonces)) == 20  # each delivery once, across both
+        rows = await h.core.db.fetchall("SELECT status, claimed_by FROM feed_deliveries WHERE kind = 'post'")
+        assert {(r["status"], r["claimed_by"]) for r in rows} == {("sent", None)}
+    finally:
+        await other.close()
         await h.close()
