@@ -65,6 +65,15 @@ class ChannelDirectory(Protocol):
 
 
 @runtime_checkable
+class ChannelPrivacy(Protocol):
+    """Optional: whether every member of the forum can read a channel (`!settings` keeps
+    the moderators' channel, where reports are shown, to one members cannot read). None
+    when the adapter cannot tell."""
+
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None: ...
+
+
+@runtime_checkable
 class RoleDirectory(Protocol):
     """Optional: the forum's roles (Discord) or user groups (Slack), for `!settings`.
     `role_name`: the name of the role with this id, or None if the forum has none such;

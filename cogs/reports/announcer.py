@@ -45,6 +45,7 @@ def forum_settings(cog: ReportsBase) -> list[SettingDef]:
             "where new reports are announced to moderators",
             channel_default,
             lambda _p: "no channel, so new reports are not announced (see them with !reports)",
+            private=True,  # reports are shown there, and moderators' answers are public there
         ),
         SettingDef(
             SHOW_REPORTER,

@@ -63,7 +63,7 @@ class SettingsCog(Cog):
         self._not_in_a_dm(ctx)
         place = ctx.place
         where = self._where(ctx)
-        stored = await values.read(definition.kind, typed, where)
+        stored = await values.read(definition.kind, typed, where, private=definition.private)
         shown = await values.show(definition.kind, stored, where)
         if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
             return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)

@@ -23,7 +23,7 @@ from bot.errors import UserError
 from bot.forum_settings import NO, YES, Kind
 from bot.markup import channel as channel_ref
 from bot.markup import escape
-from bot.messenger import ChannelDirectory, RoleDirectory
+from bot.messenger import ChannelDirectory, ChannelPrivacy, RoleDirectory
 from bot.model import Place
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,9 @@ async def _ask(call: Awaitable[T]) -> T:
         raise UserError("I couldn't check that with the platform just now. Nothing changed. Try again soon.") from None
 
 
-async def read(kind: Kind, text: str, where: Where) -> str:
-    """The stored form of `text` for a setting of this kind in this forum, or a UserError."""
+async def read(kind: Kind, text: str, where: Where, *, private: bool = False) -> str:
+    """The stored form of `text` for a setting of this kind in this forum, or a UserError
+    (`private`: a channel every member can read is refused, where the platform can tell)."""
     text = text.strip().strip(_QUOTES).strip()
     if kind in ("yesno", "timezone"):
         text = text.rstrip(".!").strip()  # "Yes." is yes
@@ -122,7 +123,7 @@ async def read(kind: Kind, text: str, where: Where) -> str:
     if kind == "timezone":
         return _read_zone(text)
     if kind == "channel":
-        return await _read_channel(text, where)
+        return await _read_channel(text, where, private=private)
     return await _read_role(text, where)
 
 
@@ -164,7 +165,7 @@ def _read_zone(text: str) -> str:
     return name
 
 
-async def _read_channel(text: str, where: Where) -> str:
+async def _read_channel(text: str, where: Where, *, private: bool) -> str:
     pattern = {"discord": _DISCORD_CHANNEL, "slack": _SLACK_CHANNEL}.get(where.platform, _CONSOLE_CHANNEL)
     # `here` is checked too: a slash command answers even where the bot may not post.
     here = text.lower() in _HERE
@@ -176,6 +177,14 @@ async def _read_channel(text: str, where: Where) -> str:
         raise UserError(
             "I can't post in that channel, or it is not in this forum. "
             "Pick a channel here where I may send messages. Nothing changed."
+        )
+    readable: bool | None = None
+    if private and isinstance(directory, ChannelPrivacy):
+        readable = await _ask(directory.everyone_can_read(where.scope_id, found))
+    if readable:
+        raise UserError(
+            "Everyone in this forum can read that channel, and reports would be shown there. "
+            "Pick a channel that only moderators can see. Nothing changed."
         )
     return found
 

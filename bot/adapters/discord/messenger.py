@@ -96,6 +96,14 @@ class DiscordMessenger(Adapter):
                 return None
         return found.name
 
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None:
+        """Whether the server's @everyone role may view the channel (from the cache)."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        if guild is None or found is None:
+            return None
+        return bool(found.permissions_for(guild.default_role).view_channel)
+
     async def role_name(self, scope_id: str, role_id: str) -> str | None:
         guild = self._guild(scope_id)
         role = guild.get_role(int(role_id)) if guild and role_id.isdigit() else None

@@ -13,6 +13,7 @@ from bot.forum_settings import MODERATOR_ROLE
 from tests.support.discord import DiscordEnv, discord_env
 from tests.support.fakes.discord_fake import (
     ALERT_ROLE_ID,
+    BOT_ID,
     CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,
@@ -77,14 +78,26 @@ async def test_a_role_or_channel_not_in_the_server_is_refused_and_nothing_change
 
 
 async def test_a_moderators_channel_must_be_one_of_this_servers(tmp_path: Path) -> None:
-    async with discord_env(tmp_path, cog_modules=["cogs.help", "cogs.settings", "cogs.reports"]) as env:
+    cogs = ["cogs.help", "cogs.settings", "cogs.reports"]
+    async with discord_env(tmp_path, cog_modules=cogs, before_start=_staff_channels) as env:
         answer = await say(env, "!settings set moderators-channel <#987654321>", "mod_user")
         assert "can't post in that channel, or it is not in this forum" in answer
         assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
-        answer = await say(env, f"!settings set moderators-channel <#{OTHER_CHANNEL_ID}>", "mod_user")
-        assert f"<#{OTHER_CHANNEL_ID}>" in answer
+        answer = await say(env, f"!settings set moderators-channel <#{MODS_ID}>", "mod_user")
+        assert f"<#{MODS_ID}>" in answer
         stored = await env.harness.core.forum_settings.stored("discord", str(GUILD_ID))
-        assert stored["moderators-channel"].value == str(OTHER_CHANNEL_ID)
+        assert stored["moderators-channel"].value == str(MODS_ID)
+
+
+async def test_a_moderators_channel_every_member_can_read_is_refused(tmp_path: Path) -> None:
+    """Reports are shown in the moderators' channel: one the whole server reads would show
+    parents' reports to everyone (a 'here' typed in #general by mistake)."""
+    cogs = ["cogs.help", "cogs.settings", "cogs.reports"]
+    async with discord_env(tmp_path, cog_modules=cogs, before_start=_staff_channels) as env:
+        for typed in (f"<#{OTHER_CHANNEL_ID}>", "here"):  # the mod types in #general
+            answer = await say(env, f"!settings set moderators-channel {typed}", "mod_user")
+            assert answer.startswith("Everyone in this forum can read that channel"), answer
+        assert await env.harness.core.forum_settings.stored("discord", str(GUILD_ID)) == {}
 
 
 async def test_settings_set_as_a_slash_command(env: DiscordEnv) -> None:
@@ -114,17 +127,22 @@ async def test_settings_set_as_a_slash_command(env: DiscordEnv) -> None:
     assert await env.harness.core.forum_settings.forum_value("discord", str(GUILD_ID), "timezone") == "Europe/Paris"
 
 
-CATEGORY_ID, LOCKED_ID = 300000000000000009, 300000000000000012
-SEND_MESSAGES = 1 << 11
+CATEGORY_ID, LOCKED_ID, MODS_ID = 300000000000000009, 300000000000000012, 300000000000000013
+VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
 
 
 def _staff_channels(fake: FakeDiscord) -> None:
-    """A category (holds channels, not messages) and a channel where members, the bot
-    among them, may not send messages."""
+    """A category (holds channels, not messages), a channel where members, the bot among
+    them, may not send messages, and a moderators' channel members cannot see (the bot can)."""
     base = fake.channels[CHANNEL_ID]
     fake.channels[CATEGORY_ID] = {**base, "id": str(CATEGORY_ID), "type": 4, "name": "Staff"}
     deny = {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}
     fake.channels[LOCKED_ID] = {**base, "id": str(LOCKED_ID), "name": "rules", "permission_overwrites": [deny]}
+    hidden = [
+        {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)},
+        {"id": str(BOT_ID), "type": 1, "allow": str(VIEW_CHANNEL | SEND_MESSAGES), "deny": "0"},
+    ]
+    fake.channels[MODS_ID] = {**base, "id": str(MODS_ID), "name": "mods", "permission_overwrites": hidden}
 
 
 async def test_a_moderators_channel_the_bot_cannot_post_in_is_refused(tmp_path: Path) -> None:
@@ -137,7 +155,7 @@ async def test_a_moderators_channel_the_bot_cannot_post_in_is_refused(tmp_path: 
         # The fake's @everyone lacks Send Messages in Threads, which the bot would need there.
         answer = await say(env, f"!settings set moderators-channel <#{THREAD_ID}>", "mod_user")
         assert answer.startswith("I can't post in that channel"), answer
-        answer = await say(env, f"!settings set moderators-channel <#{OTHER_CHANNEL_ID}>", "mod_user")
+        answer = await say(env, f"!settings set moderators-channel <#{MODS_ID}>", "mod_user")
         assert answer.startswith("Done."), answer
 
 
