@@ -80,7 +80,7 @@ class SettingsCog(Cog):
         autocomplete={"name": "complete_key"},
         examples=("!settings reset timezone",),
     )
-    async def settings_reset(self, ctx: CommandContext, name: str) -> Reply:
+    async def settings_reset(self, ctx: CommandContext, name: Rest) -> Reply:
         definition = self._definition(ctx, name)
         self._not_in_a_dm(ctx)
         old = await self.core.forum_settings.reset(ctx.author, ctx.place.scope_id, definition.key)
@@ -117,8 +117,10 @@ class SettingsCog(Cog):
 
     def _definition(self, ctx: CommandContext, key: str, *, also: str = "") -> SettingDef:
         wanted = _key(key)
+        # A name in two words ("show reporter", "time zone") is the setting of either spelling.
+        spellings = {wanted, "-".join(wanted.split()), "".join(wanted.split())}
         for d in self._defs(ctx):
-            if d.key == wanted:
+            if d.key in spellings:
                 return d
         keys = [d.key for d in self._defs(ctx)]
         names = ", ".join(f"`{k}`" for k in keys)

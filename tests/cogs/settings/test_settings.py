@@ -349,3 +349,9 @@ async def test_reset_of_a_setting_never_set_says_what_applies_in_plain_words(h: 
     answer = await h.say_text("!settings reset moderator-role", **SLACK_MOD)
     assert "[slack]" not in answer and "moderator_user_ids" not in answer  # no config keys in chat
     assert await audit(h, "slack", "T1") == []
+
+
+async def test_reset_a_setting_named_in_two_words(h: Harness) -> None:
+    await h.say("!settings set show-reporter yes", **MOD)
+    assert await h.say_text("!settings reset Show Reporter", **MOD) == "Done. show-reporter is back to the default: no."
+    assert "timezone was not set" in await h.say_text("!settings reset time zone", **MOD)
