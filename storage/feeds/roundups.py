@@ -126,8 +126,10 @@ class Roundups:
                 await cur.close()
                 ids = [int(r["id"]) for r in rows]
                 await tx.execute(
+                    # "AND roundup_id IS NULL": a row another instance gathered first stays
+                    # in that round-up (the PostgreSQL port also locks the rows it reads).
                     f"UPDATE feed_deliveries SET roundup_id = ?, next_attempt_at = NULL"
-                    f" WHERE id IN ({','.join('?' * len(ids))})",
+                    f" WHERE id IN ({','.join('?' * len(ids))}) AND roundup_id IS NULL",
                     (roundup_id, *ids),
                 )
                 made.append(roundup_id)

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Adapter
-from bot.adapters.pacing import RatePacer
+from bot.adapters.pacing import Pacer
 from bot.adapters.slack.blocks import render, render_all
 from bot.adapters.slack.pacing import ChannelPacer, Sleep
 from bot.adapters.slack.people import error_code
@@ -92,7 +92,7 @@ class SlackMessenger(Adapter):
 
     client: AsyncWebClient
     pacer: ChannelPacer
-    workspace: RatePacer | None  # the workspace-wide posting rate (None: unpaced)
+    workspace: Pacer | None  # the workspace-wide posting rate (None: unpaced)
     _sleep: Sleep
     bot_id: str | None  # auth.test's bot_id: marks the messages this bot posted
     team_id: str | None
@@ -171,6 +171,13 @@ class SlackMessenger(Adapter):
             ),
         )
 
+    async def settle_choices(self, channel_id: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replace a message's buttons once one was pressed (blocks.settled_blocks)."""
+        await self._call(
+            channel_id,
+            lambda: self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks, link_names=False),
+        )
+
     async def delete(self, channel: ChannelRef, message_id: str) -> None:
         await self._call(
             channel.channel_id, lambda: self.client.chat_delete(channel=channel.channel_id, ts=message_id), paced=False
@@ -228,6 +235,30 @@ class SlackMessenger(Adapter):
             lambda: self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts),
         )
         return ""
+
+    # -- bot.messenger.RoleDirectory: a workspace's user groups, for `!settings` ----------
+
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        """The workspace's user groups (usergroups.list; the usergroups:read scope the
+        moderator check already needs). Raises when Slack could not be asked."""
+        resp = await self.client.usergroups_list()
+        return [g for g in resp.get("usergroups") or [] if isinstance(g, dict)]
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        for group in await self._usergroups(scope_id):
+            if group.get("id") == role_id:
+                return f"@{group.get('handle') or group.get('name') or role_id}"
+        return None
+
+    async def find_role(self, scope_id: str, name: str) -> str | None:
+        """A user group by its handle (what Slack shows as @handle) or its name."""
+        wanted = name.lower()
+        found = [
+            str(g["id"])
+            for g in await self._usergroups(scope_id)
+            if g.get("id") and wanted in (str(g.get("handle") or "").lower(), str(g.get("name") or "").lower())
+        ]
+        return found[0] if len(found) == 1 else None
 
     async def _call(
         self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True, may_give_up: bool = True
