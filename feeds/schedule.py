@@ -1,7 +1,7 @@
 """When a subscription's posts go out: at once, after quiet hours, or in a digest.
 
-Everything here is in the forum's local time ([bot] timezone, e.g. Europe/London), and the
-clock is passed in (`now`), so tests move it across a DST change without sleeping.
+Everything here is in the forum's local time (its `!settings` time zone, else [bot] timezone),
+and the clock is passed in (`now`), so tests move it across a DST change without sleeping.
 
 - `quiet_hours = "21:00-07:00"`: a post that falls due in those hours waits until they
   end; at the end, more than `ROUNDUP_OVER` of them go out as one message listing them.

@@ -154,7 +154,7 @@ class AddingMixin:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             body_hash=fetched.body_hash,
-            hold=self.service.hold,
+            hold=await self.service.hold_for(feed.id),
         )
         flt = KeywordFilter(sub.include, sub.exclude)
         return True, self._added_text(url, channel, sub.id, parsed, flt, sub.id in report.primed, latest, feed)

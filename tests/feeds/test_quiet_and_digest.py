@@ -317,3 +317,29 @@ async def test_holding_and_gathering_reach_deliveries_through_an_index(tmp_path:
         assert [c.title for c in cards] == ["While the channel was quiet: 6 new posts from Special Needs Jungle"]
     finally:
         await h.close()
+
+
+async def test_quiet_hours_follow_the_forums_own_time_zone(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(1)))
+    h = await make(tmp_path)
+    try:
+        text = await h.say_text("!settings set timezone America/New_York", moderator=True)
+        assert "America/New_York" in text, text
+        # 23:00 in London is 18:00 in New York: not quiet there.
+        h.clock.value = utc(2026, 11, 27, 23, 0)
+        await add(h, url, "quiet=21:00-07:00")
+        feed_server.set("/snj", rss(snj_entries(2)))
+        await cycle(h)
+        assert titles(h) == ["SNJ story 2"]
+        # 03:00 UTC is 22:00 in New York: quiet until 07:00 there (12:00 UTC).
+        h.clock.value = utc(2026, 11, 28, 3, 0)
+        feed_server.set("/snj", rss(snj_entries(3)))
+        await cycle(h)
+        h.clock.value = utc(2026, 11, 28, 11, 59)
+        await service(h).deliver_due()
+        assert titles(h) == ["SNJ story 2"]
+        h.clock.value = utc(2026, 11, 28, 12, 0)
+        await service(h).deliver_due()
+        assert titles(h) == ["SNJ story 2", "SNJ story 3"]
+    finally:
+        await h.close()
