@@ -4,6 +4,9 @@ Before each delivery run, `gather_due` turns due held posts into round-up delive
 (storage/feeds/roundups.py, one transaction): always for a digest, and for quiet hours when
 more than `ROUNDUP_OVER` waited (three or fewer simply go out one by one, in order).
 `render_roundup` is the message: a title saying why, and one line per item, oldest first.
+A round-up is one delivery, so one message: a long one (a digest of 60 posts) lists as many
+whole lines as fit `BODY_CHARS`, the smallest of the platforms' limits (Discord's 4096-character
+embed description), and ends with how many more there were, never with half a link.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from storage.feeds import FeedStore, StoredItem
 
 TITLE_CHARS = 100
 LINK_CHARS = 300
+# Room for the list within Discord's 4096-character embed description (Slack splits its
+# sections at 3000 by itself), leaving space for the "and N more" line.
+BODY_CHARS = 3900
 
 
 async def gather_due(store: FeedStore, now: datetime, platforms: Iterable[str]) -> int:
@@ -48,5 +54,24 @@ def render_roundup(items: Sequence[StoredItem], held: str | None, tz: tzinfo) ->
         title = f"Digest: {posts} from {source}"
     else:
         title = f"While the channel was quiet: {posts} from {source}"
-    body = "\n".join(_line(i, tz) for i in items)
+    body = _body([_line(i, tz) for i in items])
     return Reply(card=Card(title=title, body=body, colour=FEED_COLOUR, footer=escape("Oldest first.")))
+
+
+def _more(n: int) -> str:
+    return f"… and {n} more. The feed's website has them all."
+
+
+def _body(lines: list[str]) -> str:
+    """Whole lines while they fit, then a line saying how many more there were."""
+    kept: list[str] = []
+    size = 0
+    for i, line in enumerate(lines):
+        rest = len(lines) - i - 1
+        reserve = 0 if rest == 0 else len(_more(len(lines))) + 1
+        if size + len(line) + 1 + reserve > BODY_CHARS:
+            kept.append(_more(len(lines) - i))
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
