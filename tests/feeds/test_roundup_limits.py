@@ -21,7 +21,8 @@ MESSAGES = rf"/channels/{CHANNEL_ID}/messages"
 
 
 def item(i: int, title: str, link: str | None = None, feed: str = "Special Needs Jungle") -> StoredItem:
-    link = link if link is not None else f"https://www.specialneedsjungle.com/2026/11/a-long-slug-for-story-{i}-" + "y" * 60
+    if link is None:
+        link = f"https://www.specialneedsjungle.com/2026/11/a-long-slug-for-story-{i}-" + "y" * 60
     return StoredItem(i, 1, title, link, "", "2026-11-27T10:00:00Z", None, feed)
 
 
