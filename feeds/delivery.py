@@ -166,8 +166,10 @@ class DeliveryMixin:
             if not items:
                 await self.store.mark_failed(d.id, "its items no longer exist")
                 raise _ItemGone
-            roundup = render_roundup(items, d.body, self.core.tz)
-            return await messenger.post(channel_of(d), roundup, nonce=d.nonce, unsure=d.unsure)
+            where = channel_of(d)
+            # The forum's own time zone for the items' dates, as for a single post.
+            roundup = render_roundup(items, d.body, await self.core.tz_for(where.platform, where.scope_id))
+            return await messenger.post(where, roundup, nonce=d.nonce, unsure=d.unsure)
         item = await self.store.item(d.item_id) if d.item_id is not None else None
         if item is None:
             await self.store.mark_failed(d.id, "the item no longer exists")

@@ -4,9 +4,10 @@ Before each delivery run, `gather_due` turns due held posts into round-up delive
 (storage/feeds/roundups.py, one transaction): always for a digest, and for quiet hours when
 more than `ROUNDUP_OVER` waited (three or fewer simply go out one by one, in order).
 `render_roundup` is the message: a title saying why, and one line per item, oldest first.
-A round-up is one delivery, so one message: a long one (a digest of 60 posts) lists as many
-whole lines as fit `BODY_CHARS`, the smallest of the platforms' limits (Discord's 4096-character
-embed description), and ends with how many more there were, never with half a link.
+A round-up is one delivery, so one message, within `BODY_CHARS` (under the smallest of the
+platforms' limits, Discord's 4096-character embed description): when the lines are too long
+the longest links are left off (titles stay), and only a list too long even then ends with
+how many more there were. Never half a line or half a link.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ async def gather_due(store: FeedStore, now: datetime, platforms: Iterable[str]) 
     return made
 
 
-def _line(item: StoredItem, tz: tzinfo) -> str:
+def _lines(item: StoredItem, tz: tzinfo) -> tuple[str, str]:
+    """The item's line with its link, and without (for when the list must be shorter)."""
     title = cut(feed_text(item.title or "(untitled)"), TITLE_CHARS)
     url = public_link(item.link)
-    text = f"[{title}]({url})" if url and len(url) <= LINK_CHARS else title
     date = format_date(item.published, tz)
-    return f"- {text}" + (f" ({date})" if date else "")
+    tail = f" ({date})" if date else ""
+    plain = f"- {title}{tail}"
+    return (f"- [{title}]({url}){tail}" if url and len(url) <= LINK_CHARS else plain), plain
 
 
 def render_roundup(items: Sequence[StoredItem], held: str | None, tz: tzinfo) -> Reply:
@@ -54,7 +57,7 @@ def render_roundup(items: Sequence[StoredItem], held: str | None, tz: tzinfo) ->
         title = f"Digest: {posts} from {source}"
     else:
         title = f"While the channel was quiet: {posts} from {source}"
-    body = _body([_line(i, tz) for i in items])
+    body = _body([_lines(i, tz) for i in items])
     return Reply(card=Card(title=title, body=body, colour=FEED_COLOUR, footer=escape("Oldest first.")))
 
 
@@ -62,16 +65,26 @@ def _more(n: int) -> str:
     return f"… and {n} more. The feed's website has them all."
 
 
-def _body(lines: list[str]) -> str:
-    """Whole lines while they fit, then a line saying how many more there were."""
+def _body(lines: list[tuple[str, str]]) -> str:
+    """Every item's line with its link when they fit BODY_CHARS; else the longest links go
+    first (the title stays); and only if even that is too long, whole lines while they fit
+    and then how many more there were. Never half a line or half a link."""
+    chosen = [linked for linked, _ in lines]
+    size = sum(len(line) + 1 for line in chosen)
+    by_saving = sorted(range(len(lines)), key=lambda i: len(lines[i][1]) - len(lines[i][0]))
+    for i in by_saving:
+        if size <= BODY_CHARS:
+            break
+        size -= len(chosen[i]) - len(lines[i][1])
+        chosen[i] = lines[i][1]
+    if size <= BODY_CHARS:
+        return "\n".join(chosen)
     kept: list[str] = []
-    size = 0
-    for i, line in enumerate(lines):
-        rest = len(lines) - i - 1
-        reserve = 0 if rest == 0 else len(_more(len(lines))) + 1
-        if size + len(line) + 1 + reserve > BODY_CHARS:
+    size = len(_more(len(lines)))
+    for i, (_, plain) in enumerate(lines):
+        if size + len(plain) + 1 > BODY_CHARS:
             kept.append(_more(len(lines) - i))
             break
-        kept.append(line)
-        size += len(line) + 1
+        kept.append(plain)
+        size += len(plain) + 1
     return "\n".join(kept)

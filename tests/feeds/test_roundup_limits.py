@@ -4,15 +4,19 @@ Posted through the real discord.py and slack_sdk clients against the loopback fa
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.model import ChannelRef
+from bot.adapters.discord.render import render_embed
+from bot.model import Card, ChannelRef
 from feeds.roundup import render_roundup
 from storage.feeds import StoredItem
 from tests.support.discord import discord_env
 from tests.support.fakes.discord_fake import CHANNEL_ID, GUILD_ID
 from tests.support.fakes.slack_fake import TEAM_ID
+from tests.support.feeds import cycle, make, service
+from tests.support.feedserver import Entry, FeedServer, rss, snj_entries
+from tests.support.harness import Harness
 from tests.support.slack import running
 
 DISCORD_NEWS = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
@@ -103,3 +107,89 @@ async def test_hostile_titles_in_a_round_up_ping_nobody_on_slack(tmp_path: Path)
             assert mention not in text
         for private in ("http://192.168.1.1", "http://localhost", "http://10.0.0.1", "user:pw@", "javascript:"):
             assert f"<{private}" not in text
+
+
+def long_entries(n: int) -> list[Entry]:
+    """Stories with the longest titles and links a round-up shows whole, markdown in the titles."""
+    base = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    return [
+        Entry(
+            title=f"Story {i}: *EHC* _plans_ [tribunal] " + "and a long headline " * 5,
+            link=f"https://www.specialneedsjungle.com/2026/11/story-{i}-" + "a-very-long-slug-" * 13,
+            guid=f"long-{i}",
+            published=base + timedelta(minutes=i),
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def cards(h: Harness) -> list[tuple[str, str]]:
+    posts = h.messengers["console"].posts()
+    return [(s.reply.card.title, s.reply.card.body) for s in posts if s.reply and s.reply.card]
+
+
+async def test_a_digest_of_sixty_long_posts_names_every_one_once_within_discords_limit(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.set("/long", rss(long_entries(1)))
+    h = await make(tmp_path)
+    try:
+        h.clock.value = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+        assert "Subscribed" in await h.say_text(f"!feeds add {url} mode=digest at=18:00", moderator=True)
+        feed_server.set("/long", rss(long_entries(61)))  # 60 new stories in one day
+        await cycle(h)
+        assert cards(h) == []
+        h.clock.value = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+        await service(h).deliver_due()
+        posted = cards(h)
+        assert posted and all(title.startswith("Digest: ") for title, _ in posted)
+        named: list[int] = []
+        for title, body in posted:
+            # What Discord would be sent: the description holds the whole list, uncut.
+            description = render_embed(Card(title=title, body=body)).description or ""
+            assert description == body and len(body) <= 4096
+            for line in body.splitlines():
+                assert line.startswith("- ") and line.endswith("(1 Nov 2026)"), line
+                named.append(int(line.split("Story ", 1)[1].split(":", 1)[0]))
+        assert sorted(named) == list(range(2, 62))  # every new story once, none lost
+        await cycle(h)
+        assert len(cards(h)) == len(posted)  # and nothing twice
+    finally:
+        await h.close()
+
+
+async def test_a_digest_day_with_nothing_new_sends_nothing(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.set("/snj", rss(snj_entries(2)))
+    h = await make(tmp_path)
+    try:
+        h.clock.value = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+        assert "Subscribed" in await h.say_text(f"!feeds add {url} mode=digest at=18:00", moderator=True)
+        for day in (27, 28, 29):
+            h.clock.value = datetime(2026, 11, day, 18, 0, tzinfo=UTC)
+            await cycle(h)
+        assert h.messengers["console"].posts() == []
+        rows = await service(h).store.db.fetchall("SELECT kind FROM feed_deliveries WHERE kind = 'roundup'")
+        assert rows == []
+    finally:
+        await h.close()
+
+
+async def test_a_round_ups_dates_are_in_the_forums_own_time_zone(tmp_path: Path, feed_server: FeedServer) -> None:
+    late = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 27 November in New York, the 28th in London
+    first = Entry("Older story", "https://www.specialneedsjungle.com/older", "g0", published=late - timedelta(days=3))
+    story = Entry("Late story", "https://www.specialneedsjungle.com/late", "g1", published=late)
+    url = feed_server.set("/snj", rss([first]))
+    h = await make(tmp_path)
+    try:
+        assert "America/New_York" in await h.say_text("!settings set timezone America/New_York", moderator=True)
+        h.clock.value = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+        assert "Subscribed" in await h.say_text(f"!feeds add {url} mode=digest at=18:00", moderator=True)
+        feed_server.set("/snj", rss([first, story]))
+        await cycle(h)
+        h.clock.value = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)  # 18:00 in New York
+        await service(h).deliver_due()
+        ((title, body),) = cards(h)
+        assert title == "Digest: 1 new post from Special Needs Jungle"
+        assert body.endswith("(27 Nov 2026)"), body
+    finally:
+        await h.close()
