@@ -25,7 +25,10 @@ EVERY = ("day", "week")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Held posts released together go in one message when there are more than this many.
 ROUNDUP_OVER = 3
-_CLOCK_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK_RE = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?(?P<half>am|pm|a\.m\.|p\.m\.)?$")
+_NAMED_TIMES = {"noon": time(12), "midday": time(12), "midnight": time(0)}
+# Between the two times of quiet hours: a hyphen, the dashes phones put in its place, or "to".
+_RANGE_RE = re.compile(r"\s*(?:-|\u2013|\u2014|\bto\b)\s*", re.I)
 
 
 class ScheduleError(ValueError):
@@ -48,11 +51,28 @@ class Timed(Protocol):
 
 
 def parse_clock(text: str, what: str = "time") -> time:
-    """ "18:00" or "7:30" (24-hour clock)."""
-    m = _CLOCK_RE.match(text.strip())
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ScheduleError(f"`{what}` should be a time on the 24-hour clock, like 18:00.")
-    return time(int(m[1]), int(m[2]))
+    """A time as volunteers write it: "18:00", "7:30", "18.00", "6pm", "6:30 pm", "noon",
+    or a two-digit hour ("21", "07"). A bare one-digit hour ("6") is refused: morning or
+    evening can't be told, and a digest at 6 a.m. instead of 6 p.m. is a silent surprise."""
+    word = text.strip().lower().replace(" ", "")
+    if word in _NAMED_TIMES:
+        return _NAMED_TIMES[word]
+    m = _CLOCK_RE.match(word)
+    if m is None:
+        raise ScheduleError(f"`{what}` should be a time like 18:00 or 6pm.")
+    hour, minute, half = int(m["hour"]), int(m["minute"] or 0), (m["half"] or "").replace(".", "")
+    if half:
+        if not 1 <= hour <= 12 or minute > 59:
+            raise ScheduleError(f"`{what}` should be a time like 18:00 or 6pm.")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif m["minute"] is None and len(m["hour"]) == 1 and hour:
+        raise ScheduleError(
+            f"Is {hour} (in `{what}`) in the morning or the evening? "
+            f"Write {hour}am or {hour}pm, or {hour:02}:00 or {hour + 12}:00."
+        )
+    if hour > 23 or minute > 59:
+        raise ScheduleError(f"`{what}` should be a time like 18:00 or 6pm.")
+    return time(hour, minute)
 
 
 @dataclass(frozen=True)
@@ -70,12 +90,13 @@ class QuietHours:
 
 
 def parse_quiet_hours(text: str | None) -> QuietHours | None:
-    """ "21:00-07:00" -> QuietHours; "", "off" or "none" -> None."""
+    """ "21:00-07:00", "9pm-7am", "21-07", "21:00 to 07:00" -> QuietHours; "", "off" or
+    "none" -> None."""
     if text is None or text.strip().lower() in ("", "off", "none", "no"):
         return None
-    parts = text.replace("–", "-").split("-")
-    if len(parts) != 2:
-        raise ScheduleError("`quiet` should be two times, like 21:00-07:00 (or `off`).")
+    parts = _RANGE_RE.split(text.strip())
+    if len(parts) != 2 or not all(parts):
+        raise ScheduleError("`quiet` should be two times, like 21:00-07:00 or 9pm-7am (or `off`).")
     quiet = QuietHours(parse_clock(parts[0], "quiet"), parse_clock(parts[1], "quiet"))
     if quiet.start == quiet.end:
         raise ScheduleError("Quiet hours need a start and an end that differ, like 21:00-07:00.")
@@ -99,11 +120,12 @@ def parse_every(text: str) -> str:
 
 
 def parse_day(text: str) -> int:
-    """ "monday", "Mon" -> 0 ... "sunday" -> 6."""
+    """ "monday", "Mon", "Mondays" -> 0 ... "sunday" -> 6."""
     word = text.strip().lower()
-    for i, day in enumerate(DAYS):
-        if len(word) >= 3 and day.startswith(word):
-            return i
+    for w in (word, word.removesuffix("s")):
+        for i, day in enumerate(DAYS):
+            if len(w) >= 3 and day.startswith(w):
+                return i
     raise ScheduleError("`day` should be a day of the week, like monday.")
 
 

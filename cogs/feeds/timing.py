@@ -18,10 +18,10 @@ from storage.feeds import Timing
 
 TIMING_HELP = {
     "mode": "`each` (every post as it comes) or `digest` (one message a day or a week)",
-    "at": "for a digest: the time it is posted, like 18:00 (the forum's time zone)",
+    "at": "for a digest: the time it is posted, like 18:00 or 6pm (the forum's time zone)",
     "every": "for a digest: `day` or `week`",
     "day": "for a weekly digest: the day, like monday",
-    "quiet": "quiet hours, like 21:00-07:00 (posts wait until after); `off` to stop",
+    "quiet": "quiet hours, like 21:00-07:00 or 9pm-7am (posts wait until after); `off` to stop",
 }
 
 

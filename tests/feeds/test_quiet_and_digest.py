@@ -230,8 +230,8 @@ async def test_config_subscriptions_carry_mode_and_quiet_hours(tmp_path: Path, f
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("quiet_hours", "10pm-6am", "24-hour clock"),
-        ("digest_at", "25:00", "24-hour clock"),
+        ("quiet_hours", "10pm-6", "morning or the evening"),
+        ("digest_at", "25:00", "like 18:00 or 6pm"),
         ("digest_day", "someday", "a day of the week"),
         ("mode", "hourly", "each"),
     ],

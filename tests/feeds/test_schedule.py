@@ -87,15 +87,19 @@ def test_a_digest_inside_quiet_hours_waits_for_their_end() -> None:
     ("words", "message"),
     [
         ({"mode": "sometimes"}, "`mode` should be `each`"),
-        ({"mode": "digest", "at": "25:00"}, "`at` should be a time on the 24-hour clock"),
-        ({"mode": "digest", "at": "6pm"}, "like 18:00"),
+        ({"mode": "digest", "at": "25:00"}, "`at` should be a time like 18:00 or 6pm"),
+        ({"mode": "digest", "at": "half six"}, "like 18:00 or 6pm"),
+        ({"mode": "digest", "at": "6"}, "Write 6am or 6pm, or 06:00 or 18:00"),
+        ({"mode": "digest", "at": "13pm"}, "like 18:00 or 6pm"),
         ({"at": "18:00"}, "add `mode=digest`"),
         ({"mode": "digest", "every": "fortnight"}, "`every` should be `day` or `week`"),
         ({"mode": "digest", "day": "funday"}, "a day of the week"),
         ({"mode": "digest", "every": "day", "day": "monday"}, "use `every=week`"),
         ({"quiet": "21:00"}, "two times, like 21:00-07:00"),
         ({"quiet": "21:00-21:00"}, "a start and an end that differ"),
-        ({"quiet": "9pm-7am"}, "24-hour clock"),
+        ({"quiet": "9-7"}, "Write 9am or 9pm, or 09:00 or 21:00"),
+        ({"quiet": "21:00-07:00-08:00"}, "two times, like 21:00-07:00 or 9pm-7am"),
+        ({"quiet": "22:00-22:00"}, "a start and an end that differ"),
     ],
 )
 def test_bad_timing_words_get_a_plain_message(words: dict[str, str], message: str) -> None:
@@ -111,3 +115,25 @@ def test_timing_words_read_as_volunteers_write_them() -> None:
     assert parse_quiet_hours("off") is None
     with pytest.raises(ScheduleError):
         parse_quiet_hours("late")
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ({"quiet": "9pm-7am"}, Timing(quiet_hours="21:00-07:00")),
+        ({"quiet": "10PM - 6.30AM"}, Timing(quiet_hours="22:00-06:30")),
+        ({"quiet": "21-07"}, Timing(quiet_hours="21:00-07:00")),
+        ({"quiet": "21.00-07.00"}, Timing(quiet_hours="21:00-07:00")),
+        ({"quiet": "21:00 to 07:00"}, Timing(quiet_hours="21:00-07:00")),
+        ({"quiet": "21:00\u201407:00"}, Timing(quiet_hours="21:00-07:00")),  # a phone's em dash
+        ({"quiet": "OFF"}, Timing(quiet_hours=None)),
+        ({"mode": "digest", "at": "6pm"}, Timing("digest", "18:00")),
+        ({"mode": "digest", "at": "6:30 p.m."}, Timing("digest", "18:30")),
+        ({"mode": "digest", "at": "12am"}, Timing("digest", "00:00")),
+        ({"mode": "digest", "at": "noon"}, Timing("digest", "12:00")),
+        ({"mode": "digest", "every": "weekly", "day": "Fridays"}, Timing("digest", "18:00", "week", 4)),
+        ({"mode": "DIGEST", "every": "Daily"}, Timing("digest", "18:00", "day")),
+    ],
+)
+def test_times_and_days_as_volunteers_write_them(words: dict[str, str], expected: Timing) -> None:
+    assert timing_from(Timing(), **words) == expected
