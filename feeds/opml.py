@@ -83,7 +83,7 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
         if not url:
             continue  # a folder
         if len(feeds) >= MAX_FEEDS:
-            raise OpmlError(f"it lists more than {MAX_FEEDS} feeds")
+            raise OpmlError(f"it lists more than {MAX_FEEDS} feeds (split it into files of {MAX_FEEDS} or fewer)")
         title = (outline.get("title") or outline.get("text") or "").strip()[:200]
         extra = {k: v.strip()[:200] for k in _ATTRS if (v := outline.get(f"{{{NS}}}{k}"))}
         feeds.append(OpmlFeed(url[:2000], title, extra))

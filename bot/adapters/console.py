@@ -30,16 +30,24 @@ RULE = "─" * 60
 
 
 _ATTACH_RE = re.compile(r"\s<\s+(\S+)\s*$")
+# A quoted path (`< "My files/subs.opml"`), or an unquoted one with spaces that names a file.
+_ATTACH_QUOTED_RE = re.compile(r"""\s<\s+(["'\u201c\u2018])(.+?)["'\u201d\u2019]\s*$""")
+_ATTACH_REST_RE = re.compile(r"\s<\s+(\S.*?)\s*$")
 
 
 def attached_files(text: str) -> tuple[str, tuple[IncomingFile, ...]]:
     """A console line may attach a local file as a chat message would: `!feeds import < subs.opml`
     (a `<`, a space, then the path, at the end of the line). The console's user runs the bot,
     so reading their own file is theirs to ask; the file is read only when a command asks."""
-    m = _ATTACH_RE.search(text)
-    if not m:
-        return text, ()
-    path = Path(m[1]).expanduser()
+    m = _ATTACH_QUOTED_RE.search(text)
+    if m:
+        path = Path(m[2]).expanduser()
+    else:
+        rest = _ATTACH_REST_RE.search(text)
+        m = rest if rest and " " in rest[1] and Path(rest[1]).expanduser().is_file() else _ATTACH_RE.search(text)
+        if not m:
+            return text, ()
+        path = Path(m[1]).expanduser()
 
     async def read(limit: int) -> bytes:
         try:

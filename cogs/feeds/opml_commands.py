@@ -144,7 +144,8 @@ class OpmlMixin(AddingMixin):
             except ValueError as e:
                 raise UserError(f"I couldn't read the attached file: {escape(str(e))}.") from None
         if not link:
-            raise UsageError("Attach an OPML file to the command, or give its link: `!feeds import <link>`.")
+            how = "end the line with `< path/to/file.opml`" if ctx.place.platform == "console" else "attach it"
+            raise UsageError(f"Which file? {how.capitalize()}, or give its link: `{ctx.prefix}feeds import <link>`.")
         try:
             check_url(link, self.settings.allow_private_addresses)
         except FetchError as e:

@@ -143,7 +143,11 @@ async def test_import_by_link_and_plain_errors(tmp_path: Path, feed_server: Feed
     try:
         text = await h.say_text(f"!feeds import {link}", moderator=True)
         assert "Import: 1 added" in text and "1 working" in text
-        assert "Attach an OPML file" in await h.say_text("!feeds import", moderator=True)
+        # Each surface says how a file is given there.
+        console = await h.say_text("!feeds import", moderator=True)
+        assert "Which file? End the line with < path/to/file.opml, or give its link" in console
+        discord = await h.say_text("!feeds import", moderator=True, platform="discord", scope="g1")
+        assert "Which file? Attach it, or give its link: !feeds import <link>." in discord
         assert "export here" in await h.say_text("!feeds export everything", moderator=True)
         assert "no feed subscriptions to export" in await h.say_text("!feeds export here", moderator=True, channel="x")
     finally:
@@ -158,3 +162,38 @@ def test_export_survives_names_xml_cannot_hold() -> None:
     data = export_opml([OpmlFeed("https://e.org/f", "Bad\x0bname <&>")], "T\x00", datetime(2026, 1, 1, tzinfo=UTC))
     (feed,) = parse_opml(data)
     assert feed.title == "Badname <&>" and feed.url == "https://e.org/f"
+
+
+async def test_five_hundred_outlines_are_refused_with_what_to_do(tmp_path: Path, feed_server: FeedServer) -> None:
+    h = await make(tmp_path)
+    try:
+        path = tmp_path / "many.opml"
+        path.write_bytes(opml(*(f'<outline type="rss" text="F{i}" xmlUrl="https://e.org/f{i}"/>' for i in range(500))))
+        text = await say_with_file(h, "!feeds import", path)
+        assert "it lists more than 200 feeds (split it into files of 200 or fewer)" in text
+        assert "Nothing was changed." in text
+        assert await service(h).store.subscriptions() == []
+    finally:
+        await h.close()
+
+
+async def test_console_paths_with_spaces_and_quotes(tmp_path: Path) -> None:
+    folder = tmp_path / "My files"
+    folder.mkdir()
+    path = folder / "forum feeds.opml"
+    path.write_bytes(b"<opml/>")
+    for line in (
+        f"!feeds import < {path}",
+        f'!feeds import < "{path}"',
+        f"!feeds import < \u201c{path}\u201d",  # a pasted path in smart quotes
+        f"!feeds import < '{path}'",
+    ):
+        text, files = attached_files(line)
+        assert text == "!feeds import", line
+        assert [f.filename for f in files] == ["forum feeds.opml"], line
+        assert await files[0].read(100) == b"<opml/>"
+    # A path with no spaces is taken as before, existing or not (the command says if it can't read it).
+    text, files = attached_files("!feeds import < missing.opml")
+    assert text == "!feeds import" and [f.filename for f in files] == ["missing.opml"]
+    # Words after a "<" that name no file are not a file with spaces.
+    assert attached_files("!rights a < b c")[1] == ()
