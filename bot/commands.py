@@ -86,6 +86,9 @@ class CommandSpec:
     # The arguments as a parent reads them ("[step] [your date]"), when the generated
     # form ("[step] [when…]") would be developer notation.
     usage_text: str = ""
+    # The command reads a file sent with it (Incoming.files), and this says what file: a
+    # surface whose commands take typed options (Discord's slash commands) offers one for it.
+    file_help: str = ""
     cog: Any = field(default=None, repr=False)
 
     @property
@@ -336,6 +339,7 @@ def command(
     examples: tuple[str, ...] | list[str] = (),
     private_input: bool = False,
     usage: str = "",
+    file_help: str = "",
 ) -> Callable[[CommandCallback], CommandCallback]:
     """Declare a cog method as a command. See the module docstring for signature rules."""
 
@@ -372,6 +376,7 @@ def command(
             examples=tuple(examples),
             private_input=private_input,
             usage_text=usage,
+            file_help=file_help,
         )
         return fn
 

@@ -86,6 +86,7 @@ class OpmlMixin(AddingMixin):
         moderator_only=True,
         args_help={"link": "the OPML file's address, if it is not attached"},
         examples=("!feeds import  (with the .opml file attached)", "!feeds import https://example.org/feeds.opml"),
+        file_help="the OPML file (from !feeds export or a feed reader)",
     )
     async def feeds_import(self, ctx: CommandContext, link: str = "") -> Reply:
         data = await self._opml_bytes(ctx, link.strip().strip("<>"))
@@ -144,6 +145,8 @@ class OpmlMixin(AddingMixin):
             except ValueError as e:
                 raise UserError(f"I couldn't read the attached file: {escape(str(e))}.") from None
         if not link:
+            if ctx.incoming.surface == "slash":
+                raise UsageError("Which file? Add it in the `file` option, or give its address in `link`.")
             how = "end the line with `< path/to/file.opml`" if ctx.place.platform == "console" else "attach it"
             raise UsageError(f"Which file? {how.capitalize()}, or give its link: `{ctx.prefix}feeds import <link>`.")
         try:

@@ -22,7 +22,7 @@ from bot.adapters.base import Adapter
 from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.answer import InteractionAnswer, MessageAnswer
 from bot.adapters.discord.buttons import ChoiceView, ViewMaker, timeout_for
-from bot.adapters.discord.commands import REPORT_MENU
+from bot.adapters.discord.commands import FILE_OPTION, REPORT_MENU
 from bot.adapters.discord.forums import ASK, ForumPicker
 from bot.adapters.discord.render import plain_text_of
 from bot.commands import CommandSpec
@@ -250,7 +250,13 @@ class DiscordEvents(Adapter):
 
     # -- slash commands and the context menu -----------------------------------------
 
-    async def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
+    async def _interaction_incoming(
+        self,
+        interaction: discord.Interaction,
+        text: str,
+        surface: Surface,
+        files: tuple[IncomingFile, ...] = (),
+    ) -> Incoming:
         channel_id = interaction.channel_id or 0
         return Incoming(
             text=text,
@@ -259,12 +265,17 @@ class DiscordEvents(Adapter):
             message_id=str(interaction.id),
             surface=surface,
             raw=interaction,
+            files=files,
         )
 
     async def on_slash(self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, Any]) -> None:
         raw_args = {k: v for k, v in options.items() if v is not None}
-        shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
-        incoming = await self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
+        # A command that reads a file has it in the `file` option (commands.FILE_OPTION):
+        # it reaches the command as Incoming.files, as a prefix message's attachment does.
+        upload = raw_args.pop(FILE_OPTION, None) if spec.file_help else None
+        files = (attached_file(upload),) if isinstance(upload, discord.Attachment) else ()
+        shown = " ".join([*(f"{k}:{v}" for k, v in raw_args.items()), *(f"file:{f.filename}" for f in files)])
+        incoming = await self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash", files)
         forum = await self._forum_for(spec, interaction.user, incoming.place)
         if isinstance(forum, list):
 

@@ -36,6 +36,8 @@ CHOICES_LIMIT = 25
 SUBCOMMAND_LIMIT = 25
 
 _KIND_TYPES: dict[str, Any] = {"str": str, "rest": str, "int": int, "bool": bool}
+# The option a command that reads a file (CommandSpec.file_help) takes it in: `/feeds import file:`.
+FILE_OPTION = "file"
 
 # What a slash command and the message menu call when used (the adapter's events).
 OnSlash = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
@@ -194,10 +196,17 @@ def slash_command(spec: CommandSpec, name: str, on_slash: OnSlash) -> app_comman
                 default=inspect.Parameter.empty if arg.required else None,
             )
         )
+    descriptions = {a.name: _arg_description(a) for a in spec.args}
+    if spec.file_help:
+        if any(a.name == FILE_OPTION for a in spec.args):
+            raise ValueError(f"option {FILE_OPTION!r} is the attached file's; the command has an argument so named")
+        # An optional upload: discord.py sends it as an attachment option (type 11).
+        annotation: Any = Optional[discord.Attachment]  # noqa: UP045 - discord.py reads typing.Optional
+        upload = inspect.Parameter(FILE_OPTION, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=None)
+        params.append(upload)
+        descriptions[FILE_OPTION] = _describe(spec.file_help, "a file")
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        a.name: _arg_description(a) for a in spec.args
-    }
+    callback.__discord_app_commands_param_description__ = descriptions  # type: ignore[attr-defined]
     callback.__qualname__ = callback.__name__ = f"slash_{spec.name.replace(' ', '_')}"
     description = _describe(spec.help.splitlines()[0] if spec.help else "", spec.name)
     cmd: app_commands.Command[Any, ..., Any] = app_commands.Command(
