@@ -7,6 +7,7 @@ without a gateway, and so the mention rules live in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Iterable
@@ -121,6 +122,51 @@ def render_embed(card: Card) -> discord.Embed:
     return embed
 
 
+# A card too long for one embed continues in further messages (render_pages), up to this many.
+MAX_PAGES = 10
+_PAGE_BODY = DESCRIPTION_LIMIT - 96  # room for what defuse() adds (channel links, ZWSP)
+_PAGE_TOTAL = EMBED_TOTAL_LIMIT - TITLE_LIMIT - 200  # room for the title and a short footer
+
+
+def _field_size(f: CardField) -> int:
+    return len(f.name) + len(f.value)
+
+
+def _fits(card: Card) -> bool:
+    chunks = sum(len(_field_chunks(f)) for f in card.fields)
+    size = len(card.body) + sum(_field_size(f) for f in card.fields) + len(card.footer or "")
+    return len(card.body) <= _PAGE_BODY and size <= _PAGE_TOTAL and chunks <= FIELD_COUNT_LIMIT
+
+
+def render_pages(card: Card) -> list[Card]:
+    """A card as one or more cards that each fit one embed. A long one (`!feeds list` or
+    `!feeds status` after importing 200 feeds) continues in further messages instead of
+    being cut at 4096 characters or 25 fields: the body in pieces split at line breaks, then
+    the fields in groups; the title, link, picture and date on the first, the footer on the
+    last; at most MAX_PAGES, the last saying when more did not fit. Edits, which replace one
+    message, use render_embed's cut instead."""
+    if _fits(card):
+        return [card]
+    first = Card(card.title, "", url=card.url, colour=card.colour, image_url=card.image_url, timestamp=card.timestamp)
+    pages = [
+        dataclasses.replace(first, body=chunk) if i == 0 else Card("", chunk, colour=card.colour)
+        for i, chunk in enumerate(split_text(card.body, _PAGE_BODY) or [""])
+    ]
+    for f in card.fields:
+        last = pages[-1]
+        grown = dataclasses.replace(last, fields=(*last.fields, f))
+        if _fits(grown) or not (last.body or last.fields):
+            pages[-1] = grown  # (a field too big for any page alone is render_embed's to cut)
+        else:
+            pages.append(Card("", fields=(f,), colour=card.colour))
+    if len(pages) > MAX_PAGES:
+        pages = pages[:MAX_PAGES]
+        note = CardField(_ZWSP, "(more than fits here: ask again with a narrower question)")
+        pages[-1] = dataclasses.replace(pages[-1], fields=(*pages[-1].fields, note))
+    pages[-1] = dataclasses.replace(pages[-1], footer=card.footer)
+    return pages
+
+
 def to_file(attachment: Attachment) -> discord.File:
     return discord.File(io.BytesIO(attachment.content), filename=attachment.filename or "attachment")
 
@@ -165,9 +211,11 @@ def render(reply: Reply, *, ping_role_id: int | None = None) -> Rendered:
         mentions = role_mention_only(ping_role_id)
     chunks = split_text(text) if text else []
     parts = [MessagePart(content=c) for c in chunks] or [MessagePart()]
-    last = parts[-1]
     if reply.card is not None:
-        last.embed = render_embed(reply.card)
+        pages = [render_embed(page) for page in render_pages(reply.card)]
+        parts[-1].embed = pages[0]
+        parts += [MessagePart(embed=embed) for embed in pages[1:]]
+    last = parts[-1]
     files = [to_file(a) for a in reply.files]
     last.files = files[:FILES_LIMIT]
     for i in range(FILES_LIMIT, len(files), FILES_LIMIT):

@@ -178,3 +178,17 @@ async def test_oversized_content_is_split_into_messages_discord_accepts(env: Dis
     assert len(calls) >= 3 and all(c.status == 200 for c in calls)
     assert len({c.json["nonce"] for c in calls}) == len(calls)  # each part its own nonce
     assert calls[-1].json["embeds"][0]["footer"]["text"] == "Not legal advice."
+
+
+async def test_a_card_longer_than_one_embed_is_sent_whole_in_several(env: DiscordEnv) -> None:
+    lines = [f"`{i}` **Feed number {i}** → #general\n    https://feeds.example.org/f{i}.xml" for i in range(200)]
+    fields = tuple(CardField(f"Feed {i}", "✅ working\nLast success: 27 Nov 12:00") for i in range(60))
+    card = Card(title="Feed subscriptions", body="\n".join(lines), fields=fields, footer="Not legal advice.")
+    await env.adapter.post(NEWS, Reply(card=card), nonce="long-card")
+    calls = env.fake.find_calls("POST", MESSAGES)
+    assert len(calls) > 2 and all(c.status == 200 for c in calls)  # the fake enforces Discord's limits
+    embeds = [e for c in calls for e in c.json["embeds"]]
+    shown = "\n".join(e.get("description", "") for e in embeds)
+    assert all(f"`{i}` **Feed number {i}**" in shown for i in range(200))
+    assert [f["name"] for e in embeds for f in e.get("fields", [])] == [f"Feed {i}" for i in range(60)]
+    assert embeds[-1]["footer"]["text"] == "Not legal advice."

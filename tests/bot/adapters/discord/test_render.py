@@ -122,3 +122,43 @@ def test_a_card_shows_its_https_image_and_its_timestamp() -> None:
         assert "image" not in render_embed(Card(title="News", image_url=url)).to_dict()
     assert "timestamp" not in render_embed(Card(title="News", timestamp=datetime(2026, 11, 27))).to_dict()
     assert "image" not in render_embed(Card(title="News")).to_dict()
+
+
+def _embeds(reply: Reply) -> list[dict[str, Any]]:
+    return [dict(p.embed.to_dict()) for p in render(reply).parts if p.embed is not None]
+
+
+def test_a_long_card_body_continues_in_further_messages_not_cut() -> None:
+    # `!feeds list` after importing 200 feeds: one line per subscription.
+    lines = [f"`{i}` **Feed number {i}** → #general\n    https://feeds.example.org/f{i}.xml" for i in range(200)]
+    card = Card(title="Feed subscriptions", body="\n".join(lines), url="https://example.org", footer="End.")
+    embeds = _embeds(Reply(card=card))
+    assert len(embeds) > 1
+    assert all(len(e.get("description", "")) <= 4096 and embed_size(e) <= EMBED_TOTAL_LIMIT for e in embeds)
+    assert embeds[0]["title"] == "Feed subscriptions" and all("title" not in e for e in embeds[1:])
+    assert embeds[0]["url"] == "https://example.org"
+    assert [e.get("footer") for e in embeds] == [None] * (len(embeds) - 1) + [{"text": "End."}]
+    shown = "\n".join(e["description"] for e in embeds)
+    assert all(f"`{i}` **Feed number {i}**" in shown for i in range(200))
+
+
+def test_many_fields_continue_in_further_messages_up_to_a_limit() -> None:
+    # `!feeds status` after importing 200 feeds: one field per subscription.
+    fields = tuple(
+        CardField(f"`{i}` Feed {i}", "✅ working\nLast success: 27 Nov 12:00\n" + "x" * 150) for i in range(60)
+    )
+    embeds = _embeds(Reply(card=Card(title="Feed status", body="Poller: ✅ running.", fields=fields)))
+    assert len(embeds) > 1
+    assert all(len(e.get("fields", [])) <= 25 and embed_size(e) <= EMBED_TOTAL_LIMIT for e in embeds)
+    names = [f["name"] for e in embeds for f in e.get("fields", [])]
+    assert names == [f"{i} Feed {i}" for i in range(60)]  # names are plain text on Discord
+    # Far too many: ten messages at most, the last saying so.
+    many = tuple(CardField(f"F{i}", "y" * 900) for i in range(500))
+    embeds = _embeds(Reply(card=Card(title="Feed status", fields=many)))
+    assert len(embeds) == 10
+    assert embeds[-1]["fields"][-1]["value"].startswith("(more than fits here")
+
+
+def test_a_card_that_fits_is_still_one_embed() -> None:
+    card = Card(title="t", body="b" * 3900, fields=(CardField("f", "v"),), footer="x")
+    assert len(render(Reply(card=card)).parts) == 1
