@@ -107,3 +107,48 @@ async def test_scripted_console_add_answers_then_reports_and_imports_a_file(tmp_
         assert "Checked the imported feeds: 1 working." in text
     finally:
         await server.close()
+
+
+async def test_scripted_console_takes_times_and_paths_as_volunteers_type_them(tmp_path: Path) -> None:
+    """`quiet=9pm-7am`, `at=6pm`, smart quotes, capitals, a bare hour (asked about, nothing
+    changed) and a pasted path with spaces in quotes, through a real `sendbot run`."""
+    server = await FeedServer().start()
+    try:
+        url = server.set("/feed/", rss(snj_entries(3)))
+        other = server.set("/other/", rss(snj_entries(2), title="Other"))
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n[feeds]\nallow_private_addresses = true\n')
+        folder = tmp_path / "My files"
+        folder.mkdir()
+        opml = folder / "forum feeds.opml"
+        opml.write_text(
+            f'<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" text="O" xmlUrl="{other}"/>'
+            "</body></opml>"
+        )
+        script = "\n".join(
+            [
+                f"!feeds add {url} quiet=9pm-7am include=\u201chigh needs,EHC\u201d",
+                "!FEEDS SET 1 MODE=Digest AT=6pm DAY=Fridays",
+                "!feeds set 1 at=6",
+                f'!feeds import < "{opml}"',
+                "!feeds list",
+                "",
+            ]
+        )
+        proc = await asyncio.create_subprocess_exec(
+            SENDBOT, "run", "--config", str(cfg),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path, env=clean_env(),
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(script.encode()), 60)
+        text = out.decode()
+        assert proc.returncode == 0, err.decode()
+        assert "Posts: each post, quiet 21:00-07:00." in text
+        assert "now posts: digest every Friday at 18:00, quiet 21:00-07:00." in text
+        assert "Is 6 (in at) in the morning or the evening? Write 6am or 6pm, or 06:00 or 18:00." in text
+        assert "Import: 1 added, 0 skipped (already here), 0 rejected." in text
+        # The list: the bare hour changed nothing; the smart-quoted words are one keyword list.
+        assert "include: high needs, EHC; digest every Friday at 18:00, quiet 21:00-07:00" in text
+        assert "Traceback" not in text + err.decode()
+    finally:
+        await server.close()
