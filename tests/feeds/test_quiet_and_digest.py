@@ -12,7 +12,8 @@ import pytest
 
 from bot.config import ConfigError, parse
 from bot.messenger import DeliveryError
-from storage.feeds import FeedStore
+from feeds.settings import FeedsSettings
+from storage.feeds import FeedStore, Timing
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, reply_text
@@ -343,3 +344,18 @@ async def test_quiet_hours_follow_the_forums_own_time_zone(tmp_path: Path, feed_
         assert titles(h) == ["SNJ story 2", "SNJ story 3"]
     finally:
         await h.close()
+
+
+def test_config_timing_reads_times_as_volunteers_write_them() -> None:
+    sub = {
+        "url": "https://example.org/feed",
+        "channel": "general",
+        "mode": "digest",
+        "digest_at": "6pm",
+        "digest_every": "week",
+        "digest_day": "Fridays",
+        "quiet_hours": "9pm-7am",
+    }
+    cfg = parse({"feeds": {"subscriptions": [sub]}}, environ={})
+    (sc,) = cfg.section(FeedsSettings).subscriptions
+    assert sc.timing() == Timing("digest", "18:00", "week", 4, "21:00-07:00")
