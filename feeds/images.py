@@ -44,7 +44,10 @@ def safe_image_url(url: str | None, base_url: str = "") -> str | None:
         return None
     if parts.scheme.lower() != "https" or "@" in parts.netloc or not parts.hostname:
         return None
-    return url if host_is_public(parts.hostname) else None
+    if not host_is_public(parts.hostname):
+        return None
+    # "HTTPS://..." is valid, but the platforms' own checks (and Discord's) want it lower-case.
+    return "https" + url[len(parts.scheme) :]
 
 
 def _is_image(entry: Mapping[str, Any], url: str) -> bool:

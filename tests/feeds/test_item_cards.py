@@ -176,3 +176,14 @@ async def test_slack_posts_without_the_picture_when_it_refuses_it(tmp_path: Path
         assert [b["type"] for b in first.json_arg("blocks") if b["type"] == "image"] == ["image"]
         assert not [b for b in second.json_arg("blocks") if b["type"] == "image"]
         assert ts and second.json_arg("blocks")[0]["text"]["text"] == "New SEND guidance"
+
+
+async def test_a_picture_with_a_capitalised_scheme_is_still_shown_on_discord(tmp_path: Path) -> None:
+    item = StoredItem(
+        1, 1, "Story", "https://snj.example/s", "", "2026-11-20T09:30:00Z", None, "SNJ", "HTTPS://cdn.snj.example/b.jpg"
+    )
+    async with discord_env(tmp_path) as env:
+        news = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
+        await env.adapter.post(news, render_item(item, tz=LONDON, summary_chars=200), nonce="caps")
+        (call,) = env.fake.find_calls("POST", rf"/channels/{CHANNEL_ID}/messages")
+        assert call.json["embeds"][0]["image"] == {"url": "https://cdn.snj.example/b.jpg"}
