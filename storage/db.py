@@ -24,8 +24,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -61,9 +62,15 @@ class Migration:
 
 
 def bundled_migrations() -> list[Migration]:
-    """The migrations shipped in storage/migrations, in version order."""
+    """The SQLite migrations shipped in storage/migrations, in version order (PostgreSQL's,
+    with the same numbers, are in storage/migrations/postgresql: storage/pg.py)."""
+    return migrations_in(resources.files("storage.migrations"))
+
+
+def migrations_in(folder: Traversable) -> list[Migration]:
+    """The migrations (NNNN_name.sql) in a folder, in version order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in folder.iterdir():
         m = _MIGRATION_RE.match(entry.name)
         if m:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
@@ -188,8 +195,13 @@ class Tx:
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
         return await self._conn.execute(sql, params)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Returns how many rows the statements changed in all (an INSERT ... ON CONFLICT DO
+        NOTHING counts only the rows it wrote)."""
+        cur = await self._conn.executemany(sql, rows)
+        changed = max(cur.rowcount, 0)
+        await cur.close()
+        return int(changed)
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         async with self._conn.execute(sql, params) as cur:
@@ -201,6 +213,10 @@ class Tx:
 
 
 class Database:
+    """The SQLite handle (storage/handle.py's Database; PostgreSQL's is storage/pg.py)."""
+
+    dialect: Literal["sqlite"] = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()

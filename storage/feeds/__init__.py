@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.db import Database
+from storage.handle import Database
 from storage.feeds.items import FORGET_AFTER, Items, KnownHashes
 from storage.feeds.outbox import Outbox
 from storage.feeds.records import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from storage.db import Database, Tx
+from storage.handle import Database, Tx
 from storage.faults import fault_point
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import Delivery, from_iso, iso
