@@ -141,6 +141,32 @@ def storage_settings(backend: str, tmp_path: Path, request: pytest.FixtureReques
 
 
 @pytest.fixture
+def each_backend(storage_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Harnesses made in this test use the backend's storage (a conftest makes it autouse for
+    a folder of tests: tests/cogs/reports). Returns the backend's name."""
+    from tests.support import harness
+
+    monkeypatch.setattr(harness, "BACKEND_STORAGE", storage_settings.as_config())
+    return "postgresql" if storage_settings.url else "sqlite"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs on SQLite only (what it checks is SQLite's own)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked sqlite_only is not run on PostgreSQL (deselected, not skipped)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("backend") == "postgresql"
+        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
 async def database(storage_settings: Settings) -> AsyncIterator[Database]:
     db = await open_database(storage_settings)
     try:
