@@ -116,9 +116,7 @@ async def test_text_is_dropped_once_delivered_and_a_change_still_edits_the_post(
 
     [post_id] = await send_all(store, T0 + timedelta(hours=1))
     assert await text_of(db, new_id) == (None, None)
-    row = await db.fetchone(
-        "SELECT nonce, next_attempt_at, message_id FROM feed_deliveries WHERE id = ?", (post_id,)
-    )
+    row = await db.fetchone("SELECT nonce, next_attempt_at, message_id FROM feed_deliveries WHERE id = ?", (post_id,))
     assert row is not None and (row["nonce"], row["next_attempt_at"], row["message_id"]) == (
         None,
         None,

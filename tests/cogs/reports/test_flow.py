@@ -561,7 +561,11 @@ async def test_reporter_shown_only_when_configured_and_links_are_checked(tmp_pat
         await h.core.dispatcher.perform("report_message", h.incoming("", user_id="u8"), message=bad)
         await cog(h).drain()
         # The three notices are posted by concurrent tasks: find report #1's by its title.
-        [card] = [p.reply.card for p in console_posts(h, MOD_CHANNEL) if p.reply and p.reply.card and "#1" in p.reply.card.title]
+        [card] = [
+            p.reply.card
+            for p in console_posts(h, MOD_CHANNEL)
+            if p.reply and p.reply.card and "#1" in p.reply.card.title
+        ]
         [reporter] = [f.value for f in card.fields if f.name == "Reporter"]
         assert reporter == r"Pat \*\*Bold\*\* \(u7\)"  # escaped, so shown literally
         assert "u7" in await h.say_text("!reports show 1", **MOD)
