@@ -113,12 +113,26 @@ def describe_error(path: str, exc: BaseException) -> str:
             f"{where} cannot be written (a read-only disk or file, or no permission): "
             "check the disk and the file's owner, then start sendbot again"
         )
+    if where.startswith(("postgresql://", "postgres://")):
+        return describe_pg_error(where, exc)
     if "locked" in text or "busy" in text:
         return f"{where} is locked by another process: stop it (or wait for it), then start sendbot again"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"{where} is damaged (not a readable SQLite database): restore it from a backup, or move it away"
     if "unable to open" in text:
         return f"{where} cannot be opened: check that its folder exists and can be written"
+    return f"{where}: {exc}"
+
+
+def describe_pg_error(where: str, exc: BaseException) -> str:
+    """describe_error for a PostgreSQL database (`where` is its URL, without the password)."""
+    text = str(exc).lower()
+    if "password authentication failed" in text or "no password supplied" in text:
+        return f"{where} refused the password: set PGPASSWORD (or PGPASSWORD_FILE) to the right one"
+    if "does not exist" in text and "database" in text:
+        return f"{where}: the database does not exist: create it (createdb), then start sendbot again"
+    if "connect" in text or "refused" in text or "timed out" in text or "connection" in text:
+        return f"cannot reach {where}: check that PostgreSQL is running there, then start sendbot again"
     return f"{where}: {exc}"
 
 

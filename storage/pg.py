@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from storage.db import Migration, SchemaTooNew, StorageError, migrations_in
+from storage.db import Migration, SchemaTooNew, StorageError, describe_pg_error, migrations_in
 from storage.handle import Params, Row
 from storage.placeholders import to_numbered
 
@@ -87,7 +87,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-async def _setup_connection(conn: asyncpg.Connection) -> None:
+async def setup_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("text", schema="pg_catalog", encoder=_text, decoder=str, format="text")
 
 
@@ -178,10 +178,10 @@ class PgDatabase:
         apply pending migrations."""
         try:
             pool = await asyncpg.create_pool(
-                url, password=password, min_size=min_size, max_size=max_size, init=_setup_connection
+                url, password=password, min_size=min_size, max_size=max_size, init=setup_connection
             )
         except (OSError, asyncpg.PostgresError) as e:
-            raise StorageError(f"cannot connect to PostgreSQL at {display_url(url)}: {e}") from e
+            raise StorageError(describe_pg_error(display_url(url), e)) from e
         db = cls(pool, url)
         try:
             await db.migrate(bundled_pg_migrations() if migrations is None else migrations)
@@ -244,6 +244,13 @@ class PgDatabase:
         """All statements inside commit together or not at all, on one pooled connection."""
         async with self._lock, self._pool.acquire() as conn, conn.transaction():
             yield PgTx(conn, self._id_tables)
+
+    @asynccontextmanager
+    async def raw_transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """The driver's own connection inside a transaction, for what only PostgreSQL does
+        (COPY, in storage/copy.py). Repositories use `transaction`."""
+        async with self._lock, self._pool.acquire() as conn, conn.transaction():
+            yield conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own transaction; returns the new id for an INSERT into a
