@@ -36,6 +36,10 @@ PLATFORM_ADAPTERS: dict[str, str] = {
     "slack": "bot.adapters.slack",
 }
 
+# What opening (then using) the database can raise, whichever engine: one line, no traceback.
+_RUN_FAILURES: tuple[type[BaseException], ...] = (StorageError, *DATABASE_ERRORS)
+_OPEN_FAILURES: tuple[type[BaseException], ...] = (OSError, *_RUN_FAILURES)
+
 
 def selected_platforms(config: Config) -> list[str]:
     """Platforms whose tokens are configured; empty means the console runs."""
@@ -103,7 +107,7 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
         return 1
     try:
         core = await BotCore.create(config, exclusive=True)
-    except (StorageError, OSError, *DATABASE_ERRORS) as e:
+    except _OPEN_FAILURES as e:
         print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     # Filled as they start, so that the shutdown closes exactly what was started.
@@ -111,7 +115,7 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
     tasks: list[asyncio.Task[Any]] = []
     try:
         return await _serve(core, config, runners, tasks, as_member=as_member, stdin=stdin)
-    except (StorageError, *DATABASE_ERRORS) as e:
+    except _RUN_FAILURES as e:
         print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     finally:

@@ -33,8 +33,8 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.handle import DATABASE_ERRORS
 from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.handle import DATABASE_ERRORS
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -57,6 +57,10 @@ STOP_TIMEOUT = 10.0
 
 class StorageTrouble(Exception):
     """The database failed during a poll cycle; the message is describe_error's one line."""
+
+
+# A cycle that fails on these backs off (run_forever) rather than retrying in a minute.
+_CYCLE_STORAGE_FAILURES: tuple[type[BaseException], ...] = (StorageTrouble, *DATABASE_ERRORS)
 
 
 @dataclass
@@ -339,7 +343,7 @@ class FeedService(DeliveryMixin):
                     raise
                 log.exception("feeds cycle was cancelled from inside; trying again in a minute")
                 delay = self.crash_delay
-            except (StorageTrouble, *DATABASE_ERRORS) as e:
+            except _CYCLE_STORAGE_FAILURES as e:
                 self.storage_backoff = min(max(self.storage_backoff * 2, STORAGE_BACKOFF_MIN), STORAGE_BACKOFF_MAX)
                 reason = str(e) if isinstance(e, StorageTrouble) else describe_error(self.core.db.path, e)
                 log.warning("feeds: %s; the poller waits %d s before trying again", reason, self.storage_backoff)

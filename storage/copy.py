@@ -10,6 +10,8 @@ bot writes to it while it is read, and it is left exactly as it was.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +64,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 async def copy_sqlite_to_postgres(source: str | Path, url: str, *, password: str | None = None) -> CopyReport:
     """Copy every table of the SQLite database at `source` into the (empty) PostgreSQL
     database at `url`. Raises CopyError, saying why, when it cannot."""
-    if not Path(source).is_file():
+    if not await asyncio.to_thread(Path(source).is_file):
         raise CopyError(f"no SQLite database at {source}")
     # Opening applies any pending migrations and takes the lock that keeps a bot off the file.
     lite = await SqliteDatabase.open(source, exclusive=True)
@@ -80,7 +82,8 @@ async def copy_sqlite_to_postgres(source: str | Path, url: str, *, password: str
 
 
 async def _copy(source: Path, target: PgDatabase) -> CopyReport:
-    conn = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
+    uri = f"file:{await asyncio.to_thread(os.path.abspath, source)}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
     report = CopyReport()
     try:
         tables = _tables_in_order(conn)

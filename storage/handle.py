@@ -61,10 +61,15 @@ class Database(Reads, Protocol):
     """A database handle: one transaction at a time per process for writes, reads from
     `reader` that never wait behind a write."""
 
-    dialect: Dialect
-    # Names the database in messages (a file path, or a URL without its password).
-    path: str
-    reader: Reads
+    @property
+    def dialect(self) -> Dialect: ...
+    @property
+    def path(self) -> str:
+        """Names the database in messages (a file path, or a URL without its password)."""
+        ...
+
+    @property
+    def reader(self) -> Reads: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
     async def execute(self, sql: str, params: Params = ()) -> int: ...

@@ -29,4 +29,3 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         yield server
     finally:
         await server.close()
-

@@ -15,6 +15,7 @@ from storage.handle import DATABASE_ERRORS
 from storage.open import url_problem
 
 PROG = "sendbot db copy"
+_FAILURES: tuple[type[BaseException], ...] = (OSError, *DATABASE_ERRORS)
 
 
 def cmd_copy(args: argparse.Namespace, config: Config) -> int:
@@ -32,7 +33,7 @@ def cmd_copy(args: argparse.Namespace, config: Config) -> int:
     except StorageError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
-    except (OSError, *DATABASE_ERRORS) as e:
+    except _FAILURES as e:
         print(f"{PROG}: {describe_error(url, e)}", file=sys.stderr)
         return 1
     for table, rows in report.rows.items():
@@ -52,6 +53,8 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         parents=[common],
         help="copy the SQLite database into an empty PostgreSQL database (stop the bot first)",
     )
-    p.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host:5432/dbname (password: PGPASSWORD)")
+    p.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user@host:5432/dbname (password: PGPASSWORD)"
+    )
     p.add_argument("--from", dest="source", metavar="FILE", help="the SQLite file (default: [storage] path)")
     p.set_defaults(func=cmd_copy)

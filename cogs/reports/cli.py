@@ -26,6 +26,9 @@ from storage.handle import DATABASE_ERRORS
 from storage.open import describe_target, open_database
 from storage.reports import Note, Report, ReportsRepo
 
+# What opening or reading the database can raise, whichever engine.
+_FAILURES: tuple[type[BaseException], ...] = (OSError, StorageError, *DATABASE_ERRORS)
+
 PUBLIC_FIELDS = (
     "id",
     "created_at",
@@ -141,7 +144,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         return 1
     try:
         rows = asyncio.run(_load(config, since, args.platform, args.scope))
-    except (OSError, StorageError, *DATABASE_ERRORS) as e:
+    except _FAILURES as e:
         print(f"{PROG}: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     text = render(rows, fmt=fmt, include_personal=args.include_personal)

@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from storage.db import hash64
-from storage.handle import Database, Tx
 from storage.feeds.records import (
     Accepts,
     IngestReport,
@@ -37,6 +36,7 @@ from storage.feeds.records import (
     new_nonce,
     post_key,
 )
+from storage.handle import Database, Tx
 
 # How long an item that left its feed is remembered: if it comes back within this, it is
 # recognised (not posted again). Then it is forgotten with its deliveries.

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from storage.handle import Database, Tx
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import (
     FEED_COLS,
@@ -23,6 +22,7 @@ from storage.feeds.records import (
     iso,
     new_nonce,
 )
+from storage.handle import Database, Tx
 
 
 class Subscriptions:

@@ -143,7 +143,7 @@ async def test_a_database_from_a_newer_sendbot_is_refused(pg: PgCluster) -> None
 
 
 async def test_an_unreachable_server_is_one_readable_line() -> None:
-    with pytest.raises(StorageError, match="cannot reach .*PostgreSQL is running"):
+    with pytest.raises(StorageError, match=r"cannot reach .*PostgreSQL is running"):
         await PgDatabase.open("postgresql://nobody@127.0.0.1:1/none")
 
 

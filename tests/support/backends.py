@@ -107,7 +107,7 @@ def pg_cluster() -> Iterator[PgCluster | str]:
         return
     try:
         server = PostgresServer.start()
-    except Exception as e:  # noqa: BLE001 - any failure to start is reported as the skip reason
+    except Exception as e:  # any failure to start is reported as the skip reason
         yield f"the test server did not start ({e})"
         return
     try:
@@ -156,7 +156,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked sqlite_only is not run on PostgreSQL (deselected, not skipped)."""
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_pg = callspec is not None and callspec.params.get("backend") == "postgresql"

@@ -51,6 +51,7 @@ async def test_every_feeds_command_reaches_items_and_deliveries_through_an_index
     try:
         await _with_history(h)
         db = h.core.db
+        assert isinstance(db, Database)  # SQLite's query plans (the harness's default backend)
         statements: list[str] = []
         await _trace(db, statements.append)
         try:
