@@ -30,7 +30,10 @@ def find_bin(name: str) -> str | None:
 
 
 def why_unavailable() -> str | None:
-    """None if a server can be started here, else why not (shown as the skip reason)."""
+    """None if a server can be started here, else why not (shown as the skip reason).
+    SENDBOT_TEST_NO_POSTGRES=1 pretends it is not installed (to see the skip, or CI's failure)."""
+    if os.environ.get("SENDBOT_TEST_NO_POSTGRES"):
+        return "SENDBOT_TEST_NO_POSTGRES is set"
     if find_bin("initdb") is None or find_bin("pg_ctl") is None:
         return "PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)"
     if os.geteuid() == 0 and (shutil.which("runuser") is None or _no_user("postgres")):
