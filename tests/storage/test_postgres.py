@@ -91,6 +91,47 @@ async def test_a_failed_statement_rolls_back_and_the_handle_stays_usable(databas
     assert [e.action for e in await audit.recent("console", "console")] == ["stays"]
 
 
+async def test_small_repositories_write_again_in_place(database: Database) -> None:
+    """The upserts (ON CONFLICT) that replaced SQLite's INSERT OR IGNORE / OR REPLACE."""
+    state = BotState(database)
+    await state.set("k", "one")
+    await state.set("k", "two")
+    assert await state.get("k") == "two"
+    installs = SlackInstalls(database)
+    first = SlackInstall("T1", None, "Team", "A1", "B1", "U1", "xoxb-old", "chat:write", "U9", "2026-11-27T12:00:00Z")
+    await installs.save(first)
+    await installs.save(SlackInstall("T1", "E1", "Team 2", "A1", "B1", "U1", "xoxb-new", "chat:write,im:write", None,
+                                     "2026-11-28T12:00:00Z"))  # fmt: skip
+    found = await installs.find("T1")
+    assert found is not None and (found.bot_token, found.enterprise_id, found.installer_user_id) == (
+        "xoxb-new",
+        "E1",
+        None,
+    )
+    assert await installs.teams() == ["T1"]
+    deletes = PendingDeletes(database)
+    await deletes.add("console", "s", "c", "m1", T0)
+    await deletes.add("console", "s", "c", "m1", T0)  # recorded once
+    for _ in range(5):
+        await deletes.failed("console", "c", "m1", "boom")
+    assert await deletes.for_platform("console") == []  # dropped after MAX_ATTEMPTS
+
+
+async def test_an_older_postgresql_schema_upgrades_and_keeps_its_data(pg: PgCluster) -> None:
+    url = pg.empty_database()
+    old = bundled_pg_migrations()[:1]
+    db = await PgDatabase.open(url, old)
+    await AuditLog(db).record(MOD, "console", "test.kept")
+    await db.close()
+    db = await PgDatabase.open(url)
+    try:
+        assert await db.applied_versions() == [m.version for m in bundled_pg_migrations()]
+        assert await db.migrate(bundled_pg_migrations()) == []  # nothing twice
+        assert [e.action for e in await AuditLog(db).recent("console", "console")] == ["test.kept"]
+    finally:
+        await db.close()
+
+
 async def test_postgresql_reads_never_wait_for_a_transaction_and_see_only_commits(pg: PgCluster) -> None:
     db = await PgDatabase.open(pg.new_database())
     try:
