@@ -90,6 +90,7 @@ DEFAULT_COGS: tuple[str, ...] = (
     "cogs.changes",
     "cogs.reports",
     "cogs.feeds",
+    "cogs.settings",
 )
 
 

@@ -14,6 +14,7 @@ from bot.choices import Choices
 from bot.cog import Cog
 from bot.config import Config
 from bot.dispatcher import Dispatcher
+from bot.forum_settings import ForumSettings, core_settings
 from bot.messenger import DeliveryError, Messenger
 from bot.metrics import Metrics
 from bot.model import ChannelRef, Reply
@@ -39,6 +40,10 @@ class BotCore:
         self.audit = AuditLog(db)
         self.pending_deletes = PendingDeletes(db)
         self.state = BotState(db)  # what the bot remembers about itself (Discord's command hash)
+        # Each forum's own settings (`!settings`), over the config's values (bot/forum_settings.py).
+        self.forum_settings = ForumSettings(db)
+        for definition in core_settings(config):
+            self.forum_settings.define(definition)
         self.dispatcher = Dispatcher(self)
         self.messengers: dict[str, Messenger] = {}
         self.cogs: dict[str, Cog] = {}
@@ -84,6 +89,14 @@ class BotCore:
     def now(self) -> datetime:
         """The current time, aware, in UTC (tests pass a fixed clock)."""
         return self._clock()
+
+    async def tz_for(self, platform: str, scope_id: str) -> ZoneInfo:
+        """A forum's time zone: its own (`!settings set timezone`), else `[bot] timezone`."""
+        return await self.forum_settings.tz(platform, scope_id, self.tz)
+
+    async def today_for(self, platform: str, scope_id: str) -> date:
+        """Today's date where this forum is (its `!settings` time zone, else `[bot] timezone`)."""
+        return self.now().astimezone(await self.tz_for(platform, scope_id)).date()
 
     def today(self) -> date:
         """Today's date where the forum is (Europe/London by default)."""

@@ -152,15 +152,17 @@ class DeliveryMixin:
             await self.store.mark_failed(d.id, "the item no longer exists")
             raise _ItemGone
         reply: Reply
+        where = channel_of(d)
+        tz = await self.core.tz_for(where.platform, where.scope_id)  # the forum's own, cached
         if d.kind == "update":
             original = await self.store.original_message(d)
             if original and getattr(messenger, "can_edit", False):
-                reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars)
+                reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars)
                 await messenger.edit(channel_of(d), original, reply)
                 return original
-            reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True)
+            reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars, updated=True)
         else:
-            reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role)
+            reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role)
         return await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
 
     async def _send_refused(self, d: Delivery, e: DeliveryError, now: datetime) -> DeliveryResult:

@@ -244,7 +244,8 @@ class FeedService(DeliveryMixin):
         for channel, sub_id in channels.items():
             text = (
                 f"⚠️ Feed updates from **{escape(feed.display_name)}** are paused: every fetch has failed"
-                f" since {when(since, self.core.tz)} (last error: {escape(error)})."
+                f" since {when(since, await self.core.tz_for(channel.platform, channel.scope_id))}"
+                f" (last error: {escape(error)})."
                 f" A moderator can turn them back on with `{p}feeds resume {sub_id}`."
             )
             notices.append((channel, text))

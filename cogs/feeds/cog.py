@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import tzinfo
 
 from bot.cog import Cog
 from bot.commands import Rest, command, to_int
@@ -301,7 +302,7 @@ class FeedsCog(Cog):
         _, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
         if error is not None or parsed is None:
             raise UserError(f"I couldn't read that feed: {escape(error or 'no content')}.")
-        lines = preview_lines(parsed, flt, self.core.tz)
+        lines = preview_lines(parsed, flt, await self.core.tz_for(ctx.place.platform, ctx.place.scope_id))
         body = "\n".join(lines) if lines else "The feed has no items."
         footer = f"Filters: {flt.describe()}. Nothing was posted."
         title = f"Preview: {escape(_clip(parsed.title or url, 80))}"
@@ -355,7 +356,7 @@ class FeedsCog(Cog):
             return Reply(f"No feeds yet. Add one with `{ctx.prefix}feeds add <url>`.", ephemeral=True)
         feeds = {f.id: f for f in await store.feeds(ids={s.feed_id for s in subs})}
         counts = await store.subscription_counts(s.id for s in subs)
-        tz = self.core.tz
+        tz = await self.core.tz_for(ctx.place.platform, ctx.place.scope_id)
         fields = []
         for s in subs:
             f = feeds[s.feed_id]
@@ -385,15 +386,14 @@ class FeedsCog(Cog):
             ]
             name = f"`{s.id}` {escape(_clip(f.display_name, 60))} → {channel_label(channel_of(s))}"
             fields.append(CardField(name, "\n".join(lines)))
-        return Reply(card=Card(title="Feed status", body=self._poller_line(), fields=tuple(fields)), ephemeral=True)
+        return Reply(card=Card(title="Feed status", body=self._poller_line(tz), fields=tuple(fields)), ephemeral=True)
 
-    def _poller_line(self) -> str:
+    def _poller_line(self, tz: tzinfo) -> str:
         """How the feed poller itself is doing: a feed that silently stops is the worst thing
         a feed bot can do, so a crash shows here until the poller has run cleanly again."""
         status = self.core.loops.get(POLLER)
         if status is None:
             return "The poller is not running in this process (it runs under `sendbot run`)."
-        tz = self.core.tz
         crash = ""
         if status.restarts:
             error = escape(clean_text(status.last_error or "unknown error"))

@@ -282,7 +282,7 @@ class CorrectionsMixin(ReportsBase):
             )
             await self._audit(ctx, "report.correct", report.id, f"topic {found.id}", tx=tx, scope=plan.scope_id)
         told = await self._tell_reporter(report, "corrected", card=card)
-        return self._reply(
+        return await self._reply(
             ctx,
             f"Posted the `{found.id}` correction in {views.where(report)}. "
             f"Resolve the report when done: `{p}reports resolve {report.id}`.{told}",

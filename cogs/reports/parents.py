@@ -202,7 +202,10 @@ class ParentsMixin(ReportsBase):
     async def myreports(self, ctx: CommandContext) -> Reply:
         reports = await self.repo.for_reporter(ctx.author.platform, ctx.author.id, limit=MY_REPORTS_SHOWN + 1)
         card = views.my_reports_card(
-            reports[:MY_REPORTS_SHOWN], more=len(reports) > MY_REPORTS_SHOWN, prefix=self.core.prefix, tz=self.core.tz
+            reports[:MY_REPORTS_SHOWN],
+            more=len(reports) > MY_REPORTS_SHOWN,
+            prefix=self.core.prefix,
+            tz=await self.core.tz_for(ctx.place.platform, ctx.place.scope_id),
         )
         return Reply(card=card, ephemeral=True)
 

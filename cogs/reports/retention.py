@@ -65,6 +65,7 @@ def check(config: Config) -> tuple[list[str], list[str]]:
         seen.add(key)
     if not channels:
         warnings.append(
-            "reports.moderator_channels is empty: new reports are not announced (moderators can still use !reports)"
+            "reports.moderator_channels is empty: new reports are announced only in forums whose moderators"
+            " chose a channel with `!settings set moderators-channel` (moderators can still use !reports)"
         )
     return problems, warnings

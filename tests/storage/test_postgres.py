@@ -18,6 +18,7 @@ from storage.audit import AuditLog
 from storage.db import Database as SqliteDatabase
 from storage.db import Migration, SchemaTooNew, StorageError, bundled_migrations
 from storage.feeds import FeedStore
+from storage.forum_settings import ForumSettingsRepo
 from storage.handle import Database
 from storage.open import open_database, url_problem
 from storage.pending_deletes import PendingDeletes
@@ -216,6 +217,7 @@ async def _forum(path: Path) -> None:
         await AuditLog(db).record(MOD, "forum", "report.tag", "report #2", "school")
         await PendingDeletes(db).add("console", "forum", "general", "msg-9", T0)
         await BotState(db).set("discord.commands.1.global", "abc")
+        await ForumSettingsRepo(db).set(MOD, "forum", "timezone", "Europe/London", at=T0)
         await SlackInstalls(db).save(
             SlackInstall("T1", None, "Team", "A1", "B1", "U1", "xoxb-1", "chat:write", "U9", "2026-11-27T12:00:00Z")
         )

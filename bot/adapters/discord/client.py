@@ -28,6 +28,7 @@ from bot.adapters.discord.render import plain_text_of
 from bot.commands import CommandSpec
 from bot.config import DiscordSection
 from bot.dispatcher import Outcome
+from bot.forum_settings import MODERATOR_ROLE
 from bot.model import Actor, Choice, Incoming, Place, Reply, ReportedMessage, Surface
 
 if TYPE_CHECKING:
@@ -109,11 +110,17 @@ class DiscordEvents(Adapter):
 
     # -- translating to the neutral model --------------------------------------------
 
-    def _is_moderator(self, member: discord.abc.User, permissions: discord.Permissions | None) -> bool:
+    async def _is_moderator(self, member: discord.abc.User, permissions: discord.Permissions | None) -> bool:
+        """Manage Messages where the command was used, or the server's moderator role: the
+        one its moderators chose with `!settings set moderator-role` (by id), else a role
+        named in `[discord] moderator_roles`."""
         if not isinstance(member, discord.Member):
             return False
         if permissions is not None and permissions.manage_messages:
             return True
+        chosen = await self.core.forum_settings.forum_value(PLATFORM, str(member.guild.id), MODERATOR_ROLE)
+        if chosen is not None:
+            return any(str(role.id) == chosen for role in member.roles)
         wanted = {r.lower() for r in self.config.moderator_roles}
         return bool(wanted) and any(role.name.lower() in wanted for role in member.roles)
 
@@ -168,8 +175,9 @@ class DiscordEvents(Adapter):
         guilds = self.client.guilds if self.client is not None else []
         return str(guilds[0].id) if len(guilds) == 1 else "dm"
 
-    def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
-        return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=self._is_moderator(user, permissions))
+    async def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
+        moderator = await self._is_moderator(user, permissions)
+        return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=moderator)
 
     # -- prefix commands -------------------------------------------------------------
 
@@ -183,7 +191,7 @@ class DiscordEvents(Adapter):
             perms = message.channel.permissions_for(message.author)
         incoming = Incoming(
             text=message.content,
-            author=self._actor(message.author, perms),
+            author=await self._actor(message.author, perms),
             place=self._place(message.channel, message.guild, message.channel.id),
             message_id=str(message.id),
             surface="prefix",
@@ -209,11 +217,11 @@ class DiscordEvents(Adapter):
 
     # -- slash commands and the context menu -----------------------------------------
 
-    def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
+    async def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
         channel_id = interaction.channel_id or 0
         return Incoming(
             text=text,
-            author=self._actor(interaction.user, interaction.permissions if interaction.guild_id else None),
+            author=await self._actor(interaction.user, interaction.permissions if interaction.guild_id else None),
             place=self._place(interaction.channel, interaction.guild, channel_id),
             message_id=str(interaction.id),
             surface=surface,
@@ -223,7 +231,7 @@ class DiscordEvents(Adapter):
     async def on_slash(self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, Any]) -> None:
         raw_args = {k: v for k, v in options.items() if v is not None}
         shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
-        incoming = self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
+        incoming = await self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
         forum = await self._forum_for(spec, interaction.user, incoming.place)
         if isinstance(forum, list):
 
@@ -282,7 +290,7 @@ class DiscordEvents(Adapter):
             message_id=str(message.id),
             link=message.jump_url,
         )
-        incoming = self._interaction_incoming(interaction, REPORT_MENU, "action")
+        incoming = await self._interaction_incoming(interaction, REPORT_MENU, "action")
         # Always private: a public answer would tell the channel who made the report.
         await self._respond(
             interaction, incoming, self.core.dispatcher.perform(REPORT_ACTION, incoming, message=reported), private=True
@@ -326,7 +334,7 @@ class DiscordEvents(Adapter):
 
     async def on_choice(self, interaction: discord.Interaction, token: str) -> None:
         """A button was pressed: the core looks its token up and answers, always privately."""
-        incoming = self._interaction_incoming(interaction, "(a button)", "action")
+        incoming = await self._interaction_incoming(interaction, "(a button)", "action")
         try:
             await self._respond(interaction, incoming, self.core.dispatcher.choose(incoming, token), private=True)
         except Exception:

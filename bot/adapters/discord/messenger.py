@@ -74,6 +74,32 @@ class DiscordMessenger(Adapter):
         if self.pacer is not None:
             await self.pacer.acquire(may_give_up=may_give_up)
 
+    # -- bot.messenger.ChannelDirectory and RoleDirectory: what `!settings` checks against --
+
+    def _guild(self, scope_id: str) -> discord.Guild | None:
+        if self.client is None or not scope_id.isdigit():
+            return None
+        return self.client.get_guild(int(scope_id))
+
+    async def channel_name(self, scope_id: str, channel_id: str) -> str | None:
+        """The channel's name if it is in this server and the bot can see it (from the cache
+        the Guilds intent keeps, so no API call)."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        return None if found is None else found.name
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        guild = self._guild(scope_id)
+        role = guild.get_role(int(role_id)) if guild and role_id.isdigit() else None
+        return None if role is None or role.is_default() else role.name
+
+    async def find_role(self, scope_id: str, name: str) -> str | None:
+        """A role typed as plain @name (Discord writes a mention only for a role that may be
+        mentioned): its id if exactly one role has that name."""
+        guild = self._guild(scope_id)
+        roles = [r for r in guild.roles if r.name.lower() == name.lower() and not r.is_default()] if guild else []
+        return str(roles[0].id) if len(roles) == 1 else None
+
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         if self.client is None or not self.logged_in.is_set() or self.client.is_closed():
             raise DeliveryError("Discord is not connected yet", permanent=False)

@@ -46,6 +46,7 @@ from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
 from bot.config import SlackSection
 from bot.core import BotCore
+from bot.forum_settings import MODERATOR_ROLE
 from bot.model import ChannelRef, Reply
 from storage.slack_installs import SlackInstalls
 
@@ -131,6 +132,7 @@ class SlackAdapter(SlackHome):
             self.client,
             moderator_user_ids=cfg.moderator_user_ids,
             moderator_usergroup=cfg.moderator_usergroup,
+            group_for=lambda team: core.forum_settings.forum_value(PLATFORM, team, MODERATOR_ROLE),
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
@@ -189,6 +191,10 @@ class SlackAdapter(SlackHome):
     async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
         with serving(scope_id if self.oauth else None):
             return await super().send_direct(scope_id, user_id, reply)
+
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        with serving(scope_id if self.oauth else None):
+            return await super()._usergroups(scope_id)
 
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""

@@ -62,7 +62,7 @@ class SlackCommands(SlackMessenger):
         )
         try:
             team = context.team_id or body.get("team_id") or event.get("team") or ""
-            author = await self.people.actor(event["user"])
+            author = await self.people.actor(event["user"], team=team)
             place = Place(PLATFORM, team, channel, channel, is_direct=event.get("channel_type") == "im")
             incoming = Incoming(
                 text=text,
@@ -121,7 +121,9 @@ class SlackCommands(SlackMessenger):
             channel_name,
             is_direct=channel_name == "directmessage" or channel.startswith("D"),
         )
-        author = await self.people.actor(str(command.get("user_id", "")), command.get("user_name"))
+        author = await self.people.actor(
+            str(command.get("user_id", "")), command.get("user_name"), team=str(command.get("team_id", ""))
+        )
         return Incoming(text=prefix + body, author=author, place=place, surface="slash", raw=command)
 
     async def _on_report_shortcut(
@@ -135,7 +137,7 @@ class SlackCommands(SlackMessenger):
         try:
             team = str((shortcut.get("team") or {}).get("id") or self.team_id or "")
             place = Place(PLATFORM, team, channel, str(chan.get("name") or channel), is_direct=channel.startswith("D"))
-            reporter = await self.people.actor(str(user.get("id", "")), user.get("name"))
+            reporter = await self.people.actor(str(user.get("id", "")), user.get("name"), team=team)
             message = shortcut.get("message") or {}
             ts = str(message.get("ts") or shortcut.get("message_ts") or "")
             if message.get("user"):
@@ -175,7 +177,7 @@ class SlackCommands(SlackMessenger):
             team = str((body.get("team") or {}).get("id") or self.team_id or "")
             name = str((body.get("channel") or {}).get("name") or channel)
             place = Place(PLATFORM, team, channel, name, is_direct=channel.startswith("D"))
-            author = await self.people.actor(user, (body.get("user") or {}).get("name"))
+            author = await self.people.actor(user, (body.get("user") or {}).get("name"), team=team)
             incoming = Incoming(text="", author=author, place=place, surface="action", raw=body)
             outcome = await self.core.dispatcher.choose(incoming, str(action.get("value") or ""))
             outcome = dataclasses.replace(

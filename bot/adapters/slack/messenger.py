@@ -213,6 +213,30 @@ class SlackMessenger(Adapter):
         )
         return ""
 
+    # -- bot.messenger.RoleDirectory: a workspace's user groups, for `!settings` ----------
+
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        """The workspace's user groups (usergroups.list; the usergroups:read scope the
+        moderator check already needs). Raises when Slack could not be asked."""
+        resp = await self.client.usergroups_list()
+        return [g for g in resp.get("usergroups") or [] if isinstance(g, dict)]
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        for group in await self._usergroups(scope_id):
+            if group.get("id") == role_id:
+                return f"@{group.get('handle') or group.get('name') or role_id}"
+        return None
+
+    async def find_role(self, scope_id: str, name: str) -> str | None:
+        """A user group by its handle (what Slack shows as @handle) or its name."""
+        wanted = name.lower()
+        found = [
+            str(g["id"])
+            for g in await self._usergroups(scope_id)
+            if g.get("id") and wanted in (str(g.get("handle") or "").lower(), str(g.get("name") or "").lower())
+        ]
+        return found[0] if len(found) == 1 else None
+
     async def _call(
         self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True, may_give_up: bool = True
     ) -> Any:
