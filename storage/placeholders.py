@@ -38,7 +38,3 @@ def to_numbered(sql: str) -> str:
 
     return _TOKEN.sub(replace, sql)
 
-
-def count_numbered(sql: str) -> int:
-    """How many `?` placeholders `sql` has (as to_numbered sees them)."""
-    return sum(1 for m in _TOKEN.finditer(sql) if m.group("mark") is not None)
