@@ -37,4 +37,3 @@ def to_numbered(sql: str) -> str:
         return f"${count}"
 
     return _TOKEN.sub(replace, sql)
-
