@@ -175,6 +175,26 @@ async def test_instances_share_a_postgresql_database_without_the_sqlite_lock(pg:
         await second.close()
 
 
+async def test_two_instances_cannot_both_slip_a_report_under_the_limit(pg: PgCluster) -> None:
+    url = pg.new_database()
+    instances = [await PgDatabase.open(url) for _ in range(3)]
+    try:
+
+        async def report(db: PgDatabase, reporter: str) -> int | None:
+            new = NewReport("console", "forum", "told", "claim", reporter, "general")
+            return await ReportsRepo(db).create_within_limit(new, now=T0, since=T0 - timedelta(days=1), limit=5)
+
+        # Eight parents each try eight times at once through each of three instances.
+        tries = [report(db, f"u{n}") for n in range(8) for db in instances for _ in range(8)]
+        made = await asyncio.gather(*tries)
+        assert len([m for m in made if m is not None]) == 8 * 5
+        rows = await instances[0].fetchall("SELECT reporter_id, COUNT(*) FROM reports GROUP BY reporter_id")
+        assert {r[1] for r in rows} == {5} and len(rows) == 8  # no parent got a sixth
+    finally:
+        for db in instances:
+            await db.close()
+
+
 async def test_a_database_from_a_newer_sendbot_is_refused(pg: PgCluster) -> None:
     url = pg.new_database()
     newer = [*bundled_pg_migrations(), Migration(9999, "future", "CREATE TABLE future (id INTEGER);")]
