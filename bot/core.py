@@ -20,7 +20,9 @@ from bot.metrics import Metrics
 from bot.model import ChannelRef, Reply
 from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
+from storage.claims import release_orphans
 from storage.handle import Database
+from storage.leases import Leases, new_instance_id
 from storage.open import open_database
 from storage.pending_deletes import PendingDeletes
 from storage.state import BotState
@@ -40,6 +42,9 @@ class BotCore:
         self.audit = AuditLog(db)
         self.pending_deletes = PendingDeletes(db)
         self.state = BotState(db)  # what the bot remembers about itself (Discord's command hash)
+        # This process among several on one database (issue 15): names its claims and leases.
+        self.instance = new_instance_id()
+        self.leases = Leases(db, self.instance, lambda: self._clock())
         # Each forum's own settings (`!settings`), over the config's values (bot/forum_settings.py).
         self.forum_settings = ForumSettings(db)
         for definition in core_settings(config):
@@ -217,6 +222,10 @@ class BotCore:
         if self._started:
             return
         self._started = True
+        # SQLite, this process holding the one-bot lock: claims and leases left by an earlier
+        # process are released now rather than waited out (storage/claims.py).
+        if released := await release_orphans(self.db):
+            log.info("released %d claim(s) and lease(s) left by the previous run", released)
         for cog in self.cogs.values():
             await cog.on_start()
 

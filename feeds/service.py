@@ -21,6 +21,7 @@ from bot.markup import escape
 from bot.model import ChannelRef
 from feeds import scheduler
 from feeds.channels import channel_of
+from feeds.claims import leased_feeds
 
 # Re-exported: these lived here before the delivery half moved to feeds/delivery.py (issue 12).
 from feeds.delivery import DELIVERY_BATCH as DELIVERY_BATCH
@@ -259,6 +260,7 @@ class FeedService(DeliveryMixin):
         feeds = await self.store.due_feeds(self.core.now(), force=force)
         if only is not None:
             feeds = [f for f in feeds if only(f)]
+        feeds = await leased_feeds(self.claims, feeds, self.core.now(), force=force)  # one instance per feed
         summary = CycleSummary(feeds=len(feeds))
         unchanged: list[UnchangedFetch] = []
         queue: asyncio.Queue[Feed] = asyncio.Queue()
@@ -310,6 +312,7 @@ class FeedService(DeliveryMixin):
         finally:
             if summary.storage_error is None:
                 await self.store.record_unchanged(unchanged)
+                await self.claims.release_feeds()  # fetched: next_fetch_at now keeps others off
         return summary
 
     # -- the background loop -------------------------------------------------------------

@@ -164,6 +164,12 @@ class PgDatabase:
         # Tables whose INSERTs return the new id (read from the schema after migrating).
         self._id_tables: frozenset[str] = frozenset()
 
+    @property
+    def exclusive(self) -> bool:
+        """Never: instances share a PostgreSQL database (SQLite's handle says True when it
+        holds the one-bot lock)."""
+        return False
+
     @classmethod
     async def open(
         cls,

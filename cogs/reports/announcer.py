@@ -25,6 +25,8 @@ SHOW_REPORTER = "show-reporter"
 ANNOUNCE_MAX_ATTEMPTS = 5
 ANNOUNCE_RETRY_AFTER = timedelta(minutes=2)
 RECEIPT_GRACE = timedelta(seconds=30)
+ANNOUNCE_LEASE = "reports-announcements"
+ANNOUNCE_LEASE_TTL = timedelta(minutes=2)  # renewed while the retries run
 
 
 def forum_settings(cog: ReportsBase) -> list[SettingDef]:
@@ -124,15 +126,21 @@ class AnnouncerMixin(ReportsBase):
 
     async def retry_announcements(self, platform: str | None = None) -> int:
         """Announce reports whose first announcement failed or never ran; one cut off mid-send
-        goes as unsure (Slack looks in history first; Discord's nonce returns the first post)."""
-        due = await self.repo.unannounced(
-            created_before=self.core.now() - ANNOUNCE_RETRY_AFTER, max_attempts=ANNOUNCE_MAX_ATTEMPTS, platform=platform
-        )
-        for report in due:
-            if report.id in self._announcing:
-                continue  # its first try is still running
-            await self._announce(report.id, None)
-        return len(due)
+        goes as unsure (Slack looks in history first; Discord's nonce returns the first post).
+        One instance at a time (a lease, issue 15): another finds the work done, or skips."""
+        async with self.core.leases.held(ANNOUNCE_LEASE, ANNOUNCE_LEASE_TTL) as mine:
+            if not mine:
+                return 0
+            due = await self.repo.unannounced(
+                created_before=self.core.now() - ANNOUNCE_RETRY_AFTER,
+                max_attempts=ANNOUNCE_MAX_ATTEMPTS,
+                platform=platform,
+            )
+            for report in due:
+                if report.id in self._announcing:
+                    continue  # its first try is still running
+                await self._announce(report.id, None)
+            return len(due)
 
     async def retry_receipts(self, platform: str) -> int:
         """Tell each parent whose receipt a crash cut off that their report arrived (privately)."""

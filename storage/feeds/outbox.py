@@ -76,7 +76,10 @@ class Outbox:
 
     async def clear_sending(self, delivery_id: int) -> None:
         """The platform was never called after all (mark_sending was premature)."""
-        await self.db.execute("UPDATE feed_deliveries SET sending_at = NULL WHERE id = ?", (delivery_id,))
+        await self.db.execute(
+            "UPDATE feed_deliveries SET sending_at = NULL, claimed_by = NULL, claim_until = NULL WHERE id = ?",
+            (delivery_id,),
+        )
 
     async def _settled(self, tx: Tx, delivery_id: int) -> None:
         """After a delivery is sent or failed for good: its item's text goes once nothing of
@@ -98,6 +101,7 @@ class Outbox:
                 # the channel and story, message_id is what an update edits.
                 "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
                 " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, subscription_id = NULL,"
+                " claimed_by = NULL, claim_until = NULL,"
                 " platform = NULL, scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL"
                 " WHERE id = ?",
                 (message_id, delivery_id),
@@ -107,7 +111,8 @@ class Outbox:
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
         await self.db.execute(
-            "UPDATE feed_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE feed_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " claimed_by = NULL, claim_until = NULL WHERE id = ?",
             (error[:300], iso(next_at), delivery_id),
         )
 
@@ -115,7 +120,8 @@ class Outbox:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
-                " sending_at = NULL, nonce = NULL, next_attempt_at = NULL WHERE id = ?",
+                " sending_at = NULL, nonce = NULL, next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL"
+                " WHERE id = ?",
                 (error[:300], delivery_id),
             )
             await self._settled(tx, delivery_id)

@@ -100,6 +100,24 @@ class SendbotClient(discord.Client):
         self.adapter.core.platform_resumed(PLATFORM)
 
 
+class ShardedSendbotClient(SendbotClient, discord.AutoShardedClient):
+    """The same client over several gateway connections (`[discord] shard_count`,
+    `shard_ids`): discord.py runs this instance's shards, each receiving the events of its
+    own servers, so a command is answered by the instance whose shard received it. Feed
+    posts are REST calls, made by whichever instance claimed them."""
+
+
+def make_client(adapter: DiscordAdapter, *, intents: discord.Intents, **options: Any) -> SendbotClient:
+    """Sharded when `[discord] shard_count` is set (every shard, or those in `shard_ids`)."""
+    config = adapter.config
+    if config.shard_count is None:
+        return SendbotClient(adapter, intents=intents, **options)
+    shard_ids = list(config.shard_ids) or None
+    return ShardedSendbotClient(
+        adapter, intents=intents, shard_count=config.shard_count, shard_ids=shard_ids, **options
+    )
+
+
 class DiscordEvents(Adapter):
     """The inbound half of `DiscordAdapter` (adapter.py), which sets the state below."""
 

@@ -27,7 +27,7 @@ import discord
 from bot.adapters.base import Adapter
 from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.render import render, render_single, resolve_role
-from bot.adapters.pacing import RatePacer
+from bot.adapters.pacing import Pacer
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
 
@@ -68,7 +68,7 @@ class DiscordMessenger(Adapter):
 
     client: SendbotClient | None
     logged_in: asyncio.Event  # set once the client has logged in and built its commands
-    pacer: RatePacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
+    pacer: Pacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
 
     async def _paced(self, *, may_give_up: bool = True) -> None:
         if self.pacer is not None:

@@ -29,7 +29,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.base import secret_text
-from bot.adapters.pacing import RatePacer
+from bot.adapters.shared_pacer import make_pacer
 from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID
@@ -136,7 +136,15 @@ class SlackAdapter(SlackHome):
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
-        self.workspace = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
+        # Shared with the other instances through the database when so configured (issue 15).
+        self.workspace = make_pacer(
+            core.db,
+            "slack",
+            bot_token or f"oauth:{cfg.client_id}",
+            rate,
+            shared=cfg.shared_rate_budget,
+            stopping=lambda: core.stopping,
+        )
         self._sleep = sleep
         self.bot_user_id: str | None = None
         self.bot_id = None

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Adapter
-from bot.adapters.pacing import RatePacer
+from bot.adapters.pacing import Pacer
 from bot.adapters.slack.blocks import render, render_all
 from bot.adapters.slack.pacing import ChannelPacer, Sleep
 from bot.adapters.slack.people import error_code
@@ -91,7 +91,7 @@ class SlackMessenger(Adapter):
 
     client: AsyncWebClient
     pacer: ChannelPacer
-    workspace: RatePacer | None  # the workspace-wide posting rate (None: unpaced)
+    workspace: Pacer | None  # the workspace-wide posting rate (None: unpaced)
     _sleep: Sleep
     bot_id: str | None  # auth.test's bot_id: marks the messages this bot posted
     team_id: str | None
