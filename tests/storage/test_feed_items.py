@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.model import ChannelRef
-from storage.db import Database, bundled_migrations
+from storage.db import Database as SqliteDatabase
+from storage.db import bundled_migrations
 from storage.feeds import FeedStore, IngestReport
 from storage.feeds.items import FORGET_AFTER, _h, _read_stored
+from storage.handle import Database
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("console", "forum", "news")
@@ -204,7 +206,7 @@ async def test_items_gone_longer_than_the_window_are_forgotten_with_their_delive
 
 async def test_ingest_reads_only_the_fetched_keys_through_an_index(tmp_path: Path) -> None:
     history = [item(n) for n in range(1, 400)]
-    db = await Database.open(tmp_path / "bot.sqlite3")
+    db = await SqliteDatabase.open(tmp_path / "bot.sqlite3")
     _, feed_id = await primed_store(db, history)
     try:
         fetched = [item(5), item(6, title="Story 6 changed"), item(1000)]
@@ -229,7 +231,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
     """A database made by migrations 0001-0004, with a delivered item, a pending post and a
     failed one, upgrades: nothing is posted twice, text stays only where a post waits."""
     path = tmp_path / "old.sqlite3"
-    old = await Database.open(path, [m for m in bundled_migrations() if m.version <= 4])
+    old = await SqliteDatabase.open(path, [m for m in bundled_migrations() if m.version <= 4])
     stamp = "2026-11-27T11:00:00Z"
     await old.execute(
         "INSERT INTO feeds(id, url, created_at) VALUES (1, 'https://e.org/feed', ?)",
@@ -267,7 +269,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
         )
     await old.close()
 
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         assert await db.applied_versions() == [m.version for m in bundled_migrations()]
         assert await text_of(db, 1) == (None, None)
