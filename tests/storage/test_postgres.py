@@ -82,6 +82,18 @@ async def test_execute_gives_the_new_id_and_executemany_counts_only_rows_written
     rows = await database.fetchall("SELECT id, message_id FROM pending_deletes ORDER BY id")
     assert [r["message_id"] for r in rows] == ["m1", "m2", "m3", "m4"] and rows[0][0] == first
     assert dict(rows[0]) == {"id": first, "message_id": "m1"}
+    # Many rows at once (PostgreSQL sends them as multi-row INSERTs, several statements here),
+    # half of them already there: still counted row by row.
+    many = [("console", "s", "c", f"n{n}", "2026-11-27T12:00:00Z") for n in range(14_000)]
+    async with database.transaction() as tx:
+        sql = (
+            "INSERT INTO pending_deletes(platform, scope_id, channel_id, message_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        assert await tx.executemany(sql, many[::2]) == 7_000
+        assert await tx.executemany(sql, many) == 7_000
+    row = await database.fetchone("SELECT COUNT(*) FROM pending_deletes WHERE message_id LIKE 'n%'")
+    assert row is not None and row[0] == 14_000
 
 
 async def test_a_failed_statement_rolls_back_and_the_handle_stays_usable(database: Database) -> None:
