@@ -327,3 +327,15 @@ async def test_db_copy_refuses_a_database_that_holds_data_and_changes_nothing(
         assert await db.fetchone("SELECT 1 FROM reports") is None
     finally:
         await db.close()
+
+
+def test_db_copy_refuses_a_url_holding_a_password_before_touching_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "forum.sqlite3"}"\n', encoding="utf-8")
+    url = "postgresql://sendbot:hunter2@127.0.0.1:1/sendbot"
+    assert cli.main(["db", "copy", "--to", url, "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "must not hold the password: set PGPASSWORD" in err and "hunter2" not in err
+    assert not (tmp_path / "forum.sqlite3").exists()
