@@ -15,6 +15,7 @@ import pytest
 from bot import cli
 from bot.model import Actor, ChannelRef
 from storage.audit import AuditLog
+from storage.check import check_postgres
 from storage.db import Database as SqliteDatabase
 from storage.db import Migration, SchemaTooNew, StorageError, bundled_migrations
 from storage.feeds import FeedStore
@@ -339,3 +340,15 @@ def test_db_copy_refuses_a_url_holding_a_password_before_touching_anything(
     err = capsys.readouterr().err
     assert "must not hold the password: set PGPASSWORD" in err and "hunter2" not in err
     assert not (tmp_path / "forum.sqlite3").exists()
+
+
+async def test_sendbot_check_connects_to_postgresql_and_reads_the_schema_version_only(pg: PgCluster) -> None:
+    assert check_postgres(pg.new_database()) == []
+    empty = pg.empty_database()
+    assert check_postgres(empty) == []  # a new database is fine: the bot sets it up
+    db = await PgDatabase.open(empty, [*bundled_pg_migrations(), Migration(9999, "future", "SELECT 1;")])
+    await db.close()
+    [problem] = check_postgres(empty)
+    assert problem.startswith("storage.url: ") and "newer sendbot" in problem
+    [problem] = check_postgres("postgresql://nobody@127.0.0.1:1/none", timeout=2)
+    assert "cannot reach postgresql://nobody@127.0.0.1:1/none" in problem
