@@ -1,5 +1,6 @@
 """`sendbot backup` and `sendbot restore`: the database copied with SQLite's online backup API
-(consistent while the bot runs), and a copy put back only while no bot holds the database."""
+(consistent while the bot runs), and a copy put back only while no bot holds the database.
+With `[storage] url` (PostgreSQL), pg_dump and pg_restore do the same (bot/ops/pg_backup.py)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,11 @@ def default_folder(db_path: str) -> Path:
     return Path(db_path).parent / "backups"
 
 
-def _on_postgresql(command: str, config: Config) -> bool:
-    """backup and restore copy SQLite files; a PostgreSQL database has its own tools."""
-    if not config.storage.url:
-        return False
-    print(
-        f"sendbot {command}: the database is PostgreSQL ({config.storage.url}): use pg_dump and pg_restore"
-        " (docs/scaling.md)",
-        file=sys.stderr,
-    )
-    return True
-
-
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    if _on_postgresql("backup", config):
-        return 1
+    if config.storage.url:
+        from bot.ops.pg_backup import cmd_pg_backup
+
+        return cmd_pg_backup(args, config, DEFAULT_KEEP, default_folder(config.storage.path))
     db = config.storage.path
     if db in ("", ":memory:"):
         print("sendbot backup: [storage] path is an in-memory database: there is nothing to back up", file=sys.stderr)
@@ -64,8 +55,13 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
-    if _on_postgresql("restore", config):
-        return 1
+    if config.storage.url:
+        from bot.ops.pg_backup import cmd_pg_restore
+
+        return cmd_pg_restore(args, config, default_folder(config.storage.path))
+    if args.force:
+        print("sendbot restore: --force is for PostgreSQL (SQLite keeps the old file anyway)", file=sys.stderr)
+        return 2
     db = config.storage.path
     if db in ("", ":memory:"):
         print("sendbot restore: [storage] path is an in-memory database", file=sys.stderr)
@@ -118,4 +114,9 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         "restore", parents=[common], help="put a backup back as the database (only while the bot is stopped)"
     )
     p.add_argument("file", metavar="FILE", help="a copy made by `sendbot backup`")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="PostgreSQL: replace the tables of a database that is not empty (a dump of it is taken first)",
+    )
     p.set_defaults(func=cmd_restore)
