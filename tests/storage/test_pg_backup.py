@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from storage.pg import bundled_pg_migrations
 from storage.pg_backup import (
     PgBackupError,
     PgTarget,
@@ -25,7 +26,6 @@ from storage.pg_backup import (
     restore_from,
     schema_version,
 )
-from storage.pg import bundled_pg_migrations
 from tests.support.backends import PgCluster
 from tests.support.postgres import find_bin
 
