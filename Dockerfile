@@ -15,6 +15,11 @@ COPY bot ./bot
 COPY cogs ./cogs
 COPY feeds ./feeds
 COPY storage ./storage
+# pg_dump and pg_restore, for `sendbot backup` / `restore` with PostgreSQL (compose.postgres.yaml):
+# Debian's client (15 on this base), as new as the server compose.postgres.yaml runs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 # The tested versions (constraints.txt), then the source is no longer needed.
 RUN pip install --constraint constraints.txt . \
     && rm -rf /src \
