@@ -170,3 +170,53 @@ def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert "cannot reach postgresql://sendbot@127.0.0.1:1/sendbot" in str(e.value)
     assert "hidden-pw" not in str(e.value) and "\n" not in str(e.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_dump_taken_while_the_bot_writes_is_one_consistent_moment(pg: PgCluster, tmp_path: Path) -> None:
+    """Another connection keeps writing two rows per transaction while two dumps are taken:
+    each dump, restored, holds whole transactions only (as many `a` rows as `b` rows)."""
+    source = PgTarget(pg.new_database())
+    stop = asyncio.Event()
+    started = asyncio.Event()
+    written = 0
+
+    async def write() -> None:
+        nonlocal written
+        conn = await asyncpg.connect(source.url)
+        try:
+            while not stop.is_set():
+                async with conn.transaction():
+                    for side in ("a", "b"):
+                        await conn.execute(
+                            "INSERT INTO bot_state(key, value, updated_at) VALUES ($1, 'x', 'now')", f"{side}-{written}"
+                        )
+                        await asyncio.sleep(0)
+                written += 1
+                if written >= 20:
+                    started.set()
+        finally:
+            await conn.close()
+
+    async def dump_while_writing() -> list[Path]:
+        writer = asyncio.create_task(write())
+        try:
+            await asyncio.wait_for(started.wait(), 30)
+            dumps = []
+            for i in range(2):
+                dumps.append(await asyncio.to_thread(dump_to, tmp_path / f"{i}.dump", source))
+            return dumps
+        finally:
+            stop.set()
+            await writer
+
+    with ThreadPoolExecutor(1) as pool:
+        dumps = pool.submit(asyncio.run, dump_while_writing()).result()
+    counts = []
+    for dump in dumps:
+        into = PgTarget(pg.empty_database())
+        restore_from(dump, into, plan_restore(dump, into, force=False))
+        rows = _sql(into.url, "SELECT LEFT(key, 1) AS side, COUNT(*) FROM bot_state GROUP BY side ORDER BY side")
+        a, b = (int(r[1]) for r in rows)
+        assert a == b >= 20
+        counts.append(a)
+    assert written >= counts[1] > counts[0]  # the writer went on between the dumps
