@@ -79,9 +79,10 @@ def tool_major(path: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def find_tool(name: str, server_major: int, *, extra_dirs: str = DEBIAN_BIN_GLOB) -> Tool:
+def find_tool(name: str, server_major: int, *, extra_dirs: str | None = None) -> Tool:
     """`name` (pg_dump, pg_restore) of a major version at least the server's: from PATH first,
-    then the newest of `extra_dirs` (a glob)."""
+    then the newest of `extra_dirs` (a glob; Debian's folders unless given)."""
+    extra_dirs = extra_dirs or DEBIAN_BIN_GLOB
     candidates: list[str] = []
     on_path = shutil.which(name)
     if on_path:
@@ -135,6 +136,17 @@ def probe(target: PgTarget) -> tuple[int, int, int]:
     """`_probe` from synchronous code (the CLI), on a loop of its own."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, _probe(target)).result()
+
+
+def backup_tool_problem(target: PgTarget) -> str | None:
+    """Why `sendbot backup` could not dump this database from here (no pg_dump, or one older
+    than the server), for `sendbot check` to warn about before the first nightly backup fails."""
+    try:
+        major, _, _ = probe(target)
+        find_tool("pg_dump", major)
+    except PgBackupError as e:
+        return str(e)
+    return None
 
 
 def dump_name(now: datetime | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -220,3 +221,23 @@ def test_a_dump_taken_while_the_bot_writes_is_one_consistent_moment(pg: PgCluste
         assert a == b >= 20
         counts.append(a)
     assert written >= counts[1] > counts[0]  # the writer went on between the dumps
+
+
+def test_sendbot_check_warns_when_backups_would_find_no_pg_dump(
+    pg: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import parse
+    from bot.storage_check import check
+
+    config = parse({"storage": {"url": pg.new_database()}}, environ={})
+    assert check(config) == ([], [])  # the real pg_dump is here
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    monkeypatch.setattr("storage.pg_backup.DEBIAN_BIN_GLOB", str(tmp_path / "none" / "*" / "bin"))
+    problems, warnings = check(config)
+    assert problems == []
+    [warning] = warnings
+    assert re.fullmatch(
+        r"storage.url: `sendbot backup` will not work here: pg_dump is not installed: install PostgreSQL's client"
+        r" tools, version (\d+) or newer \(Debian/Ubuntu: apt-get install postgresql-client-\1\)",
+        warning,
+    ), warning
