@@ -99,3 +99,12 @@ def test_restore_is_refused_while_a_bot_runs_and_for_a_file_that_is_not_sendbots
     bad = sendbot(tmp_path, "restore", "--config", str(cfg), str(junk))
     assert bad.returncode == 1 and "not an SQLite database" in bad.stderr
     assert sendbot(tmp_path, "restore", "--config", str(cfg), str(copy)).returncode == 0
+
+
+def test_force_is_refused_on_sqlite_and_changes_nothing(tmp_path: Path) -> None:
+    cfg, db = _config(tmp_path)
+    backup = tmp_path / "b.sqlite3"
+    backup.write_bytes(b"")
+    done = sendbot(tmp_path, "restore", "--config", str(cfg), str(backup), "--force")
+    assert done.returncode == 2 and "--force is for PostgreSQL" in done.stderr
+    assert not db.exists()
