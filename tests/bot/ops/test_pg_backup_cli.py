@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -84,3 +85,61 @@ def test_one_line_when_the_server_cannot_be_reached(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("sendbot backup: cannot reach postgresql://sendbot@127.0.0.1:1/sendbot")
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def password_server(tmp_path: Path) -> Iterator[str]:
+    """A server of this test's own that checks passwords (scram-sha-256), unlike the shared
+    one (trust): the URL of its `postgres` database, whose password is SECRET."""
+    import os
+    import shutil
+    import tempfile
+
+    from tests.support.backends import pg_unavailable
+    from tests.support.postgres import _free_port, find_bin, why_unavailable
+
+    reason = why_unavailable()
+    if reason is not None:
+        pg_unavailable(reason)
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    base = Path(tempfile.mkdtemp(prefix="sendbot-pgpw-"))
+    pwfile = base / "pw"
+    pwfile.write_text(SECRET + "\n", encoding="utf-8")
+    if run_as:
+        shutil.chown(base, "postgres", "postgres")
+        shutil.chown(pwfile, "postgres", "postgres")
+    initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+    assert initdb and pg_ctl
+    port = _free_port()
+    data = str(base / "data")
+    subprocess.run(
+        [*run_as, initdb, "-D", data, "-A", "scram-sha-256", "-U", "postgres", f"--pwfile={pwfile}"],
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*run_as, pg_ctl, "-D", data, "-o", opts, "-l", str(base / "log"), "-w", "start"], check=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", data, "-m", "fast", "-w", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_pg_dump_gets_the_password_from_the_secret_file(password_server: str, tmp_path: Path) -> None:
+    done = sendbot(tmp_path, password_server, "backup", "--to", str(tmp_path / "one.dump"))
+    assert done.returncode == 0, done.stderr  # pg_dump authenticated with PGPASSWORD_FILE's text
+    assert (tmp_path / "one.dump").read_bytes()[:5] == b"PGDMP"
+
+    (tmp_path / "pg_password").write_text("wrong\n", encoding="utf-8")
+    wrong = subprocess.run(
+        [SENDBOT, "backup", "--config", str(next(tmp_path.glob("config-*.toml"))), "--to", str(tmp_path / "two.dump")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(PGPASSWORD_FILE=str(tmp_path / "pg_password")),
+        timeout=120,
+    )
+    assert wrong.returncode == 1
+    assert "refused the password: set PGPASSWORD (or PGPASSWORD_FILE)" in wrong.stderr
+    assert len(wrong.stderr.splitlines()) == 1 and not (tmp_path / "two.dump").exists()
