@@ -382,8 +382,9 @@ async def run(feeds: int, sites: int, workdir: Path, seen_items: int = 0) -> dic
                 f" database {db_mb(db_path):.0f} MB",
                 flush=True,
             )
-        # Start the parser pool before timing (as the running bot does at start-up).
-        await service.parser.warm()
+        # Load the feed libraries and start the parser pool before timing (as the running bot
+        # does at start-up).
+        await service.warm()
 
         async def cycle() -> tuple[Any, Any]:
             summary = await service.poll_due(force=True)
