@@ -86,9 +86,13 @@ def _summary_source(entry: Any) -> tuple[str, bool]:
     return text, ("html" in kind or "xml" in kind)
 
 
-def parse_bytes(body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
+def parse_bytes(
+    body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+) -> ParsedFeed:
     """Parse in the current process. `known` holds the raw hashes already stored by item key
-    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion."""
+    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion. Without
+    `text_for_new` (no channel would post a new item: a first sight with `latest = 0`), items
+    `known` lacks skip it too; their summary and content hash are None."""
     known = known or KnownHashes()
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers={})
     version = parsed.get("version") or ""
@@ -108,7 +112,7 @@ def parse_bytes(body: bytes, base_url: str, known: KnownHashes | None = None) ->
         raw_summary, is_html = _summary_source(entry)
         rh = _raw_hash(raw_title, raw_summary)
         key = item_key(entry.get("id"), link, item_title, published)
-        if known.same(key, rh):
+        if known.same(key, rh) or not (text_for_new or known.has(key)):
             summary = chash = None
         else:
             converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
@@ -220,10 +224,12 @@ def _worker_init(bot_pid: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _parse_in_worker(body: bytes, base_url: str, known: KnownHashes, limit: float) -> ParsedFeed:
+def _parse_in_worker(
+    body: bytes, base_url: str, known: KnownHashes, limit: float, text_for_new: bool = True
+) -> ParsedFeed:
     signal.setitimer(_LIMIT_TIMER, limit)
     try:
-        return parse_bytes(body, base_url, known)
+        return parse_bytes(body, base_url, known, text_for_new=text_for_new)
     except _Alarm:
         raise ParseError(f"parsing took longer than {limit:g} s") from None
     finally:
@@ -282,10 +288,12 @@ class Parser:
             # The job was cancelled under us (the pool went away): this feed's problem only.
             raise ParseError("the parser was restarted; the feed is tried again next cycle") from None
 
-    async def parse(self, body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
+    async def parse(
+        self, body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+    ) -> ParsedFeed:
         try:
             result: ParsedFeed = await self.run(
-                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit
+                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit, text_for_new
             )
             return result
         except (ParseError, asyncio.CancelledError):

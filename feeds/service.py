@@ -35,7 +35,7 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, TextNeeded, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -159,9 +159,11 @@ class FeedService(DeliveryMixin):
     # -- one feed ------------------------------------------------------------------------
 
     async def fetch_and_parse(
-        self, url: str, *, feed: Feed | None = None, conditional: bool = True
+        self, url: str, *, feed: Feed | None = None, conditional: bool = True, text_for_new: bool = True
     ) -> tuple[FetchResult, ParsedFeed | None, str | None]:
-        """(fetch result, parsed feed or None, error text or None). Never raises for feed faults."""
+        """(fetch result, parsed feed or None, error text or None). Never raises for feed faults.
+        Without `text_for_new`, items not listed last time come without their text (no channel
+        would post them: converting their HTML was most of a first sight's cost)."""
         fetched = await self.fetcher.fetch(
             url,
             etag=feed.etag if feed and conditional else None,
@@ -181,7 +183,7 @@ class FeedService(DeliveryMixin):
             async with self._db_gate:
                 known = await self.store.known_hashes(feed.id)
         try:
-            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known)
+            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known, text_for_new=text_for_new)
         except ParseError as e:
             return fetched, None, str(e)
         return fetched, parsed, None
@@ -192,8 +194,11 @@ class FeedService(DeliveryMixin):
         # A channel seeing this feed for the first time needs every item, so skip the
         # conditional request and the "same bytes" shortcut.
         full = feed.unprimed if feed.unprimed is not None else await self.store.has_unprimed(feed.id)
+        posting = feed.posting if feed.posting is not None else await self.store.has_posting(feed.id)
         try:
-            fetched, parsed, error = await self.fetch_and_parse(feed.url, feed=feed, conditional=not full)
+            fetched, parsed, error = await self.fetch_and_parse(
+                feed.url, feed=feed, conditional=not full, text_for_new=posting
+            )
         except Exception as e:  # a bug, not the feed's fault: record it, keep the loop alive
             log.exception("feed %s: unexpected error", feed.id)
             fetched, parsed, error = FetchResult("error", feed.url), None, f"internal error ({type(e).__name__})"
@@ -212,9 +217,20 @@ class FeedService(DeliveryMixin):
             else:
                 unchanged.append(row)
             return PollOutcome(feed.id, "unchanged")
+        try:
+            report = await self._ingest(feed.id, parsed, fetched, now, next_at)
+        except TextNeeded:  # a channel that posts came while it was parsed without new items' text
+            assert fetched.body is not None
+            parsed = await self.parser.parse(fetched.body, fetched.final_url or feed.url)
+            report = await self._ingest(feed.id, parsed, fetched, now, next_at)
+        return PollOutcome(feed.id, "new", report)
+
+    async def _ingest(
+        self, feed_id: int, parsed: ParsedFeed, fetched: FetchResult, now: datetime, next_at: datetime
+    ) -> IngestReport:
         async with self._db_gate:
-            report = await self.store.ingest(
-                feed.id,
+            return await self.store.ingest(
+                feed_id,
                 parsed.title,
                 parsed.items,
                 subscription_accepts,
@@ -224,7 +240,6 @@ class FeedService(DeliveryMixin):
                 last_modified=fetched.last_modified,
                 body_hash=fetched.body_hash,
             )
-        return PollOutcome(feed.id, "new", report)
 
     async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
         failures = feed.consecutive_failures + 1

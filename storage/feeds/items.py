@@ -32,6 +32,7 @@ from storage.feeds.records import (
     ItemLike,
     StoredItem,
     Subscription,
+    TextNeeded,
     iso,
     new_nonce,
     post_key,
@@ -56,8 +57,15 @@ def _h(text: str | None) -> int:
 
 def _h32(text: str | None) -> int:
     """A raw or content hash as stored: the top 32 bits of hash64 (a collision could only
-    hide one edit of one item; 4 bytes a row instead of 8)."""
-    return _h64(text) >> 32
+    hide one edit of one item; 4 bytes a row instead of 8). Never UNRENDERED."""
+    return (_h64(text) >> 32) or 1
+
+
+# The content hash of an item stored without its text ever being rendered: a fetch that no
+# channel would post from (every subscription new with `latest = 0`, say) skips converting
+# its HTML. Such an item was never posted, so the first fetch that renders it fills the hash
+# in (a "hash" edit) and no update is sent.
+UNRENDERED = 0
 
 
 class KnownHashes:
@@ -72,12 +80,17 @@ class KnownHashes:
         stored = self.by_key.get(_h(item_key))
         return stored is not None and stored == _h32(raw_hash)
 
+    def has(self, item_key: str) -> bool:
+        """The feed listed this item at its last fetch (whatever its text)."""
+        return _h(item_key) in self.by_key
+
     def __len__(self) -> int:
         return len(self.by_key)
 
 
-# What a stored item's row needs from a fetch: nothing, only its new raw hash (the bytes
-# changed but not the rendered text), or its new text (an update for channels already told).
+# What a stored item's row needs from a fetch: nothing, only its new hashes (the bytes
+# changed but not the rendered text, or its text rendered for the first time), or its new
+# text (an update for channels already told).
 Edit = Literal["none", "hash", "text"]
 
 # (index in the fetched document, the item): the index breaks date ties, see _newest.
@@ -111,8 +124,13 @@ class Match:
 
 
 def _edit(row: sqlite3.Row, item: ItemLike) -> Edit:
-    # An item not re-rendered (summary None: its raw text was unchanged) has nothing to compare.
-    if _h32(item.raw_hash) == row["raw_hash"] or item.summary is None or item.content_hash is None:
+    # An item not rendered this time (summary None: its raw text was unchanged, or no channel
+    # needed its text) has nothing to compare.
+    if item.summary is None or item.content_hash is None:
+        return "none"
+    if row["content_hash"] == UNRENDERED:
+        return "hash"  # rendered for the first time: never posted, so nothing to update
+    if _h32(item.raw_hash) == row["raw_hash"]:
         return "none"
     if _h32(item.content_hash) == row["content_hash"]:
         return "hash"
@@ -144,6 +162,10 @@ def match_items(stored: Sequence[sqlite3.Row], items: Sequence[ItemLike]) -> Mat
         if rename or edit != "none":
             match.stored.append(StoredMatch(int(row["id"]), int(row["story_id"]), item, rename, edit))
     return match
+
+
+def _content(item: ItemLike) -> int:
+    return UNRENDERED if item.content_hash is None else _h32(item.content_hash)
 
 
 def _newest(p: Indexed) -> tuple[str, int]:
@@ -184,7 +206,10 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
         if m.rename:
             await tx.execute("UPDATE feed_items SET key_id = ? WHERE id = ?", (_h(it.item_key), m.row_id))
         if m.edit == "hash":
-            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h32(it.raw_hash), m.row_id))
+            await tx.execute(
+                "UPDATE feed_items SET raw_hash = ?, content_hash = ? WHERE id = ?",
+                (_h32(it.raw_hash), _h32(it.content_hash), m.row_id),
+            )
         elif m.edit == "text":
             # The new text itself is written with the deliveries (_write_text), if one waits.
             await tx.execute(
@@ -194,10 +219,7 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
     if match.new:
         await tx.executemany(
             "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash) VALUES (?, ?, ?, ?, ?)",
-            [
-                (feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _h32(it.content_hash or ""))
-                for _, it in match.new
-            ],
+            [(feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _content(it)) for _, it in match.new],
         )
     keys = {_h(it.item_key): it.item_key for _, it in match.present}
     rows = await tx.fetchall(
@@ -237,12 +259,25 @@ async def _update_rows(
     return rows
 
 
+def _lacks_text(subs: list[Subscription], match: Match) -> bool:
+    """A channel would post an item that this fetch carries without its text: a new item for
+    a channel that has seen the feed, any listed one for a first sight with `latest`."""
+    active = [s for s in subs if not s.paused and not s.resuming]
+    if any(s.primed for s in active) and any(it.summary is None for _, it in match.new):
+        return True
+    return any(not s.primed and s.latest > 0 for s in active) and any(it.summary is None for _, it in match.present)
+
+
 async def _plan_deliveries(
-    tx: Tx, feed_id: int, match: Match, ids: dict[str, int], accepts: Accepts, report: IngestReport, stamp: str
+    tx: Tx,
+    subs: list[Subscription],
+    match: Match,
+    ids: dict[str, int],
+    accepts: Accepts,
+    report: IngestReport,
+    stamp: str,
 ) -> list[tuple[object, ...]]:
     """The outbox rows for this fetch: posts per channel, then updates of posts already sent."""
-    rows = await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
-    subs = [Subscription.from_row(r) for r in rows]
     out: list[tuple[object, ...]] = []
     for sub in subs:
         if sub.paused:
@@ -382,16 +417,25 @@ class Items:
         last_modified: str | None,
         body_hash: str | None,
     ) -> IngestReport:
-        """Record items and queue deliveries, all in one transaction with the feed's new state."""
+        """Record items and queue deliveries, all in one transaction with the feed's new state.
+        Items may come without their text (summary None) where no channel posts them; if a
+        channel would (its subscription changed meanwhile), TextNeeded is raised and nothing
+        is written: parse the fetch again with every item's text."""
         report = IngestReport(seen=len(items))
         stamp = iso(now)
         async with self.db.transaction() as tx:
             stored = await _read_stored(tx, feed_id, items)
             match = match_items(stored, items)
+            subs = [
+                Subscription.from_row(r)
+                for r in await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
+            ]
+            if _lacks_text(subs, match):
+                raise TextNeeded(feed_id)  # nothing written yet: the transaction rolls back
             ids = await _write_items(tx, feed_id, match, stamp)
             report.new = len(match.new)
             report.changed = len(match.changed)
-            rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp)
+            rows = await _plan_deliveries(tx, subs, match, ids, accepts, report, stamp)
             report.queued = await _write_deliveries(tx, rows)
             await _write_text(tx, match, ids, rows, stamp)
             if report.primed or report.resumed:

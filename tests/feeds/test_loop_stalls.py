@@ -46,4 +46,3 @@ async def test_warm_imports_the_feed_libraries_off_the_loop_thread(
         assert service(h).parser.worker_pids(), "warm() starts the parser's workers"
     finally:
         await h.close()
-
