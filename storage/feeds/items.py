@@ -234,8 +234,10 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
 
 def _first_sight(present: list[Indexed], sub: Subscription, accepts: Accepts, report: IngestReport) -> list[Indexed]:
     """A channel seeing the feed for the first time: the newest `latest` matching items,
-    oldest first. The fetch was rendered in full for it (FeedService fetches a feed with an
-    unprimed subscription without the known hashes), so every item has its text."""
+    oldest first. With `latest` the fetch was rendered in full for it (FeedService fetches a
+    feed with an unprimed subscription without the known hashes; _lacks_text checks), so
+    every item has its text; with `latest = 0` the items may have none, and `would_post`
+    then counts what their titles pass (nothing is posted either way)."""
     matching = [(i, it) for i, it in present if accepts(sub, it.title, it.summary or "")]
     report.would_post += len(matching)
     chosen = sorted(matching, key=_newest, reverse=True)[: sub.latest]
