@@ -30,6 +30,7 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
 )
@@ -89,6 +90,7 @@ DEFAULT_COGS: tuple[str, ...] = (
     "cogs.changes",
     "cogs.reports",
     "cogs.feeds",
+    "cogs.settings",
 )
 
 
@@ -153,6 +155,25 @@ class DiscordSection(Section):
     # Discord's global limit for the bot token (50 for almost every bot); the bot's own posts
     # are paced a little under it.
     requests_per_second: Annotated[float, Field(gt=0, le=10000)] = 50.0
+    # Several instances on one bot token (issue 15): pace them together through the database
+    # (the `rate_budget` table) rather than each on its own.
+    shared_rate_budget: bool = False
+    # Discord shards (discord.py's sharded client): with shard_count = N, each instance runs
+    # the shards in shard_ids (all of them when empty), so N gateway connections are split.
+    shard_count: Annotated[int, Field(ge=1, le=10000)] | None = None
+    shard_ids: list[Annotated[int, Field(ge=0)]] = []
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards(cls, v: list[int], info: ValidationInfo) -> list[int]:
+        count = info.data.get("shard_count")
+        if v and count is None:
+            raise ValueError("needs shard_count too (how many shards there are in all)")
+        if len(set(v)) != len(v):
+            raise ValueError("each shard may be listed only once")
+        if count is not None and any(i >= count for i in v):
+            raise ValueError(f"shards are numbered 0 to {count - 1} (shard_count is {count})")
+        return v
 
 
 class SlackSection(Section):
@@ -169,6 +190,8 @@ class SlackSection(Section):
     # The bot's own posts across the whole workspace, per second (each channel also gets at
     # most about one a second). Slack allows "several hundred messages per minute".
     workspace_posts_per_second: Annotated[float, Field(gt=0, le=100)] = 5.0
+    # Several instances on one workspace (issue 15): pace them together through the database.
+    shared_rate_budget: bool = False
     # Several workspaces (HTTP mode only): the app's OAuth client id and secret. Each
     # workspace installs the bot at http_host:http_port + install_path, and its bot token is
     # kept in the bot's database (slack_installations) instead of bot_token.

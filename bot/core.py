@@ -14,12 +14,15 @@ from bot.choices import Choices
 from bot.cog import Cog
 from bot.config import Config
 from bot.dispatcher import Dispatcher
+from bot.forum_settings import ForumSettings, core_settings
 from bot.messenger import DeliveryError, Messenger
 from bot.metrics import Metrics
 from bot.model import ChannelRef, Reply
 from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
+from storage.claims import release_orphans
 from storage.db import Database
+from storage.leases import Leases, new_instance_id
 from storage.pending_deletes import PendingDeletes
 from storage.state import BotState
 
@@ -38,6 +41,13 @@ class BotCore:
         self.audit = AuditLog(db)
         self.pending_deletes = PendingDeletes(db)
         self.state = BotState(db)  # what the bot remembers about itself (Discord's command hash)
+        # This process among several on one database (issue 15): names its claims and leases.
+        self.instance = new_instance_id()
+        self.leases = Leases(db, self.instance, lambda: self._clock())
+        # Each forum's own settings (`!settings`), over the config's values (bot/forum_settings.py).
+        self.forum_settings = ForumSettings(db)
+        for definition in core_settings(config):
+            self.forum_settings.define(definition)
         self.dispatcher = Dispatcher(self)
         self.messengers: dict[str, Messenger] = {}
         self.cogs: dict[str, Cog] = {}
@@ -83,6 +93,14 @@ class BotCore:
     def now(self) -> datetime:
         """The current time, aware, in UTC (tests pass a fixed clock)."""
         return self._clock()
+
+    async def tz_for(self, platform: str, scope_id: str) -> ZoneInfo:
+        """A forum's time zone: its own (`!settings set timezone`), else `[bot] timezone`."""
+        return await self.forum_settings.tz(platform, scope_id, self.tz)
+
+    async def today_for(self, platform: str, scope_id: str) -> date:
+        """Today's date where this forum is (its `!settings` time zone, else `[bot] timezone`)."""
+        return self.now().astimezone(await self.tz_for(platform, scope_id)).date()
 
     def today(self) -> date:
         """Today's date where the forum is (Europe/London by default)."""
@@ -203,6 +221,10 @@ class BotCore:
         if self._started:
             return
         self._started = True
+        # SQLite, this process holding the one-bot lock: claims and leases left by an earlier
+        # process are released now rather than waited out (storage/claims.py).
+        if released := await release_orphans(self.db):
+            log.info("released %d claim(s) and lease(s) left by the previous run", released)
         for cog in self.cogs.values():
             await cog.on_start()
 

@@ -53,3 +53,33 @@ class Messenger(Protocol):
     async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
         """Send a private message to a user; return the message id."""
         ...
+
+
+@runtime_checkable
+class ChannelDirectory(Protocol):
+    """Optional, beside `Messenger`: an adapter that can tell whether a channel belongs to a
+    forum (`!settings` checks the channel a moderator names). The channel's name, or None
+    when the forum has no such channel the bot can post in."""
+
+    async def channel_name(self, scope_id: str, channel_id: str) -> str | None: ...
+
+
+@runtime_checkable
+class ChannelPrivacy(Protocol):
+    """Optional: whether every member of the forum can read a channel (`!settings` keeps
+    the moderators' channel, where reports are shown, to one members cannot read). None
+    when the adapter cannot tell."""
+
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None: ...
+
+
+@runtime_checkable
+class RoleDirectory(Protocol):
+    """Optional: the forum's roles (Discord) or user groups (Slack), for `!settings`.
+    `role_name`: the name of the role with this id, or None if the forum has none such;
+    `find_role`: the id of the one role with this name, or None. Either may raise when
+    the platform could not be asked."""
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None: ...
+
+    async def find_role(self, scope_id: str, name: str) -> str | None: ...

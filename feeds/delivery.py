@@ -17,9 +17,12 @@ from bot.messenger import DeliveryError, Messenger, NotSent
 from bot.model import Reply
 from feeds import scheduler
 from feeds.channels import channel_of
+from feeds.claims import keep_claims
 from feeds.fanout import FanOut
 from feeds.render import render_item, render_notice
+from feeds.roundup import gather_due, render_roundup
 from feeds.settings import FeedsSettings
+from storage.claims import Claims
 from storage.faults import fault_point
 from storage.feeds import Delivery, FeedStore
 
@@ -92,22 +95,30 @@ class DeliveryMixin:
         )
 
         async def more() -> list[Delivery]:
-            # Each delivery is tried at most once per call, whatever happens to it.
+            # Each delivery is tried at most once per call, whatever happens to it. Only what
+            # this instance claimed is sent (storage/claims.py): others may share the outbox.
             limit = DELIVERY_BATCH
             while True:
-                due = await self.store.due_deliveries(self.core.now(), self.core.messengers.keys(), limit)
+                due = await self.claims.claim_deliveries(self.core.now(), self.core.messengers.keys(), limit)
                 fresh = [d for d in due if d.id not in attempted and not fanout.held(channel_of(d))]
                 if fresh or len(due) < limit:
                     attempted.update(d.id for d in fresh)
                     return fresh
                 limit *= 2  # every row seen was taken already: look further
 
-        async with self._deliver_lock:
+        async with self._deliver_lock, keep_claims(self.claims, self.core.now):
+            # Held posts now due (quiet hours over, digest time) become round-ups first.
+            await gather_due(self.store, self.core.now(), self.core.messengers.keys())
             try:
                 await fanout.run(more)
             finally:
                 self.last_fanout_in_flight = fanout.max_in_flight
         return summary
+
+    @property
+    def claims(self) -> Claims:
+        """This instance's claims on the outbox and the feeds (issue 15)."""
+        return Claims(self.core.db, self.core.instance)
 
     async def _deliver_one(self, d: Delivery) -> DeliveryResult:
         messenger = self.core.messengers.get(d.platform)
@@ -116,7 +127,10 @@ class DeliveryMixin:
         now = self.core.now()
         # Recorded before the platform is called: if the bot is stopped mid-send, the next
         # start knows this delivery may have gone out, and settles it by its nonce.
-        await self.store.mark_sending(d.id, now)
+        if not await self.claims.begin_send(d.id, now):
+            # The claim lapsed and another instance took this delivery over: it is theirs.
+            log.warning("delivery %s: its claim lapsed before the send; left to the instance holding it", d.id)
+            return "retrying"
         fault_point("before-send")
         self._sending += 1
         self._send_idle.clear()
@@ -147,20 +161,29 @@ class DeliveryMixin:
         can, else a new post marked updated). Returns the message's id."""
         if d.kind == "notice":
             return await messenger.post(channel_of(d), render_notice(d.body or ""), nonce=d.nonce, unsure=d.unsure)
+        if d.kind == "roundup":
+            items = await self.store.roundup_items(d.id)
+            if not items:
+                await self.store.mark_failed(d.id, "its items no longer exist")
+                raise _ItemGone
+            roundup = render_roundup(items, d.body, self.core.tz)
+            return await messenger.post(channel_of(d), roundup, nonce=d.nonce, unsure=d.unsure)
         item = await self.store.item(d.item_id) if d.item_id is not None else None
         if item is None:
             await self.store.mark_failed(d.id, "the item no longer exists")
             raise _ItemGone
         reply: Reply
+        where = channel_of(d)
+        tz = await self.core.tz_for(where.platform, where.scope_id)  # the forum's own, cached
         if d.kind == "update":
             original = await self.store.original_message(d)
             if original and getattr(messenger, "can_edit", False):
-                reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars)
+                reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars)
                 await messenger.edit(channel_of(d), original, reply)
                 return original
-            reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars, updated=True)
+            reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars, updated=True)
         else:
-            reply = render_item(item, tz=self.core.tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role)
+            reply = render_item(item, tz=tz, summary_chars=self.config.summary_chars, ping_role=d.ping_role)
         return await messenger.post(channel_of(d), reply, nonce=d.nonce, unsure=d.unsure)
 
     async def _send_refused(self, d: Delivery, e: DeliveryError, now: datetime) -> DeliveryResult:

@@ -20,6 +20,7 @@ from typing import Any
 import feedparser
 import feedparser.api
 
+from feeds.images import item_image
 from feeds.markdown import cut, html_to_markup, plain_to_markup
 from feeds.model import ParsedFeed, ParsedItem, ParseError
 from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
@@ -132,6 +133,7 @@ def parse_bytes(
                 published=published,
                 summary=summary,
                 content_hash=chash,
+                image=item_image(entry, base_url),
             )
         )
     warning = f"{type(bozo).__name__}: {str(bozo)[:120]}" if bozo is not None else None

@@ -16,13 +16,14 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
 from bot.model import ChannelRef
-from feeds import scheduler
+from feeds import schedule, scheduler
 from feeds.channels import channel_of
+from feeds.claims import leased_feeds
 
 # Re-exported: these lived here before the delivery half moved to feeds/delivery.py (issue 12).
 from feeds.delivery import DELIVERY_BATCH as DELIVERY_BATCH
@@ -35,7 +36,7 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, TextNeeded, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, Hold, IngestReport, KnownHashes, TextNeeded, UnchangedFetch, from_iso
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -156,6 +157,16 @@ class FeedService(DeliveryMixin):
     def interval(self, feed: Feed) -> int:
         return feed.interval_minutes or self.config.interval_minutes
 
+    async def hold_for(self, feed_id: int) -> Hold:
+        """When a new post of this feed is due in each channel if not now: quiet hours and
+        digests (feeds/schedule.py), in each forum's own time zone (`!settings`)."""
+        zones: dict[tuple[str, str], tzinfo] = {}
+        for sub in await self.store.subscriptions(feed_id=feed_id):
+            if (sub.mode != "each" or sub.quiet_hours) and (sub.platform, sub.scope_id) not in zones:
+                zones[(sub.platform, sub.scope_id)] = await self.core.tz_for(sub.platform, sub.scope_id)
+        now = self.core.now()
+        return lambda sub: schedule.hold(sub, now, zones.get((sub.platform, sub.scope_id), self.core.tz))
+
     # -- one feed ------------------------------------------------------------------------
 
     async def fetch_and_parse(
@@ -228,6 +239,7 @@ class FeedService(DeliveryMixin):
     async def _ingest(
         self, feed_id: int, parsed: ParsedFeed, fetched: FetchResult, now: datetime, next_at: datetime
     ) -> IngestReport:
+        hold = await self.hold_for(feed_id)
         async with self._db_gate:
             return await self.store.ingest(
                 feed_id,
@@ -239,6 +251,7 @@ class FeedService(DeliveryMixin):
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
                 body_hash=fetched.body_hash,
+                hold=hold,
             )
 
     async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
@@ -268,7 +281,8 @@ class FeedService(DeliveryMixin):
         for channel, sub_id in channels.items():
             text = (
                 f"⚠️ Feed updates from **{escape(feed.display_name)}** are paused: every fetch has failed"
-                f" since {when(since, self.core.tz)} (last error: {escape(error)})."
+                f" since {when(since, await self.core.tz_for(channel.platform, channel.scope_id))}"
+                f" (last error: {escape(error)})."
                 f" A moderator can turn them back on with `{p}feeds resume {sub_id}`."
             )
             notices.append((channel, text))
@@ -282,6 +296,7 @@ class FeedService(DeliveryMixin):
         feeds = await self.store.due_feeds(self.core.now(), force=force)
         if only is not None:
             feeds = [f for f in feeds if only(f)]
+        feeds = await leased_feeds(self.claims, feeds, self.core.now(), force=force)  # one instance per feed
         summary = CycleSummary(feeds=len(feeds))
         unchanged: list[UnchangedFetch] = []
         queue: asyncio.Queue[Feed] = asyncio.Queue()
@@ -333,6 +348,7 @@ class FeedService(DeliveryMixin):
         finally:
             if summary.storage_error is None:
                 await self.store.record_unchanged(unchanged)
+                await self.claims.release_feeds()  # fetched: next_fetch_at now keeps others off
         return summary
 
     # -- the background loop -------------------------------------------------------------

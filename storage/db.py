@@ -210,6 +210,11 @@ class Database:
         # Reads that need no transaction: never queued behind the writer (module docstring).
         self.reader = Reader(None, self)
 
+    @property
+    def exclusive(self) -> bool:
+        """This process holds the one-bot lock: no other instance uses this database."""
+        return self._instance_lock is not None
+
     @classmethod
     async def open(
         cls, path: str | Path, migrations: list[Migration] | None = None, *, exclusive: bool = False

@@ -22,6 +22,7 @@ import asyncio
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from bot.messenger import NotSent
 
@@ -30,6 +31,15 @@ from bot.messenger import NotSent
 SAFETY = 0.95
 WINDOW = 1.0  # seconds: the platforms state their limits per second
 CATCH_UP = 1  # slots a late call may make up: more would send bursts after a stall
+
+
+class Pacer(Protocol):
+    """What a messenger needs of a pacer: RatePacer here, or the SharedRatePacer whose budget
+    several instances share (shared_pacer.py)."""
+
+    async def acquire(self, *, may_give_up: bool = True) -> None: ...
+
+    def hold(self, seconds: float) -> None: ...
 
 
 class RatePacer:

@@ -38,8 +38,12 @@ class ReportsBase(Cog, ABC):
     # -- announcer.py ------------------------------------------------------------------
 
     @abstractmethod
-    def moderator_channel(self, platform: str, scope_id: str) -> ChannelRef | None:
-        """The moderators' channel configured for a Discord server or Slack workspace."""
+    async def moderator_channel(self, platform: str, scope_id: str) -> ChannelRef | None:
+        """The moderators' channel of a Discord server or Slack workspace (`!settings`, else config)."""
+
+    @abstractmethod
+    async def show_reporter(self, platform: str, scope_id: str) -> bool:
+        """Whether this forum's moderators see who made a report (`!settings`, else config)."""
 
     @abstractmethod
     def _schedule_announce(self, report_id: int, reporter: Actor) -> None:
@@ -60,7 +64,7 @@ class ReportsBase(Cog, ABC):
     # -- queue.py ----------------------------------------------------------------------
 
     @abstractmethod
-    def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
+    async def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
         """A moderator's answer, public only in the moderators' channel or a DM."""
 
     @abstractmethod

@@ -20,7 +20,7 @@ import logging
 
 from bot.cog import Cog
 from bot.core import BotCore
-from cogs.reports.announcer import AnnouncerMixin
+from cogs.reports.announcer import AnnouncerMixin, forum_settings
 from cogs.reports.corrections import CORRECT_CANCEL, CORRECT_CONFIRM, CORRECT_PREVIEW, CorrectionsMixin
 from cogs.reports.parents import NOTIFY_ACTION, ParentsMixin
 from cogs.reports.queue import QueueMixin
@@ -53,6 +53,9 @@ class ReportsCog(ParentsMixin, QueueMixin, CorrectionsMixin, AnnouncerMixin, Ret
         core.dispatcher.register_choice(CORRECT_CONFIRM, self._confirm_correction)
         core.dispatcher.register_choice(CORRECT_CANCEL, self._cancel_correction)
         core.dispatcher.register_choice(NOTIFY_ACTION, self._ask_for_outcome)
+        # The forum settings this cog reads (`!settings`), their defaults from [reports].
+        for definition in forum_settings(self):
+            core.forum_settings.define(definition)
 
     @property
     def settings(self) -> ReportsSettings:

@@ -70,14 +70,14 @@ _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 class QueueMixin(ReportsBase):
     """The `!reports ...` commands, all moderator-only."""
 
-    def _in_moderator_channel(self, place: Place) -> bool:
-        channel = self.moderator_channel(place.platform, place.scope_id)
+    async def _in_moderator_channel(self, place: Place) -> bool:
+        channel = await self.moderator_channel(place.platform, place.scope_id)
         return channel is not None and channel.channel_id == place.id
 
-    def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
+    async def _reply(self, ctx: CommandContext, text: str = "", *, card: Card | None = None) -> Reply:
         """Moderator answers are public only in the moderators' channel (or a DM), so report
         text is never shown in a members' channel by a moderator's slip."""
-        private = not (ctx.place.is_direct or self._in_moderator_channel(ctx.place))
+        private = not (ctx.place.is_direct or await self._in_moderator_channel(ctx.place))
         return Reply(text, card=card, ephemeral=private)
 
     async def _get(self, ctx: CommandContext, report_id: int) -> Report:
@@ -138,19 +138,23 @@ class QueueMixin(ReportsBase):
             status=status,
             tag=tag_filter,
             prefix=self.core.prefix,
-            tz=self.core.tz,
+            tz=await self.core.tz_for(ctx.place.platform, ctx.place.scope_id),
         )
-        return self._reply(ctx, card=card)
+        return await self._reply(ctx, card=card)
 
     @command("reports show", help="Moderators: one report in full.", moderator_only=True, args_help=ID_HELP)
     async def reports_show(self, ctx: CommandContext, id: int) -> Reply:
         report = await self._get(ctx, id)
         notes = await self.repo.notes(report.id)
         await self._audit(ctx, "report.view", report.id)
+        place = ctx.place
         card = views.detail_card(
-            report, notes, show_reporter=self.settings.show_reporter_to_moderators, tz=self.core.tz
+            report,
+            notes,
+            show_reporter=await self.show_reporter(place.platform, place.scope_id),
+            tz=await self.core.tz_for(place.platform, place.scope_id),
         )
-        return self._reply(ctx, card=card)
+        return await self._reply(ctx, card=card)
 
     @command(
         "reports tag",
@@ -170,8 +174,8 @@ class QueueMixin(ReportsBase):
             if added:
                 await self._audit(ctx, "report.tag", report.id, tag, tx=tx)
         if not added:
-            return self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
-        return self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
+            return await self._reply(ctx, f"Report #{report.id} is already tagged `{tag}`.")
+        return await self._reply(ctx, f"Tagged report #{report.id} as `{tag}`.")
 
     @command(
         "reports untag",
@@ -191,7 +195,7 @@ class QueueMixin(ReportsBase):
                 await self._audit(ctx, "report.untag", report.id, tag, tx=tx)
         if not removed:
             raise UserError(f"Report #{report.id} has no tag `{tag}`.")
-        return self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
+        return await self._reply(ctx, f"Removed the tag `{tag}` from report #{report.id}.")
 
     @command(
         "reports note",
@@ -222,7 +226,7 @@ class QueueMixin(ReportsBase):
                 await self._audit(ctx, "report.note", report.id, tx=tx)
         if not note_id:  # erased meanwhile
             raise UserError(_ERASED_NO_TEXT.format(id=report.id))
-        return self._reply(ctx, f"Added a note to report #{report.id}.")
+        return await self._reply(ctx, f"Added a note to report #{report.id}.")
 
     async def _close(
         self, ctx: CommandContext, report_id: int, status: Literal["resolved", "dismissed"], why: str
@@ -247,8 +251,20 @@ class QueueMixin(ReportsBase):
                 raise UserError(_ERASED_NO_TEXT.format(id=report.id))
             raise UserError(f"Report #{report.id} is already {report.status}.")
         days = self.settings.retention_days
-        told = await self._tell_reporter(report, status)
-        return self._reply(ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.{told}")
+        told = await self._tell_outcome_once(report, status)
+        return await self._reply(
+            ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.{told}"
+        )
+
+    async def _tell_outcome_once(self, report: Report, status: Literal["resolved", "dismissed"]) -> str:
+        """The parent hears one message about their report: a correction already told them
+        what the moderators did, so closing the report afterwards sends nothing more."""
+        if report.corrected_at and report.notify_outcome and report.reporter_id:
+            return (
+                " The parent who reported it already had a private message about the correction, "
+                "so I sent nothing more."
+            )
+        return await self._tell_reporter(report, status)
 
     @command(
         "reports resolve",
@@ -282,7 +298,7 @@ class QueueMixin(ReportsBase):
                 await self._audit(ctx, "report.reopen", report.id, f"was {report.status}", tx=tx)
         if not reopened:
             raise UserError(f"Report #{report.id} is open already.")
-        return self._reply(ctx, f"Report #{report.id} is open again.")
+        return await self._reply(ctx, f"Report #{report.id} is open again.")
 
     @command(
         "reports summary",
@@ -297,8 +313,8 @@ class QueueMixin(ReportsBase):
         await self._audit(ctx, "report.summary", None, f"{days} days")
         title = f"Reports in the last {views.plural(days, 'day')}: {len(items)}"
         if not items:
-            return self._reply(ctx, card=Card(title=title, body="No reports."))
-        return self._reply(ctx, card=views.summary_card(title, items, prefix=self.core.prefix))
+            return await self._reply(ctx, card=Card(title=title, body="No reports."))
+        return await self._reply(ctx, card=views.summary_card(title, items, prefix=self.core.prefix))
 
     @command(
         "reports purge-user",
@@ -324,8 +340,10 @@ class QueueMixin(ReportsBase):
         await self._after_erasure(made, about)
         notes = made.notes + about.notes
         if not (made.reports or about.reports):
-            return self._reply(ctx, "I have no reports from or about that member in this forum. Nothing was deleted.")
-        return self._reply(
+            return await self._reply(
+                ctx, "I have no reports from or about that member in this forum. Nothing was deleted."
+            )
+        return await self._reply(
             ctx,
             f"Erased {views.plural(made.reports + about.reports, 'report')}. "
             f"I deleted that member's personal data from {views.plural(made.reports, 'report')} they made and "

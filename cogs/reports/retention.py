@@ -17,6 +17,8 @@ from storage.reports import EraseCounts
 log = logging.getLogger(__name__)
 
 MAINTENANCE_INTERVAL = 3600.0  # seconds between retention runs (and announcement retries)
+MAINTENANCE_LEASE = "reports-maintenance"
+MAINTENANCE_LEASE_TTL = timedelta(seconds=MAINTENANCE_INTERVAL * 1.5)
 
 
 class RetentionMixin(ReportsBase):
@@ -25,7 +27,12 @@ class RetentionMixin(ReportsBase):
     async def _maintenance_loop(self) -> None:
         while True:
             try:
-                await self.run_maintenance()
+                # Once per interval across instances (issue 15): the holder of the lease runs
+                # it and keeps the lease past its next run, so others skip while it lives; if
+                # it dies, another takes over once the lease has run out.
+                async with self.core.leases.held(MAINTENANCE_LEASE, MAINTENANCE_LEASE_TTL, release=False) as mine:
+                    if mine:
+                        await self.run_maintenance()
             except Exception:
                 log.exception("report maintenance failed; will try again")
             await asyncio.sleep(MAINTENANCE_INTERVAL)
@@ -65,6 +72,7 @@ def check(config: Config) -> tuple[list[str], list[str]]:
         seen.add(key)
     if not channels:
         warnings.append(
-            "reports.moderator_channels is empty: new reports are not announced (moderators can still use !reports)"
+            "reports.moderator_channels is empty: new reports are announced only in forums whose moderators"
+            " chose a channel with `!settings set moderators-channel` (moderators can still use !reports)"
         )
     return problems, warnings

@@ -82,7 +82,7 @@ class TimelineCog(Cog):
         kind, dates = self._step(text, p)
         if not dates.strip() and kind != "tribunal-order":
             raise UsageError(f"Give {DATE_MEANING[kind]}, e.g. `{p}timeline {kind} {self._example(kind)}`.")
-        today = self.core.today()
+        today = await self.core.today_for(ctx.place.platform, ctx.place.scope_id)
         if kind == "transfer":
             deadlines, given = self._transfer(dates, today)
         elif kind == "appeal":

@@ -15,6 +15,7 @@ from storage.db import Database, Tx
 from storage.faults import fault_point
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import Delivery, from_iso, iso
+from storage.feeds.roundups import settle_members
 
 
 class Outbox:
@@ -76,7 +77,10 @@ class Outbox:
 
     async def clear_sending(self, delivery_id: int) -> None:
         """The platform was never called after all (mark_sending was premature)."""
-        await self.db.execute("UPDATE feed_deliveries SET sending_at = NULL WHERE id = ?", (delivery_id,))
+        await self.db.execute(
+            "UPDATE feed_deliveries SET sending_at = NULL, claimed_by = NULL, claim_until = NULL WHERE id = ?",
+            (delivery_id,),
+        )
 
     async def _settled(self, tx: Tx, delivery_id: int) -> None:
         """After a delivery is sent or failed for good: its item's text goes once nothing of
@@ -98,16 +102,19 @@ class Outbox:
                 # the channel and story, message_id is what an update edits.
                 "UPDATE feed_deliveries SET status = 'sent', message_id = ?, attempts = attempts + 1,"
                 " last_error = NULL, sending_at = NULL, nonce = NULL, next_attempt_at = NULL, subscription_id = NULL,"
+                " claimed_by = NULL, claim_until = NULL,"
                 " platform = NULL, scope_id = NULL, channel_id = NULL, created_at = NULL, body = NULL, ping_role = NULL"
                 " WHERE id = ?",
                 (message_id, delivery_id),
             )
             await self._settled(tx, delivery_id)
+            await settle_members(tx, delivery_id, "sent")  # a round-up's items (roundups.py)
             fault_point("commit")  # the crash tests stop here: recorded, not yet committed
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
         await self.db.execute(
-            "UPDATE feed_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE feed_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " claimed_by = NULL, claim_until = NULL WHERE id = ?",
             (error[:300], iso(next_at), delivery_id),
         )
 
@@ -115,10 +122,12 @@ class Outbox:
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
-                " sending_at = NULL, nonce = NULL, next_attempt_at = NULL WHERE id = ?",
+                " sending_at = NULL, nonce = NULL, next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL"
+                " WHERE id = ?",
                 (error[:300], delivery_id),
             )
             await self._settled(tx, delivery_id)
+            await settle_members(tx, delivery_id, "failed", error)
 
     # -- counts for !feeds status --------------------------------------------------------
 

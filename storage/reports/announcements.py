@@ -37,14 +37,15 @@ class Announcements(RepoBase):
             (iso(now), report_id),
         )
 
-    async def record_announced(self, report_id: int, message_id: str | None) -> bool:
-        """Record the posted notice's id, unless the report was erased while it was being
-        posted: then nothing is kept and the caller removes the notice (False)."""
+    async def record_announced(self, report_id: int, message_id: str | None, channel_id: str | None = None) -> bool:
+        """Record the posted notice's id and channel, unless the report was erased while it was
+        being posted: then nothing is kept and the caller removes the notice (False)."""
         async with self.db.transaction() as t:
             cur = await t.execute(
-                "UPDATE reports SET announce_status = 'sent', announce_message_id = ?, announce_sending_at = NULL,"
-                " announce_attempts = announce_attempts + 1 WHERE id = ? AND erased IS NULL",
-                (message_id, report_id),
+                "UPDATE reports SET announce_status = 'sent', announce_message_id = ?, announce_channel_id = ?,"
+                " announce_sending_at = NULL, announce_attempts = announce_attempts + 1"
+                " WHERE id = ? AND erased IS NULL",
+                (message_id, channel_id, report_id),
             )
             if cur.rowcount > 0:
                 return True

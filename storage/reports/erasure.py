@@ -27,11 +27,15 @@ _ERASE_SET = (
 class Erasure(RepoBase):
     async def _erase(self, t: Tx, where: str, params: Sequence[Any], reason: EraseReason, at: datetime) -> EraseCounts:
         rows = await t.fetchall(
-            f"SELECT id, platform, scope_id, announce_message_id FROM reports WHERE {where} AND erased IS NULL", params
+            f"SELECT id, platform, scope_id, announce_message_id, announce_channel_id FROM reports"
+            f" WHERE {where} AND erased IS NULL",
+            params,
         )
         ids = [r["id"] for r in rows]
         posted = tuple(
-            (r["id"], r["platform"], r["scope_id"], r["announce_message_id"]) for r in rows if r["announce_message_id"]
+            (r["id"], r["platform"], r["scope_id"], r["announce_message_id"], r["announce_channel_id"])
+            for r in rows
+            if r["announce_message_id"]
         )
         notes = 0
         for i in range(0, len(ids), CHUNK):

@@ -84,6 +84,8 @@ class Report:
     receipt_pending: bool = False
     # The reporter asked to be told the outcome (cleared when the report is erased).
     notify_outcome: bool = False
+    # Where the announcement went (None before migration 0008: the moderators' channel then).
+    announce_channel_id: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, tags: Sequence[str] = ()) -> Report:
@@ -109,6 +111,6 @@ class Note:
 class EraseCounts:
     reports: int = 0
     notes: int = 0
-    # (report id, platform, scope id, message id) of moderators' announcements that quoted
-    # the erased text: the caller removes them from the platform too.
-    announcements: tuple[tuple[int, str, str, str], ...] = ()
+    # (report id, platform, scope id, message id, channel id or None) of moderators'
+    # announcements that quoted the erased text: the caller removes them from the platform too.
+    announcements: tuple[tuple[int, str, str, str, str | None], ...] = ()

@@ -17,10 +17,10 @@ import yarl
 
 from bot.adapters.base import secret_text
 from bot.adapters.discord import PLATFORM
-from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url
+from bot.adapters.discord.client import DiscordEvents, SendbotClient, intents, invite_url, make_client
 from bot.adapters.discord.commands import build_tree, sync_commands
 from bot.adapters.discord.messenger import DiscordMessenger
-from bot.adapters.pacing import RatePacer
+from bot.adapters.shared_pacer import make_pacer
 from bot.core import BotCore
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,16 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         `[discord] requests_per_second`; 0: unpaced)."""
         self.core = core
         rate = core.config.discord.requests_per_second if global_rate is None else global_rate
-        self.pacer = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
         self.config = core.config.discord
+        # Shared with the other instances through the database when so configured (issue 15).
+        self.pacer = make_pacer(
+            core.db,
+            PLATFORM,
+            secret_text(self.config.token),
+            rate,
+            shared=self.config.shared_rate_budget,
+            stopping=lambda: core.stopping,
+        )
         self.client: SendbotClient | None = None
         self.client_options = client_options
         # Slash commands answer at once when the cog is quick; a slower one (a feed fetch)
@@ -74,7 +82,7 @@ class DiscordAdapter(DiscordEvents, DiscordMessenger):
         if not self.message_content:
             log.info("!commands are off ([discord] message_content = false). %s", ENABLE_PREFIX_HINT)
         while True:
-            self.client = SendbotClient(self, intents=intents(self.message_content), **self.client_options)
+            self.client = make_client(self, intents=intents(self.message_content), **self.client_options)
             try:
                 async with self.client:
                     await self.client.start(token)

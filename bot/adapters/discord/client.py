@@ -28,7 +28,8 @@ from bot.adapters.discord.render import plain_text_of
 from bot.commands import CommandSpec
 from bot.config import DiscordSection
 from bot.dispatcher import Outcome
-from bot.model import Actor, Choice, Incoming, Place, Reply, ReportedMessage, Surface
+from bot.forum_settings import MODERATOR_ROLE
+from bot.model import Actor, Choice, FileTooBig, Incoming, IncomingFile, Place, Reply, ReportedMessage, Surface
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
@@ -71,6 +72,20 @@ def invite_url(client_id: int, *, manage_messages: bool = False) -> str:
     )
 
 
+def attached_file(a: discord.Attachment) -> IncomingFile:
+    """A message's attachment, downloaded only if a command reads it (and never past its limit)."""
+
+    async def read(limit: int) -> bytes:
+        if a.size > limit:
+            raise FileTooBig(f"{a.filename} is {a.size} bytes")
+        try:
+            return await a.read()
+        except (discord.HTTPException, discord.NotFound) as e:
+            raise ValueError(f"Discord would not give me {a.filename} ({type(e).__name__})") from None
+
+    return IncomingFile(a.filename, a.size, read)
+
+
 class SendbotClient(discord.Client):
     """A discord.Client whose hooks call back into the adapter."""
 
@@ -99,6 +114,24 @@ class SendbotClient(discord.Client):
         self.adapter.core.platform_resumed(PLATFORM)
 
 
+class ShardedSendbotClient(SendbotClient, discord.AutoShardedClient):
+    """The same client over several gateway connections (`[discord] shard_count`,
+    `shard_ids`): discord.py runs this instance's shards, each receiving the events of its
+    own servers, so a command is answered by the instance whose shard received it. Feed
+    posts are REST calls, made by whichever instance claimed them."""
+
+
+def make_client(adapter: DiscordAdapter, *, intents: discord.Intents, **options: Any) -> SendbotClient:
+    """Sharded when `[discord] shard_count` is set (every shard, or those in `shard_ids`)."""
+    config = adapter.config
+    if config.shard_count is None:
+        return SendbotClient(adapter, intents=intents, **options)
+    shard_ids = list(config.shard_ids) or None
+    return ShardedSendbotClient(
+        adapter, intents=intents, shard_count=config.shard_count, shard_ids=shard_ids, **options
+    )
+
+
 class DiscordEvents(Adapter):
     """The inbound half of `DiscordAdapter` (adapter.py), which sets the state below."""
 
@@ -109,11 +142,17 @@ class DiscordEvents(Adapter):
 
     # -- translating to the neutral model --------------------------------------------
 
-    def _is_moderator(self, member: discord.abc.User, permissions: discord.Permissions | None) -> bool:
+    async def _is_moderator(self, member: discord.abc.User, permissions: discord.Permissions | None) -> bool:
+        """Manage Messages where the command was used, or the server's moderator role: the
+        one its moderators chose with `!settings set moderator-role` (by id), else a role
+        named in `[discord] moderator_roles`."""
         if not isinstance(member, discord.Member):
             return False
         if permissions is not None and permissions.manage_messages:
             return True
+        chosen = await self.core.forum_settings.forum_value(PLATFORM, str(member.guild.id), MODERATOR_ROLE)
+        if chosen is not None:
+            return any(str(role.id) == chosen for role in member.roles)
         wanted = {r.lower() for r in self.config.moderator_roles}
         return bool(wanted) and any(role.name.lower() in wanted for role in member.roles)
 
@@ -168,8 +207,9 @@ class DiscordEvents(Adapter):
         guilds = self.client.guilds if self.client is not None else []
         return str(guilds[0].id) if len(guilds) == 1 else "dm"
 
-    def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
-        return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=self._is_moderator(user, permissions))
+    async def _actor(self, user: discord.abc.User, permissions: discord.Permissions | None) -> Actor:
+        moderator = await self._is_moderator(user, permissions)
+        return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=moderator)
 
     # -- prefix commands -------------------------------------------------------------
 
@@ -183,11 +223,12 @@ class DiscordEvents(Adapter):
             perms = message.channel.permissions_for(message.author)
         incoming = Incoming(
             text=message.content,
-            author=self._actor(message.author, perms),
+            author=await self._actor(message.author, perms),
             place=self._place(message.channel, message.guild, message.channel.id),
             message_id=str(message.id),
             surface="prefix",
             raw=message,
+            files=tuple(attached_file(a) for a in message.attachments),
         )
         if incoming.place.is_direct:
             body = message.content.strip()[len(self.core.prefix) :]
@@ -209,11 +250,11 @@ class DiscordEvents(Adapter):
 
     # -- slash commands and the context menu -----------------------------------------
 
-    def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
+    async def _interaction_incoming(self, interaction: discord.Interaction, text: str, surface: Surface) -> Incoming:
         channel_id = interaction.channel_id or 0
         return Incoming(
             text=text,
-            author=self._actor(interaction.user, interaction.permissions if interaction.guild_id else None),
+            author=await self._actor(interaction.user, interaction.permissions if interaction.guild_id else None),
             place=self._place(interaction.channel, interaction.guild, channel_id),
             message_id=str(interaction.id),
             surface=surface,
@@ -223,7 +264,7 @@ class DiscordEvents(Adapter):
     async def on_slash(self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, Any]) -> None:
         raw_args = {k: v for k, v in options.items() if v is not None}
         shown = " ".join(f"{k}:{v}" for k, v in raw_args.items())
-        incoming = self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
+        incoming = await self._interaction_incoming(interaction, f"/{spec.name} {shown}".strip(), "slash")
         forum = await self._forum_for(spec, interaction.user, incoming.place)
         if isinstance(forum, list):
 
@@ -282,7 +323,7 @@ class DiscordEvents(Adapter):
             message_id=str(message.id),
             link=message.jump_url,
         )
-        incoming = self._interaction_incoming(interaction, REPORT_MENU, "action")
+        incoming = await self._interaction_incoming(interaction, REPORT_MENU, "action")
         # Always private: a public answer would tell the channel who made the report.
         await self._respond(
             interaction, incoming, self.core.dispatcher.perform(REPORT_ACTION, incoming, message=reported), private=True
@@ -326,7 +367,7 @@ class DiscordEvents(Adapter):
 
     async def on_choice(self, interaction: discord.Interaction, token: str) -> None:
         """A button was pressed: the core looks its token up and answers, always privately."""
-        incoming = self._interaction_incoming(interaction, "(a button)", "action")
+        incoming = await self._interaction_incoming(interaction, "(a button)", "action")
         try:
             await self._respond(interaction, incoming, self.core.dispatcher.choose(incoming, token), private=True)
         except Exception:

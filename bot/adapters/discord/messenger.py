@@ -27,7 +27,7 @@ import discord
 from bot.adapters.base import Adapter
 from bot.adapters.discord import PLATFORM
 from bot.adapters.discord.render import render, render_single, resolve_role
-from bot.adapters.pacing import RatePacer
+from bot.adapters.pacing import Pacer
 from bot.messenger import DeliveryError
 from bot.model import ChannelRef, Reply
 
@@ -68,11 +68,53 @@ class DiscordMessenger(Adapter):
 
     client: SendbotClient | None
     logged_in: asyncio.Event  # set once the client has logged in and built its commands
-    pacer: RatePacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
+    pacer: Pacer | None  # the global limit (None: unpaced, for the benchmark's baseline)
 
     async def _paced(self, *, may_give_up: bool = True) -> None:
         if self.pacer is not None:
             await self.pacer.acquire(may_give_up=may_give_up)
+
+    # -- bot.messenger.ChannelDirectory and RoleDirectory: what `!settings` checks against --
+
+    def _guild(self, scope_id: str) -> discord.Guild | None:
+        if self.client is None or not scope_id.isdigit():
+            return None
+        return self.client.get_guild(int(scope_id))
+
+    async def channel_name(self, scope_id: str, channel_id: str) -> str | None:
+        """The channel's name if it is in this server and the bot can post there (from the
+        cache the Guilds intent keeps, so no API call): not a category or a forum, which hold
+        no messages, nor a channel where the bot may not send messages."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        if found is None or not isinstance(found, discord.abc.Messageable):
+            return None
+        if guild is not None and guild.me is not None:
+            perms = found.permissions_for(guild.me)
+            may_send = perms.send_messages_in_threads if isinstance(found, discord.Thread) else perms.send_messages
+            if not (perms.view_channel and may_send):
+                return None
+        return found.name
+
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None:
+        """Whether the server's @everyone role may view the channel (from the cache)."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        if guild is None or found is None:
+            return None
+        return bool(found.permissions_for(guild.default_role).view_channel)
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        guild = self._guild(scope_id)
+        role = guild.get_role(int(role_id)) if guild and role_id.isdigit() else None
+        return None if role is None or role.is_default() else role.name
+
+    async def find_role(self, scope_id: str, name: str) -> str | None:
+        """A role typed as plain @name (Discord writes a mention only for a role that may be
+        mentioned): its id if exactly one role has that name."""
+        guild = self._guild(scope_id)
+        roles = [r for r in guild.roles if r.name.lower() == name.lower() and not r.is_default()] if guild else []
+        return str(roles[0].id) if len(roles) == 1 else None
 
     def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
         if self.client is None or not self.logged_in.is_set() or self.client.is_closed():

@@ -29,7 +29,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.base import secret_text
-from bot.adapters.pacing import RatePacer
+from bot.adapters.shared_pacer import make_pacer
 from bot.adapters.slack.blocks import CHOICE_ACTION_RE, LINK_ACTION_ID
 from bot.adapters.slack.checks import missing_token
 from bot.adapters.slack.commands import REPORT_SHORTCUT_ID
@@ -46,6 +46,7 @@ from bot.adapters.slack.pacing import ChannelPacer, Clock, Sleep
 from bot.adapters.slack.people import PLATFORM, SlackPeople, error_code
 from bot.config import SlackSection
 from bot.core import BotCore
+from bot.forum_settings import MODERATOR_ROLE
 from bot.model import ChannelRef, Reply
 from storage.slack_installs import SlackInstalls
 
@@ -131,10 +132,19 @@ class SlackAdapter(SlackHome):
             self.client,
             moderator_user_ids=cfg.moderator_user_ids,
             moderator_usergroup=cfg.moderator_usergroup,
+            group_for=lambda team: core.forum_settings.forum_value(PLATFORM, team, MODERATOR_ROLE),
         )
         self.pacer = ChannelPacer(post_interval, clock=clock, sleep=sleep)
         rate = cfg.workspace_posts_per_second if workspace_rate is None else workspace_rate
-        self.workspace = RatePacer(rate, stopping=lambda: core.stopping) if rate > 0 else None
+        # Shared with the other instances through the database when so configured (issue 15).
+        self.workspace = make_pacer(
+            core.db,
+            "slack",
+            bot_token or f"oauth:{cfg.client_id}",
+            rate,
+            shared=cfg.shared_rate_budget,
+            stopping=lambda: core.stopping,
+        )
         self._sleep = sleep
         self.bot_user_id: str | None = None
         self.bot_id = None
@@ -189,6 +199,10 @@ class SlackAdapter(SlackHome):
     async def send_direct(self, scope_id: str, user_id: str, reply: Reply) -> str:
         with serving(scope_id if self.oauth else None):
             return await super().send_direct(scope_id, user_id, reply)
+
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        with serving(scope_id if self.oauth else None):
+            return await super()._usergroups(scope_id)
 
     async def run(self) -> None:
         """Check the token, then serve (Socket Mode or HTTP) until close()."""

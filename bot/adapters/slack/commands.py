@@ -21,6 +21,8 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.answer import SlackAnswer
+from bot.adapters.slack.blocks import settled_blocks
+from bot.adapters.slack.files import shared_files
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.adapters.slack.people import PLATFORM, SlackPeople
 from bot.adapters.slack.text import from_slack_text
@@ -62,7 +64,7 @@ class SlackCommands(SlackMessenger):
         )
         try:
             team = context.team_id or body.get("team_id") or event.get("team") or ""
-            author = await self.people.actor(event["user"])
+            author = await self.people.actor(event["user"], team=team)
             place = Place(PLATFORM, team, channel, channel, is_direct=event.get("channel_type") == "im")
             incoming = Incoming(
                 text=text,
@@ -72,6 +74,7 @@ class SlackCommands(SlackMessenger):
                 thread_id=event.get("thread_ts"),
                 surface="prefix",
                 raw=event,
+                files=shared_files(event, getattr(context, "bot_token", None), self.client.base_url),
             )
             outcome = await self.core.dispatcher.handle(incoming)
             if outcome is not None:
@@ -121,7 +124,9 @@ class SlackCommands(SlackMessenger):
             channel_name,
             is_direct=channel_name == "directmessage" or channel.startswith("D"),
         )
-        author = await self.people.actor(str(command.get("user_id", "")), command.get("user_name"))
+        author = await self.people.actor(
+            str(command.get("user_id", "")), command.get("user_name"), team=str(command.get("team_id", ""))
+        )
         return Incoming(text=prefix + body, author=author, place=place, surface="slash", raw=command)
 
     async def _on_report_shortcut(
@@ -135,7 +140,7 @@ class SlackCommands(SlackMessenger):
         try:
             team = str((shortcut.get("team") or {}).get("id") or self.team_id or "")
             place = Place(PLATFORM, team, channel, str(chan.get("name") or channel), is_direct=channel.startswith("D"))
-            reporter = await self.people.actor(str(user.get("id", "")), user.get("name"))
+            reporter = await self.people.actor(str(user.get("id", "")), user.get("name"), team=team)
             message = shortcut.get("message") or {}
             ts = str(message.get("ts") or shortcut.get("message_ts") or "")
             if message.get("user"):
@@ -175,15 +180,43 @@ class SlackCommands(SlackMessenger):
             team = str((body.get("team") or {}).get("id") or self.team_id or "")
             name = str((body.get("channel") or {}).get("name") or channel)
             place = Place(PLATFORM, team, channel, name, is_direct=channel.startswith("D"))
-            author = await self.people.actor(user, (body.get("user") or {}).get("name"))
+            author = await self.people.actor(user, (body.get("user") or {}).get("name"), team=team)
             incoming = Incoming(text="", author=author, place=place, surface="action", raw=body)
-            outcome = await self.core.dispatcher.choose(incoming, str(action.get("value") or ""))
+            token = str(action.get("value") or "")
+            if not self.core.choices.held_for_another(token[:100], author):
+                # The whole set is used up by this press (or was already): off the message first,
+                # so a second press cannot happen while the first is still running.
+                await self._settle_buttons(body, action, respond)
+            outcome = await self.core.dispatcher.choose(incoming, token)
             outcome = dataclasses.replace(
                 outcome, replies=[dataclasses.replace(r, ephemeral=True) for r in outcome.replies]
             )
             await self.deliver(outcome, incoming, answer)
         except Exception:
             await self.tell_failure(answer, "a button")
+
+    async def _settle_buttons(
+        self, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Awaitable[Any]]
+    ) -> None:
+        """Take the pressed buttons off their message, as Discord greys them out. A message
+        only its reader sees (ephemeral) can be changed only through the press's response_url;
+        any other through chat.update. Best effort: the core refuses a second press anyway."""
+        container = body.get("container") or {}
+        found = body.get("message")
+        message: dict[str, Any] = found if isinstance(found, dict) else {}
+        pressed = str((action.get("text") or {}).get("text") or "a button")
+        blocks = settled_blocks(list(message.get("blocks") or []), pressed)
+        text = str(message.get("text") or f"You pressed {pressed}.")
+        channel = str(container.get("channel_id") or "")
+        ts = str(container.get("message_ts") or "")
+        try:
+            if container.get("is_ephemeral") or not message:
+                if body.get("response_url"):
+                    await respond(text=text, blocks=blocks, replace_original=True)
+            elif channel and ts:
+                await self.settle_choices(channel, ts, text=text, blocks=blocks)
+        except Exception as e:  # never in the way of the press itself
+            log.info("slack: could not take the buttons off a message (%s)", type(e).__name__)
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         if not channel or not ts:

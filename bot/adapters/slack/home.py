@@ -156,7 +156,7 @@ class SlackHome(SlackCommands):
 
     async def home_view(self, user: str, team: str, channel: str) -> dict[str, Any]:
         """The Home tab for one person: their commands, the report button, their reports."""
-        actor = await self.people.actor(user)
+        actor = await self.people.actor(user, team=team)
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": "SEND forum helper"}},
             _section(
@@ -269,7 +269,7 @@ class SlackHome(SlackCommands):
     async def _file_from_form(
         self, spec: CommandSpec, user: str, name: Any, team: str, values: dict[str, Any]
     ) -> tuple[Incoming, Outcome]:
-        actor = await self.people.actor(user, name)
+        actor = await self.people.actor(user, name, team=team)
         channel = await self._open_dm(user)
         incoming = self._home_incoming(actor, team, channel, spec)
         return incoming, await self.core.dispatcher.invoke(spec, incoming, values)

@@ -11,6 +11,7 @@ already made instead of making it again: Slack has no idempotency key.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections import OrderedDict
@@ -22,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import Adapter
-from bot.adapters.pacing import RatePacer
+from bot.adapters.pacing import Pacer
 from bot.adapters.slack.blocks import render, render_all
 from bot.adapters.slack.pacing import ChannelPacer, Sleep
 from bot.adapters.slack.people import error_code
@@ -91,7 +92,7 @@ class SlackMessenger(Adapter):
 
     client: AsyncWebClient
     pacer: ChannelPacer
-    workspace: RatePacer | None  # the workspace-wide posting rate (None: unpaced)
+    workspace: Pacer | None  # the workspace-wide posting rate (None: unpaced)
     _sleep: Sleep
     bot_id: str | None  # auth.test's bot_id: marks the messages this bot posted
     team_id: str | None
@@ -111,7 +112,7 @@ class SlackMessenger(Adapter):
         metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"nonce": nonce}} if nonce else None
         posted: list[str] = []
         try:
-            ts = await self._post(channel.channel_id, reply, metadata=metadata, posted=posted)
+            ts = await self._post_with_picture(channel.channel_id, reply, metadata, posted)
         except DeliveryError as e:
             # Only an unclear failure of the first message may have made the post silently.
             # Once the first is confirmed, a later part failing means the rest never went
@@ -124,6 +125,21 @@ class SlackMessenger(Adapter):
         if nonce:
             self._unsure.pop(nonce, None)
         return ts
+
+    async def _post_with_picture(
+        self, channel: str, reply: Reply, metadata: dict[str, Any] | None, posted: list[str]
+    ) -> str:
+        """Slack refuses the whole message (invalid_blocks) when it cannot fetch a card's
+        picture (gone, not an image, too big): then the post goes without the picture."""
+        try:
+            return await self._post(channel, reply, metadata=metadata, posted=posted)
+        except SlackDeliveryError as e:
+            card = reply.card
+            if e.code != "invalid_blocks" or card is None or not card.image_url or posted:
+                raise
+            log.info("slack: the picture of a post to %s was refused; posting it without the picture", channel)
+            bare = dataclasses.replace(reply, card=dataclasses.replace(card, image_url=None))
+            return await self._post(channel, bare, metadata=metadata, posted=posted)
 
     async def _find_delivery(self, channel: str, nonce: str) -> str | None:
         try:
@@ -153,6 +169,13 @@ class SlackMessenger(Adapter):
             lambda: self.client.chat_update(
                 channel=channel.channel_id, ts=message_id, text=msg.text, blocks=msg.blocks, link_names=False
             ),
+        )
+
+    async def settle_choices(self, channel_id: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replace a message's buttons once one was pressed (blocks.settled_blocks)."""
+        await self._call(
+            channel_id,
+            lambda: self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks, link_names=False),
         )
 
     async def delete(self, channel: ChannelRef, message_id: str) -> None:
@@ -212,6 +235,30 @@ class SlackMessenger(Adapter):
             lambda: self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts),
         )
         return ""
+
+    # -- bot.messenger.RoleDirectory: a workspace's user groups, for `!settings` ----------
+
+    async def _usergroups(self, scope_id: str) -> list[dict[str, Any]]:
+        """The workspace's user groups (usergroups.list; the usergroups:read scope the
+        moderator check already needs). Raises when Slack could not be asked."""
+        resp = await self.client.usergroups_list()
+        return [g for g in resp.get("usergroups") or [] if isinstance(g, dict)]
+
+    async def role_name(self, scope_id: str, role_id: str) -> str | None:
+        for group in await self._usergroups(scope_id):
+            if group.get("id") == role_id:
+                return f"@{group.get('handle') or group.get('name') or role_id}"
+        return None
+
+    async def find_role(self, scope_id: str, name: str) -> str | None:
+        """A user group by its handle (what Slack shows as @handle) or its name."""
+        wanted = name.lower()
+        found = [
+            str(g["id"])
+            for g in await self._usergroups(scope_id)
+            if g.get("id") and wanted in (str(g.get("handle") or "").lower(), str(g.get("name") or "").lower())
+        ]
+        return found[0] if len(found) == 1 else None
 
     async def _call(
         self, channel: str, call: Callable[[], Awaitable[Any]], *, paced: bool = True, may_give_up: bool = True

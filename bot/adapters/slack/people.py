@@ -1,8 +1,9 @@
 """Who is who on Slack: display names and moderator status, looked up and cached.
 
 A moderator is a workspace admin or owner (users.info), a user id listed in
-`[slack] moderator_user_ids`, or a member of the `[slack] moderator_usergroup`
-(usergroups.users.list). Lookups are cached for a few minutes so a busy channel does not
+`[slack] moderator_user_ids`, or a member of the workspace's moderators' user group
+(usergroups.users.list): the one its moderators chose with `!settings set moderator-role`,
+else `[slack] moderator_usergroup`. Lookups are cached for a few minutes so a busy channel does not
 cost one API call per command, and a failed lookup makes nobody a moderator.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -47,27 +48,30 @@ class SlackPeople:
         *,
         moderator_user_ids: list[str] | tuple[str, ...] = (),
         moderator_usergroup: str | None = None,
+        group_for: Callable[[str], Awaitable[str | None]] | None = None,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.moderator_user_ids = frozenset(moderator_user_ids)
         self.moderator_usergroup = moderator_usergroup
+        # A workspace's own moderators' group (`!settings`), by team id; None: the config's.
+        self.group_for = group_for
         self.ttl = ttl
         self._clock = clock
         self._users: dict[str, tuple[float, dict[str, Any] | None]] = {}
-        self._group: tuple[float, frozenset[str]] | None = None
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._group_lock = asyncio.Lock()
         self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
 
-    async def actor(self, user_id: str, fallback_name: str | None = None) -> Actor:
+    async def actor(self, user_id: str, fallback_name: str | None = None, *, team: str = "") -> Actor:
         info = await self.user_info(user_id)
         name = fallback_name or user_id
         if info:
             profile = info.get("profile") or {}
             name = profile.get("display_name") or profile.get("real_name") or info.get("name") or name
         is_admin = bool(info and (info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")))
-        is_moderator = user_id in self.moderator_user_ids or is_admin or await self._in_group(user_id)
+        is_moderator = user_id in self.moderator_user_ids or is_admin or await self._in_group(user_id, team)
         return Actor(PLATFORM, user_id, str(name), is_moderator=is_moderator)
 
     async def user_info(self, user_id: str) -> dict[str, Any] | None:
@@ -101,14 +105,20 @@ class SlackPeople:
         self._users[user_id] = (now + self.ttl, info)
         return info
 
-    async def _in_group(self, user_id: str) -> bool:
-        if not self.moderator_usergroup:
+    async def moderators_group(self, team: str) -> str | None:
+        chosen = await self.group_for(team) if self.group_for is not None and team else None
+        return chosen or self.moderator_usergroup
+
+    async def _in_group(self, user_id: str, team: str = "") -> bool:
+        group = await self.moderators_group(team)
+        if not group:
             return False
         async with self._group_lock:
             now = self._clock()
-            if self._group is None or self._group[0] <= now:
+            cached = self._groups.get(group)
+            if cached is None or cached[0] <= now:
                 try:
-                    resp = await self.client.usergroups_users_list(usergroup=self.moderator_usergroup)
+                    resp = await self.client.usergroups_users_list(usergroup=group)
                     members = frozenset(resp.get("users") or [])
                 except SlackApiError as e:
                     log.warning("slack: usergroups.users.list failed: %s", error_code(e))
@@ -118,5 +128,5 @@ class SlackPeople:
                 except Exception as e:
                     log.warning("slack: usergroups.users.list failed: %s", type(e).__name__)
                     return False
-                self._group = (now + self.ttl, members)
-            return user_id in self._group[1]
+                cached = self._groups[group] = (now + self.ttl, members)
+            return user_id in cached[1]

@@ -124,6 +124,7 @@ class FakeDiscord:
         self._ids = itertools.count(500000000000000001)
         self._seq = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
+        self._shards: dict[web.WebSocketResponse, tuple[int, int]] = {}  # session -> [id, count]
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -351,11 +352,19 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
 
+    def on_shard(self, guild_id: int, ws: web.WebSocketResponse) -> bool:
+        """Does this session receive the server's events? As Discord routes them: shard
+        (guild_id >> 22) % shard_count; a session identified without a shard gets all."""
+        shard = self._shards.get(ws)
+        return shard is None or (guild_id >> 22) % shard[1] == shard[0]
+
     async def push(self, event: str, data: dict[str, Any]) -> None:
-        """Send a dispatch event to every connected gateway session."""
+        """Send a dispatch event to every connected gateway session (a server's event only
+        to the session whose shard has that server)."""
         assert self._sockets, "no gateway session is connected"
+        guild = data.get("guild_id")
         for ws in self._sockets:
-            if not ws.closed:
+            if not ws.closed and (guild is None or self.on_shard(int(guild), ws)):
                 await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
     async def request_reconnect(self) -> None:
@@ -447,6 +456,7 @@ class FakeDiscord:
                 await self._notify()
         finally:
             self._sockets.remove(ws)
+            self._shards.pop(ws, None)
         return ws
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
@@ -454,19 +464,27 @@ class FakeDiscord:
         if data.get("intents", 0) & MESSAGE_CONTENT_INTENT and not self.grant_message_content:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        if shard := data.get("shard"):
+            self._shards[ws] = (int(shard[0]), int(shard[1]))
+        guilds = [g for g in (GUILD_ID, *self.extra_guilds) if self.on_shard(g, ws)]
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(g), "unavailable": True} for g in (GUILD_ID, *self.extra_guilds)],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "session_id": f"session-{len(self.identifies)}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
             "private_channels": [],
             "relationships": [],
         }
+        if ws in self._shards:
+            ready["shard"] = list(self._shards[ws])  # a sharded client reads which shard is ready
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": ready}))
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": self._guild()}))
+        if GUILD_ID in guilds:
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": self._guild()}))
         for gid, name in self.extra_guilds.items():
+            if gid not in guilds:
+                continue
             base = self._guild()
             everyone = {**base["roles"][0], "id": str(gid)}
             other = {**base, "id": str(gid), "name": name, "roles": [everyone], "channels": [], "threads": []}

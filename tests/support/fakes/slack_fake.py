@@ -403,6 +403,10 @@ class SlackFake:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": self.usergroups[group]}
 
+    async def _m_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        groups = [{"id": gid, "handle": gid.lower(), "name": gid} for gid in self.usergroups]
+        return {"ok": True, "usergroups": groups}
+
     async def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users")).upper()}}
 

@@ -16,7 +16,7 @@ from tests.support.discord import DiscordEnv, discord_env
 from tests.support.fakes.discord_fake import APP_ID, GUILD_ID, MANAGE_MESSAGES
 
 GUILD_SYNC = rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
-REAL_COGS = ["cogs.help", "cogs.reports", "cogs.feeds", "cogs.rights", "cogs.timeline", "cogs.changes"]
+REAL_COGS = ["cogs.help", "cogs.reports", "cogs.feeds", "cogs.rights", "cogs.timeline", "cogs.changes", "cogs.settings"]
 
 
 async def _synced(env: DiscordEnv) -> dict[str, dict[str, Any]]:
@@ -38,7 +38,7 @@ def _slash_names(payload: dict[str, dict[str, Any]]) -> set[str]:
 async def test_moderator_commands_carry_manage_messages_and_parent_commands_do_not(tmp_path: Path) -> None:
     async with discord_env(tmp_path, cog_modules=REAL_COGS) as env:
         by_name = await _synced(env)
-        for name in ("reports", "feeds", "purge"):
+        for name in ("reports", "feeds", "purge", "settings"):
             assert int(by_name[name]["default_member_permissions"]) == MANAGE_MESSAGES, name
         for name in ("report", "myreports", "forgetme", "rights", "timeline", "help", "topic", "probe"):
             assert by_name[name].get("default_member_permissions") is None, name
@@ -51,10 +51,11 @@ async def test_every_command_has_a_slash_form(tmp_path: Path) -> None:
         for spec in env.harness.core.dispatcher.specs:
             if spec.name in groups:
                 # A bare command with subcommands is a subcommand of its group.
-                assert any(n.startswith(spec.name + " ") and n.split()[1] in ("list", "help") for n in names)
+                assert any(n.startswith(spec.name + " ") and n.split()[1] in ("list", "help", "show") for n in names)
             else:
                 assert spec.name in names, spec.name
         assert "reports list" in names and "feeds help" in names
+        assert {"settings show", "settings set", "settings reset"} <= names
 
 
 async def test_reports_list_runs_the_queue_with_its_options(tmp_path: Path) -> None:
