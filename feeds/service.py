@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
 from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.handle import DATABASE_ERRORS
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -58,6 +58,10 @@ STOP_TIMEOUT = 10.0
 
 class StorageTrouble(Exception):
     """The database failed during a poll cycle; the message is describe_error's one line."""
+
+
+# A cycle that fails on these backs off (run_forever) rather than retrying in a minute.
+_CYCLE_STORAGE_FAILURES: tuple[type[BaseException], ...] = (StorageTrouble, *DATABASE_ERRORS)
 
 
 @dataclass
@@ -275,7 +279,7 @@ class FeedService(DeliveryMixin):
                         unchanged.clear()
                         async with self._db_gate:
                             await self.store.record_unchanged(batch)
-                except sqlite3.Error as e:
+                except DATABASE_ERRORS as e:
                     # Nothing can be recorded: stop this cycle (every other feed would fail the
                     # same way after fetching) and let run_forever back off.
                     summary.storage_error = describe_error(self.core.db.path, e)
@@ -319,7 +323,7 @@ class FeedService(DeliveryMixin):
             await self.parser.warm()
         except Exception:
             log.exception("could not start the feed parser processes; will try again when parsing")
-        with contextlib.suppress(sqlite3.Error):  # a broken database is reported by the loop below
+        with contextlib.suppress(*DATABASE_ERRORS):  # a broken database is reported by the loop below
             if settled := await self.store.settle_in_flight(self.core.now()):
                 log.info("feeds: %d delivery(ies) were cut off mid-send last time; settling them first", settled)
         while not self._stopping:
@@ -343,7 +347,7 @@ class FeedService(DeliveryMixin):
                     raise
                 log.exception("feeds cycle was cancelled from inside; trying again in a minute")
                 delay = self.crash_delay
-            except (sqlite3.Error, StorageTrouble) as e:
+            except _CYCLE_STORAGE_FAILURES as e:
                 self.storage_backoff = min(max(self.storage_backoff * 2, STORAGE_BACKOFF_MIN), STORAGE_BACKOFF_MAX)
                 reason = str(e) if isinstance(e, StorageTrouble) else describe_error(self.core.db.path, e)
                 log.warning("feeds: %s; the poller waits %d s before trying again", reason, self.storage_backoff)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.audit import AuditLog, Who
-from storage.db import Database
+from storage.handle import Database
 
 
 @dataclass(frozen=True)

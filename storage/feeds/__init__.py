@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.db import Database
 from storage.feeds.items import FORGET_AFTER, Items, KnownHashes
 from storage.feeds.outbox import Outbox
 from storage.feeds.records import (
@@ -38,6 +37,7 @@ from storage.feeds.records import (
     new_nonce,
 )
 from storage.feeds.subscriptions import Subscriptions
+from storage.handle import Database
 
 __all__ = [
     "PRIMED",

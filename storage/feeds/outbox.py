@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from storage.db import Database, Tx
 from storage.faults import fault_point
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import Delivery, from_iso, iso
+from storage.handle import Database, Tx
 
 
 class Outbox:

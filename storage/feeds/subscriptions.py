@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from storage.db import Database, Tx
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import (
     FEED_COLS,
@@ -23,6 +22,7 @@ from storage.feeds.records import (
     iso,
     new_nonce,
 )
+from storage.handle import Database, Tx
 
 
 class Subscriptions:
@@ -182,7 +182,7 @@ class Subscriptions:
             f"SELECT {FEED_COLS}, EXISTS (SELECT 1 FROM feed_subscriptions u WHERE u.feed_id = feeds.id"
             " AND u.primed != 1 AND u.paused = 0) AS unprimed FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
-            " AND (? OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
+            " AND (? = 1 OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at NULLS FIRST, id",
             (int(force), iso(now)),
         )
         return [Feed.from_row(r) for r in rows]
@@ -246,7 +246,7 @@ class Subscriptions:
         for first sight only). A channel that never saw the feed keeps its first sight."""
         await self.db.execute(
             "UPDATE feed_subscriptions SET paused = ?,"
-            " primed = CASE WHEN ? OR primed = 0 THEN primed ELSE 2 END WHERE id = ?",
+            " primed = CASE WHEN ? = 1 OR primed = 0 THEN primed ELSE 2 END WHERE id = ?",
             (int(paused), int(paused), sub_id),
         )
 
