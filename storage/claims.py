@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from storage.db import Database
+from storage.handle import Database
 from storage.feeds.records import Delivery, iso
 
 # How long a claim holds without renewal. Renewed every third of it while work runs, so a

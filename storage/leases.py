@@ -19,7 +19,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
-from storage.db import Database
+from storage.handle import Database
 from storage.feeds.records import iso
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.adapters.pacing import SAFETY, Pacer, RatePacer
 from bot.messenger import NotSent
-from storage.db import Database
+from storage.handle import Database
 from storage.rate_budget import RateBudget, budget_key
 
 log = logging.getLogger(__name__)

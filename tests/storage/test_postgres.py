@@ -20,10 +20,12 @@ from storage.db import Migration, SchemaTooNew, StorageError, bundled_migrations
 from storage.feeds import FeedStore
 from storage.forum_settings import ForumSettingsRepo
 from storage.handle import Database
+from storage.leases import Leases
 from storage.open import open_database, url_problem
 from storage.pending_deletes import PendingDeletes
 from storage.pg import PgDatabase, bundled_pg_migrations, display_url
 from storage.placeholders import to_numbered
+from storage.rate_budget import RateBudget, budget_key
 from storage.reports import NewReport, ReportsRepo
 from storage.slack_installs import SlackInstall, SlackInstalls
 from storage.state import BotState
@@ -221,6 +223,8 @@ async def _forum(path: Path) -> None:
         await SlackInstalls(db).save(
             SlackInstall("T1", None, "Team", "A1", "B1", "U1", "xoxb-1", "chat:write", "U9", "2026-11-27T12:00:00Z")
         )
+        await Leases(db, "old-1-000000", lambda: T0).try_lease("reports.maintenance", timedelta(hours=1))
+        await RateBudget(db, budget_key("discord", "token")).reserve(1_000_000, 20_000)
     finally:
         await db.close()
 
