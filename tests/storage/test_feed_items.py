@@ -16,6 +16,7 @@ from bot.model import ChannelRef
 from storage.db import Database, bundled_migrations
 from storage.feeds import FeedStore, IngestReport
 from storage.feeds.items import FORGET_AFTER, _h, _read_stored
+from storage.handle import Database as Handle
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("console", "forum", "news")
@@ -83,20 +84,20 @@ async def send_all(store: FeedStore, now: datetime) -> list[int]:
     return sent
 
 
-async def text_of(db: Database, item_id: int) -> tuple[str | None, str | None]:
+async def text_of(db: Handle, item_id: int) -> tuple[str | None, str | None]:
     """The item's stored text, (None, None) when none is kept."""
     assert await db.fetchone("SELECT 1 FROM feed_items WHERE id = ?", (item_id,)) is not None
     row = await db.fetchone("SELECT title, summary FROM feed_item_texts WHERE item_id = ?", (item_id,))
     return (row["title"], row["summary"]) if row else (None, None)
 
 
-async def item_id(db: Database, n: int) -> int:
+async def item_id(db: Handle, n: int) -> int:
     row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = ?", (_h(f"guid:{n}"),))
     assert row is not None
     return int(row[0])
 
 
-async def primed_store(db: Database, items: Sequence[Item]) -> tuple[FeedStore, int]:
+async def primed_store(db: Handle, items: Sequence[Item]) -> tuple[FeedStore, int]:
     store = FeedStore(db)
     sub, _ = await store.subscribe("https://e.org/feed", CHANNEL, T0)
     await ingest(store, sub.feed_id, items, T0)  # first sight: recorded, nothing posted
