@@ -82,6 +82,12 @@ class Choices:
         self._drop_group(offer.group)
         return offer
 
+    def held_for_another(self, token: str, actor: Actor) -> bool:
+        """Whether this token is a live offer for someone else (their buttons stay as they
+        are when another person presses a copy)."""
+        offer = self._offers.get(token) if isinstance(token, str) else None
+        return offer is not None and offer.expires_at > self._clock() and offer.actor != actor.key
+
     def find(self, actor: Actor, action: str, data: Any) -> Offer | None:
         """The live offer this person has for this action and data (a typed `confirm` takes the
         same offer a button would, so the two cannot both go through)."""

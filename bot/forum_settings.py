@@ -38,7 +38,8 @@ class SettingDef:
 
     `default(platform, scope_id)` is the config's value for that forum, in the stored form
     (a channel id, "yes"), or None when the config gives none; `default_words(platform)`
-    says in words what applies then, for a default that is not one value (roles by name)."""
+    says in words what applies then, for a default that is not one value (roles by name);
+    `private`: a channel that every member can read is refused."""
 
     key: str
     kind: Kind
@@ -46,6 +47,9 @@ class SettingDef:
     default: Callable[[str, str], str | None]
     default_words: Callable[[str], str] | None = None
     platforms: tuple[str, ...] = ("console", "discord", "slack")
+    # A channel members must not be able to read (where reports are shown), where the
+    # platform can tell (bot.messenger.ChannelPrivacy).
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,8 +168,8 @@ def core_settings(config: Config) -> list[SettingDef]:
             return f"people who may Manage Messages{by_name}"
         if platform == "slack":
             group = config.slack.moderator_usergroup
-            in_group = f", and the user group {group} (from the config file)" if group else ""
-            return f"workspace admins and owners, the people in [slack] moderator_user_ids{in_group}"
+            in_group = f", and the user group {group}" if group else ""
+            return f"workspace admins and owners, the people the config file names{in_group}"
         return "set when the bot starts"
 
     return [

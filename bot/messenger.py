@@ -59,9 +59,18 @@ class Messenger(Protocol):
 class ChannelDirectory(Protocol):
     """Optional, beside `Messenger`: an adapter that can tell whether a channel belongs to a
     forum (`!settings` checks the channel a moderator names). The channel's name, or None
-    when the forum has no such channel the bot can see."""
+    when the forum has no such channel the bot can post in."""
 
     async def channel_name(self, scope_id: str, channel_id: str) -> str | None: ...
+
+
+@runtime_checkable
+class ChannelPrivacy(Protocol):
+    """Optional: whether every member of the forum can read a channel (`!settings` keeps
+    the moderators' channel, where reports are shown, to one members cannot read). None
+    when the adapter cannot tell."""
+
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None: ...
 
 
 @runtime_checkable

@@ -70,6 +70,23 @@ def newer_pg_schema_message(where: str, found: int, known: int) -> str:
     )
 
 
+# INSERT INTO t(cols) VALUES (one row of ?s and literals, no nested brackets) [ON CONFLICT DO NOTHING]
+_VALUES_RE = re.compile(
+    r"^(?P<head>\s*INSERT\s+INTO\s+[^;]*?\bVALUES\s*)(?P<row>\((?:[^()';]|'[^']*')*\))"
+    r"(?P<tail>\s*(?:ON\s+CONFLICT\s+(?:\([^()]*\)\s*)?DO\s+NOTHING)?\s*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# PostgreSQL takes at most 65535 parameters a statement; stay well under.
+_MAX_PARAMS = 30000
+
+
+def _multi_row(sql: str) -> tuple[str, str, str] | None:
+    """(head, one row's VALUES tuple, tail) when rows can be sent as one multi-row INSERT:
+    a DO UPDATE is left out (two rows for one key in one statement is an error there)."""
+    m = _VALUES_RE.match(sql)
+    return (m.group("head"), m.group("row"), m.group("tail")) if m else None
+
+
 def _args(params: Params) -> Sequence[Any]:
     if isinstance(params, dict):
         raise TypeError("named parameters are not supported on PostgreSQL: use ? placeholders")
@@ -125,7 +142,20 @@ class PgTx:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Returns how many rows the statements changed in all (an INSERT ... ON CONFLICT DO
-        NOTHING counts only the rows it wrote)."""
+        NOTHING counts only the rows it wrote). A plain INSERT ... VALUES (or one that does
+        nothing on conflict) goes as multi-row INSERTs, a round trip per thousands of rows
+        (an ingest's outbox rows); anything else, a statement per row."""
+        rows = list(rows)
+        batched = _multi_row(sql)
+        if batched is not None and rows:
+            head, row_sql, tail = batched
+            per = max(1, _MAX_PARAMS // max(1, len(rows[0])))
+            changed = 0
+            for i in range(0, len(rows), per):
+                chunk = rows[i : i + per]
+                query = to_numbered(head + ", ".join([row_sql] * len(chunk)) + tail)
+                changed += _count(await self._conn.execute(query, *[v for r in chunk for v in r]))
+            return changed
         stmt = await self._conn.prepare(to_numbered(sql))
         changed = 0
         for row in rows:
@@ -163,6 +193,12 @@ class PgDatabase:
         self.reader = PgReader(pool)
         # Tables whose INSERTs return the new id (read from the schema after migrating).
         self._id_tables: frozenset[str] = frozenset()
+
+    @property
+    def exclusive(self) -> bool:
+        """Never: instances share a PostgreSQL database (SQLite's handle says True when it
+        holds the one-bot lock)."""
+        return False
 
     @classmethod
     async def open(

@@ -44,7 +44,8 @@ def forum_settings(cog: ReportsBase) -> list[SettingDef]:
             "channel",
             "where new reports are announced to moderators",
             channel_default,
-            lambda _p: "none: reports are not announced (see them with !reports)",
+            lambda _p: "no channel, so new reports are not announced (see them with !reports)",
+            private=True,  # reports are shown there, and moderators' answers are public there
         ),
         SettingDef(
             SHOW_REPORTER,

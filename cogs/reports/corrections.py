@@ -148,8 +148,15 @@ class CorrectionsMixin(ReportsBase):
 
     def _check_correctable(self, report: Report) -> None:
         """Corrections are for open reports: a dismissed one needed no action, a resolved one is
-        done. Either can be reopened first if that was a mistake."""
+        done. Either can be reopened first if that was a mistake. A report gets one correction:
+        a second would post the card again where the claim was seen, and tell the parent again."""
         again = f"`{self.core.prefix}reports reopen {report.id}`"
+        if report.corrected_at:
+            topic = f" (`{report.correction_topic}`)" if report.correction_topic else ""
+            raise UserError(
+                f"Report #{report.id} already has a correction{topic}, so I won't post another. Nothing changed. "
+                f"`{self.core.prefix}reports show {report.id}` shows it."
+            )
         if report.status == "dismissed":
             raise UserError(
                 f"Report #{report.id} was dismissed, so I won't post a correction for it. "

@@ -94,6 +94,15 @@ class ParentsMixin(ReportsBase):
                 f"I can't do that for report #{report_id} now. The moderators may have dealt with it already: "
                 f"`{self.core.prefix}myreports` shows what happened."
             )
+        report = await self.repo.get(report_id)  # theirs: ask_for_outcome checked
+        if report is not None and report.corrected_at:
+            # Closing a corrected report sends nothing more (one message a report): say it now.
+            where = "" if report.channel_is_direct else f" in {views.where(report)}"
+            return Reply(
+                f"Thank you. The moderators have already posted a correction about report #{report_id}{where}. "
+                f"`{self.core.prefix}myreports` shows it.",
+                ephemeral=True,
+            )
         return Reply(
             f"Thank you. I will send you a private message when the moderators deal with report #{report_id}.",
             ephemeral=True,

@@ -251,10 +251,20 @@ class QueueMixin(ReportsBase):
                 raise UserError(_ERASED_NO_TEXT.format(id=report.id))
             raise UserError(f"Report #{report.id} is already {report.status}.")
         days = self.settings.retention_days
-        told = await self._tell_reporter(report, status)
+        told = await self._tell_outcome_once(report, status)
         return await self._reply(
             ctx, f"Report #{report.id} is {status}. Its text will be deleted in {days} days.{told}"
         )
+
+    async def _tell_outcome_once(self, report: Report, status: Literal["resolved", "dismissed"]) -> str:
+        """The parent hears one message about their report: a correction already told them
+        what the moderators did, so closing the report afterwards sends nothing more."""
+        if report.corrected_at and report.notify_outcome and report.reporter_id:
+            return (
+                " The parent who reported it already had a private message about the correction, "
+                "so I sent nothing more."
+            )
+        return await self._tell_reporter(report, status)
 
     @command(
         "reports resolve",

@@ -7,6 +7,8 @@ not set here is the config file's, which stays each setting's default.
 
 from __future__ import annotations
 
+import difflib
+
 from bot.cog import Cog
 from bot.commands import Rest, command
 from bot.context import CommandContext
@@ -57,16 +59,18 @@ class SettingsCog(Cog):
         ),
     )
     async def settings_set(self, ctx: CommandContext, name: str, value: Rest) -> Reply:
-        definition = self._definition(ctx, name)
+        definition, typed = self._name_and_value(ctx, name, value)
         self._not_in_a_dm(ctx)
         place = ctx.place
         where = self._where(ctx)
-        stored = await values.read(definition.kind, value, where)
+        stored = await values.read(definition.kind, typed, where, private=definition.private)
         shown = await values.show(definition.kind, stored, where)
         if await self.core.forum_settings.forum_value(place.platform, place.scope_id, definition.key) == stored:
             return Reply(f"`{definition.key}` is already {shown} for this forum. Nothing changed.", ephemeral=True)
         await self.core.forum_settings.set(ctx.author, place.scope_id, definition.key, stored)
-        return Reply(f"Done. `{definition.key}` is now {shown} for this forum.", ephemeral=True)
+        note = values.note(definition.kind, stored)
+        done = f"Done. `{definition.key}` is now {shown} for this forum."
+        return Reply(f"{done}\n{note}" if note else done, ephemeral=True)
 
     @command(
         "settings reset",
@@ -76,7 +80,7 @@ class SettingsCog(Cog):
         autocomplete={"name": "complete_key"},
         examples=("!settings reset timezone",),
     )
-    async def settings_reset(self, ctx: CommandContext, name: str) -> Reply:
+    async def settings_reset(self, ctx: CommandContext, name: Rest) -> Reply:
         definition = self._definition(ctx, name)
         self._not_in_a_dm(ctx)
         old = await self.core.forum_settings.reset(ctx.author, ctx.place.scope_id, definition.key)
@@ -100,15 +104,32 @@ class SettingsCog(Cog):
     def _defs(self, ctx: CommandContext) -> list[SettingDef]:
         return self.core.forum_settings.definitions(ctx.place.platform)
 
-    def _definition(self, ctx: CommandContext, key: str) -> SettingDef:
-        wanted = key.strip().lower().replace("_", "-")
+    def _name_and_value(self, ctx: CommandContext, name: str, value: str) -> tuple[SettingDef, str]:
+        """The setting and its new value, when the name was typed as two words ("time zone",
+        "show reporter"): the value's first word may be the name's second half."""
+        known = {d.key: d for d in self._defs(ctx)}
+        first, _, rest = value.strip().partition(" ")
+        if _key(name) not in known and rest.strip():
+            for joined in (f"{_key(name)}-{_key(first)}", f"{_key(name)}{_key(first)}"):
+                if joined in known:
+                    return known[joined], rest
+        return self._definition(ctx, name, also=f"{name}-{first}"), value
+
+    def _definition(self, ctx: CommandContext, key: str, *, also: str = "") -> SettingDef:
+        wanted = _key(key)
+        # A name in two words ("show reporter", "time zone") is the setting of either spelling.
+        spellings = {wanted, "-".join(wanted.split()), "".join(wanted.split())}
         for d in self._defs(ctx):
-            if d.key == wanted:
+            if d.key in spellings:
                 return d
-        names = ", ".join(f"`{d.key}`" for d in self._defs(ctx))
+        keys = [d.key for d in self._defs(ctx)]
+        names = ", ".join(f"`{k}`" for k in keys)
         if self.core.forum_settings.definition(wanted) is not None:
             raise UserError(f"`{wanted}` means nothing here. Settings you can change: {names}.")
-        raise UserError(f"There is no setting called `{escape(key[:40])}`. Settings you can change: {names}.")
+        close = [*difflib.get_close_matches(_key(also), keys, n=1, cutoff=0.85)] if also else []
+        close = close or difflib.get_close_matches(wanted, keys, n=1, cutoff=0.8)
+        meant = f"Did you mean `{close[0]}`? " if close else ""
+        raise UserError(f"There is no setting called `{escape(key[:40])}`. {meant}Settings you can change: {names}.")
 
     def _not_in_a_dm(self, ctx: CommandContext) -> None:
         if ctx.place.is_direct:
@@ -125,3 +146,8 @@ class SettingsCog(Cog):
         if effective.value is None:
             return d.default_words(ctx.place.platform) if d.default_words else "not set"
         return await values.show(d.kind, effective.value, self._where(ctx))
+
+
+def _key(typed: str) -> str:
+    """A setting's name as typed ("Show_Reporter") in its own form ("show-reporter")."""
+    return typed.strip().lower().replace("_", "-")

@@ -10,6 +10,7 @@ not its id, and the bot may not list channels).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Awaitable
@@ -22,7 +23,7 @@ from bot.errors import UserError
 from bot.forum_settings import NO, YES, Kind
 from bot.markup import channel as channel_ref
 from bot.markup import escape
-from bot.messenger import ChannelDirectory, RoleDirectory
+from bot.messenger import ChannelDirectory, ChannelPrivacy, RoleDirectory
 from bot.model import Place
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,26 @@ _HERE = {"here", "this", "this channel"}
 
 _YES = {"yes", "y", "on", "true", "1"}
 _NO = {"no", "n", "off", "false", "0"}
+# Quotes a value may be typed in (phones turn " into smart quotes), taken off the ends.
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u00ab\u00bb"
+# Who a moderators' role must never be: every member.
+_EVERYONE = {"@everyone", "@here", "everyone", "<!everyone>", "<!here>", "<!channel>"}
+
+# Time zone names that are files of the time zone database, not places.
+_NOT_ZONES = {"localtime", "factory", "posixrules"}
+# Regions whose zones are named for a city (Europe/London): "London" alone is enough.
+_REGIONS: tuple[str, ...] = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/")
+_REGIONS += ("Australia/", "Europe/", "Indian/", "Pacific/")
+# What people in the UK and Ireland call their time, which is not a zone's name.
+_UK = "Europe/London"
+_ZONE_WORDS = {
+    **dict.fromkeys(("uk", "england", "britain", "great britain", "united kingdom", "scotland", "wales"), _UK),
+    **dict.fromkeys(("northern ireland", "bst", "british summer time", "uk time", "british time"), _UK),
+    **dict.fromkeys(("ireland", "republic of ireland", "irish time"), "Europe/Dublin"),
+}
+# Zones that never change for summer time, though a UK forum may think they do.
+_NO_SUMMER_TIME = {"gmt", "etc/gmt", "gmt0", "etc/gmt0", "gmt+0", "gmt-0", "etc/gmt+0", "etc/gmt-0"}
+_NO_SUMMER_TIME |= {"greenwich", "etc/greenwich"}
 
 _CHANNEL_HELP = {
     "discord": "Type # and pick the channel, or say `here` in that channel.",
@@ -86,9 +107,12 @@ async def _ask(call: Awaitable[T]) -> T:
         raise UserError("I couldn't check that with the platform just now. Nothing changed. Try again soon.") from None
 
 
-async def read(kind: Kind, text: str, where: Where) -> str:
-    """The stored form of `text` for a setting of this kind in this forum, or a UserError."""
-    text = text.strip()
+async def read(kind: Kind, text: str, where: Where, *, private: bool = False) -> str:
+    """The stored form of `text` for a setting of this kind in this forum, or a UserError
+    (`private`: a channel every member can read is refused, where the platform can tell)."""
+    text = text.strip().strip(_QUOTES).strip()
+    if kind in ("yesno", "timezone"):
+        text = text.rstrip(".!").strip()  # "Yes." is yes
     if kind == "yesno":
         word = text.lower()
         if word in _YES:
@@ -99,16 +123,41 @@ async def read(kind: Kind, text: str, where: Where) -> str:
     if kind == "timezone":
         return _read_zone(text)
     if kind == "channel":
-        return await _read_channel(text, where)
+        return await _read_channel(text, where, private=private)
     return await _read_role(text, where)
+
+
+@lru_cache(maxsize=1)
+def _cities() -> dict[str, list[str]]:
+    """Each city's zones by the city's name in lower case, with spaces ("new york")."""
+    found: dict[str, list[str]] = {}
+    for zone in sorted(available_timezones()):
+        if zone.startswith(_REGIONS):
+            found.setdefault(zone.rsplit("/", 1)[-1].lower().replace("_", " "), []).append(zone)
+    return found
+
+
+def _guesses(text: str) -> list[str]:
+    """Zones someone may have meant by `text`, best first (none for a mere guess)."""
+    word = " ".join(text[:60].lower().replace("_", " ").split())
+    if word in _ZONE_WORDS:
+        return [_ZONE_WORDS[word]]
+    close = difflib.get_close_matches(word.replace(" ", "_"), list(_zones()), n=3, cutoff=0.8)
+    towns = difflib.get_close_matches(word, list(_cities()), n=3, cutoff=0.8)
+    names = [_zones()[z] for z in close if z not in _NOT_ZONES] + [z for t in towns for z in _cities()[t]]
+    return list(dict.fromkeys(names))[:3]
 
 
 def _read_zone(text: str) -> str:
     name = _zones().get(text.lower())
-    if name is None:
-        raise UserError(
-            f"I don't know the time zone `{escape(text[:40])}`. Use a name such as Europe/London or America/New_York."
-        )
+    city = _cities().get(" ".join(text.lower().replace("_", " ").split()), [])
+    if name is None and len(city) == 1:
+        name = city[0]  # "London" is Europe/London: the answer names it in full
+    if name is None or name.lower() in _NOT_ZONES:
+        guesses = city or _guesses(text)
+        meant = " or ".join(f"`{g}`" for g in guesses)
+        hint = f"Did you mean {meant}?" if guesses else "Use a name such as Europe/London or America/New_York."
+        raise UserError(f"I don't know the time zone `{escape(text[:40])}`. {hint} Nothing changed.")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -116,25 +165,53 @@ def _read_zone(text: str) -> str:
     return name
 
 
-async def _read_channel(text: str, where: Where) -> str:
-    if text.lower() in _HERE:
-        return where.place.id  # (never a direct message: the cog refuses changes made there)
+async def _read_channel(text: str, where: Where, *, private: bool) -> str:
     pattern = {"discord": _DISCORD_CHANNEL, "slack": _SLACK_CHANNEL}.get(where.platform, _CONSOLE_CHANNEL)
-    found = _first(pattern.fullmatch(text))
+    # `here` is checked too: a slash command answers even where the bot may not post.
+    here = text.lower() in _HERE
+    found = where.place.id if here else _first(pattern.fullmatch(text))  # (a DM is refused before)
     if found is None:
         raise UserError(f"That is not a channel I can use. {_CHANNEL_HELP.get(where.platform, '')}".strip())
     directory = where.directory
     if isinstance(directory, ChannelDirectory) and await _ask(directory.channel_name(where.scope_id, found)) is None:
-        raise UserError("I can't find that channel in this forum, or I can't see it. Pick a channel here.")
+        raise UserError(
+            "I can't post in that channel, or it is not in this forum. "
+            "Pick a channel here where I may send messages. Nothing changed."
+        )
+    readable: bool | None = None
+    if private and isinstance(directory, ChannelPrivacy):
+        readable = await _ask(directory.everyone_can_read(where.scope_id, found))
+    if readable:
+        raise UserError(
+            "Everyone in this forum can read that channel, and reports would be shown there. "
+            "Pick a channel that only moderators can see. Nothing changed."
+        )
     return found
+
+
+def note(kind: Kind, value: str) -> str:
+    """Something a moderator should know about the value just set ("" when nothing)."""
+    if kind == "timezone" and value.lower() in _NO_SUMMER_TIME:
+        return f"Note: {value} stays the same all year. For UK time with summer time, use {_UK}."
+    return ""
+
+
+def _not_everyone() -> UserError:
+    return UserError(
+        "That would make every member a moderator. Pick a role that only your moderators have. Nothing changed."
+    )
 
 
 async def _read_role(text: str, where: Where) -> str:
     pattern = {"discord": _DISCORD_ROLE, "slack": _SLACK_GROUP}.get(where.platform)
     if pattern is None:
         raise UserError("There are no roles here.")
+    if text.lower() in _EVERYONE:
+        raise _not_everyone()
     directory = where.directory if isinstance(where.directory, RoleDirectory) else None
     found = _first(pattern.fullmatch(text))
+    if found is not None and where.platform == "discord" and found == where.scope_id:
+        raise _not_everyone()  # on Discord, @everyone's id is the server's
     named = _ROLE_NAME.fullmatch(text)
     if found is None and named is not None and directory is not None:
         # A role typed as plain @name (Slack writes a mention so; Discord a role nobody may mention).

@@ -23,6 +23,7 @@ from storage.feeds.records import (
     new_nonce,
 )
 from storage.handle import Database, Tx
+from storage.turns import take_turns
 
 
 class Subscriptions:
@@ -35,6 +36,8 @@ class Subscriptions:
             return await self._ensure_feed(tx, url, now, name)
 
     async def _ensure_feed(self, tx: Tx, url: str, now: datetime, name: str | None) -> int:
+        # Instances sharing PostgreSQL add a feed (and subscribe to it) one at a time per URL.
+        await take_turns(self.db, tx, f"feed:{url}")
         row = await tx.fetchone("SELECT id, name FROM feeds WHERE url = ?", (url,))
         if row is not None:
             if name and row["name"] != name:

@@ -1,8 +1,7 @@
 """Claimed work (issue 15): deliveries, feed fetches and singleton jobs held by one instance at
 a time, with leases that lapse; and the shared rate budget. SQLite allows one process per
 database, so "two instances" here are two instance ids on one real database file, timed by
-a fake clock. Each test runs on SQLite and on PostgreSQL (the `database` fixture), except
-those about SQLite's own lock and query planner."""
+a fake clock."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from tests.storage.test_feed_items import T0, ingest, item, primed_store
 
 @pytest.fixture
 async def queued(database: Database) -> AsyncIterator[tuple[Database, FeedStore, int]]:
-    """A database with three posts due at T0 + 1 h (one feed, one channel)."""
+    """A database with three posts due at T0 + 1 h (one feed, one channel), on each backend."""
     store, feed_id = await primed_store(database, [item(1)])
     report = await ingest(store, feed_id, [item(2), item(3), item(4), item(1)], T0 + timedelta(hours=1))
     assert report.queued == 3
@@ -189,7 +188,7 @@ async def test_the_rate_budget_spaces_reservations_and_keys_by_a_hash(database: 
     assert all(token not in r[0] for r in rows)
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_claim_queries_reach_deliveries_through_an_index(queued: tuple[Database, FeedStore, int]) -> None:
     db, _, _ = queued
     a = Claims(db, "a-1-000000")

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.model import ChannelRef
-from storage.db import Database, bundled_migrations
+from storage.db import Database as SqliteDatabase
+from storage.db import bundled_migrations
 from storage.feeds import FeedStore, IngestReport
 from storage.feeds.items import FORGET_AFTER, _h, _read_stored
-from storage.handle import Database as Handle
+from storage.handle import Database
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("console", "forum", "news")
@@ -84,20 +85,20 @@ async def send_all(store: FeedStore, now: datetime) -> list[int]:
     return sent
 
 
-async def text_of(db: Handle, item_id: int) -> tuple[str | None, str | None]:
+async def text_of(db: Database, item_id: int) -> tuple[str | None, str | None]:
     """The item's stored text, (None, None) when none is kept."""
     assert await db.fetchone("SELECT 1 FROM feed_items WHERE id = ?", (item_id,)) is not None
     row = await db.fetchone("SELECT title, summary FROM feed_item_texts WHERE item_id = ?", (item_id,))
     return (row["title"], row["summary"]) if row else (None, None)
 
 
-async def item_id(db: Handle, n: int) -> int:
+async def item_id(db: Database, n: int) -> int:
     row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = ?", (_h(f"guid:{n}"),))
     assert row is not None
     return int(row[0])
 
 
-async def primed_store(db: Handle, items: Sequence[Item]) -> tuple[FeedStore, int]:
+async def primed_store(db: Database, items: Sequence[Item]) -> tuple[FeedStore, int]:
     store = FeedStore(db)
     sub, _ = await store.subscribe("https://e.org/feed", CHANNEL, T0)
     await ingest(store, sub.feed_id, items, T0)  # first sight: recorded, nothing posted
@@ -205,7 +206,7 @@ async def test_items_gone_longer_than_the_window_are_forgotten_with_their_delive
 
 async def test_ingest_reads_only_the_fetched_keys_through_an_index(tmp_path: Path) -> None:
     history = [item(n) for n in range(1, 400)]
-    db = await Database.open(tmp_path / "bot.sqlite3")
+    db = await SqliteDatabase.open(tmp_path / "bot.sqlite3")
     _, feed_id = await primed_store(db, history)
     try:
         fetched = [item(5), item(6, title="Story 6 changed"), item(1000)]
@@ -230,7 +231,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
     """A database made by migrations 0001-0004, with a delivered item, a pending post and a
     failed one, upgrades: nothing is posted twice, text stays only where a post waits."""
     path = tmp_path / "old.sqlite3"
-    old = await Database.open(path, [m for m in bundled_migrations() if m.version <= 4])
+    old = await SqliteDatabase.open(path, [m for m in bundled_migrations() if m.version <= 4])
     stamp = "2026-11-27T11:00:00Z"
     await old.execute(
         "INSERT INTO feeds(id, url, created_at) VALUES (1, 'https://e.org/feed', ?)",
@@ -268,7 +269,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
         )
     await old.close()
 
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         assert await db.applied_versions() == [m.version for m in bundled_migrations()]
         assert await text_of(db, 1) == (None, None)

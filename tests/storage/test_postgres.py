@@ -15,6 +15,7 @@ import pytest
 from bot import cli
 from bot.model import Actor, ChannelRef
 from storage.audit import AuditLog
+from storage.check import check_postgres
 from storage.db import Database as SqliteDatabase
 from storage.db import Migration, SchemaTooNew, StorageError, bundled_migrations
 from storage.feeds import FeedStore
@@ -82,6 +83,18 @@ async def test_execute_gives_the_new_id_and_executemany_counts_only_rows_written
     rows = await database.fetchall("SELECT id, message_id FROM pending_deletes ORDER BY id")
     assert [r["message_id"] for r in rows] == ["m1", "m2", "m3", "m4"] and rows[0][0] == first
     assert dict(rows[0]) == {"id": first, "message_id": "m1"}
+    # Many rows at once (PostgreSQL sends them as multi-row INSERTs, several statements here),
+    # half of them already there: still counted row by row.
+    many = [("console", "s", "c", f"n{n}", "2026-11-27T12:00:00Z") for n in range(14_000)]
+    async with database.transaction() as tx:
+        sql = (
+            "INSERT INTO pending_deletes(platform, scope_id, channel_id, message_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        assert await tx.executemany(sql, many[::2]) == 7_000
+        assert await tx.executemany(sql, many) == 7_000
+    row = await database.fetchone("SELECT COUNT(*) FROM pending_deletes WHERE message_id LIKE 'n%'")
+    assert row is not None and row[0] == 14_000
 
 
 async def test_a_failed_statement_rolls_back_and_the_handle_stays_usable(database: Database) -> None:
@@ -177,6 +190,26 @@ async def test_instances_share_a_postgresql_database_without_the_sqlite_lock(pg:
         await second.close()
 
 
+async def test_two_instances_cannot_both_slip_a_report_under_the_limit(pg: PgCluster) -> None:
+    url = pg.new_database()
+    instances = [await PgDatabase.open(url) for _ in range(3)]
+    try:
+
+        async def report(db: PgDatabase, reporter: str) -> int | None:
+            new = NewReport("console", "forum", "told", "claim", reporter, "general")
+            return await ReportsRepo(db).create_within_limit(new, now=T0, since=T0 - timedelta(days=1), limit=5)
+
+        # Eight parents each try eight times at once through each of three instances.
+        tries = [report(db, f"u{n}") for n in range(8) for db in instances for _ in range(8)]
+        made = await asyncio.gather(*tries)
+        assert len([m for m in made if m is not None]) == 8 * 5
+        rows = await instances[0].fetchall("SELECT reporter_id, COUNT(*) FROM reports GROUP BY reporter_id")
+        assert {r[1] for r in rows} == {5} and len(rows) == 8  # no parent got a sixth
+    finally:
+        for db in instances:
+            await db.close()
+
+
 async def test_a_database_from_a_newer_sendbot_is_refused(pg: PgCluster) -> None:
     url = pg.new_database()
     newer = [*bundled_pg_migrations(), Migration(9999, "future", "CREATE TABLE future (id INTEGER);")]
@@ -220,11 +253,11 @@ async def _forum(path: Path) -> None:
         await PendingDeletes(db).add("console", "forum", "general", "msg-9", T0)
         await BotState(db).set("discord.commands.1.global", "abc")
         await ForumSettingsRepo(db).set(MOD, "forum", "timezone", "Europe/London", at=T0)
+        await Leases(db, "old-1-000000", lambda: T0).try_lease("retention", timedelta(hours=1))
+        await RateBudget(db, budget_key("discord", "token")).reserve(1_000_000, 20_000)
         await SlackInstalls(db).save(
             SlackInstall("T1", None, "Team", "A1", "B1", "U1", "xoxb-1", "chat:write", "U9", "2026-11-27T12:00:00Z")
         )
-        await Leases(db, "old-1-000000", lambda: T0).try_lease("reports.maintenance", timedelta(hours=1))
-        await RateBudget(db, budget_key("discord", "token")).reserve(1_000_000, 20_000)
     finally:
         await db.close()
 
@@ -295,3 +328,27 @@ async def test_db_copy_refuses_a_database_that_holds_data_and_changes_nothing(
         assert await db.fetchone("SELECT 1 FROM reports") is None
     finally:
         await db.close()
+
+
+def test_db_copy_refuses_a_url_holding_a_password_before_touching_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "forum.sqlite3"}"\n', encoding="utf-8")
+    url = "postgresql://sendbot:hunter2@127.0.0.1:1/sendbot"
+    assert cli.main(["db", "copy", "--to", url, "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "must not hold the password: set PGPASSWORD" in err and "hunter2" not in err
+    assert not (tmp_path / "forum.sqlite3").exists()
+
+
+async def test_sendbot_check_connects_to_postgresql_and_reads_the_schema_version_only(pg: PgCluster) -> None:
+    assert check_postgres(pg.new_database()) == []
+    empty = pg.empty_database()
+    assert check_postgres(empty) == []  # a new database is fine: the bot sets it up
+    db = await PgDatabase.open(empty, [*bundled_pg_migrations(), Migration(9999, "future", "SELECT 1;")])
+    await db.close()
+    [problem] = check_postgres(empty)
+    assert problem.startswith("storage.url: ") and "newer sendbot" in problem
+    [problem] = check_postgres("postgresql://nobody@127.0.0.1:1/none", timeout=2)
+    assert "cannot reach postgresql://nobody@127.0.0.1:1/none" in problem

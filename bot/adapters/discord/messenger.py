@@ -94,11 +94,27 @@ class DiscordMessenger(Adapter):
         return self.client.get_guild(int(scope_id))
 
     async def channel_name(self, scope_id: str, channel_id: str) -> str | None:
-        """The channel's name if it is in this server and the bot can see it (from the cache
-        the Guilds intent keeps, so no API call)."""
+        """The channel's name if it is in this server and the bot can post there (from the
+        cache the Guilds intent keeps, so no API call): not a category or a forum, which hold
+        no messages, nor a channel where the bot may not send messages."""
         guild = self._guild(scope_id)
         found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
-        return None if found is None else found.name
+        if found is None or not isinstance(found, discord.abc.Messageable):
+            return None
+        if guild is not None and guild.me is not None:
+            perms = found.permissions_for(guild.me)
+            may_send = perms.send_messages_in_threads if isinstance(found, discord.Thread) else perms.send_messages
+            if not (perms.view_channel and may_send):
+                return None
+        return found.name
+
+    async def everyone_can_read(self, scope_id: str, channel_id: str) -> bool | None:
+        """Whether the server's @everyone role may view the channel (from the cache)."""
+        guild = self._guild(scope_id)
+        found = guild.get_channel_or_thread(int(channel_id)) if guild and channel_id.isdigit() else None
+        if guild is None or found is None:
+            return None
+        return bool(found.permissions_for(guild.default_role).view_channel)
 
     async def role_name(self, scope_id: str, role_id: str) -> str | None:
         guild = self._guild(scope_id)

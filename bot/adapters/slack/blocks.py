@@ -216,6 +216,22 @@ def choice_blocks(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
     return [{"type": "actions", "elements": elements}] if elements else []
 
 
+def _is_choice_block(block: Any) -> bool:
+    return (
+        isinstance(block, dict)
+        and block.get("type") == "actions"
+        and any(CHOICE_ACTION_RE.match(str(e.get("action_id", ""))) for e in block.get("elements") or [])
+    )
+
+
+def settled_blocks(blocks: list[Any], pressed: str) -> list[dict[str, Any]]:
+    """A message's blocks once one of its choices was pressed: Slack cannot grey a button
+    out, so the buttons go and a line says which one was pressed (and cannot be again)."""
+    kept = [b for b in blocks if isinstance(b, dict) and not _is_choice_block(b)]
+    said = f"You pressed *{mrkdwn(_clip(pressed, MAX_BUTTON_LABEL))}*."
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": said}]}]
+
+
 def _all_blocks(reply: Reply, mention: str | None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if mention:

@@ -21,6 +21,7 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.answer import SlackAnswer
+from bot.adapters.slack.blocks import settled_blocks
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.adapters.slack.people import PLATFORM, SlackPeople
 from bot.adapters.slack.text import from_slack_text
@@ -179,13 +180,41 @@ class SlackCommands(SlackMessenger):
             place = Place(PLATFORM, team, channel, name, is_direct=channel.startswith("D"))
             author = await self.people.actor(user, (body.get("user") or {}).get("name"), team=team)
             incoming = Incoming(text="", author=author, place=place, surface="action", raw=body)
-            outcome = await self.core.dispatcher.choose(incoming, str(action.get("value") or ""))
+            token = str(action.get("value") or "")
+            if not self.core.choices.held_for_another(token[:100], author):
+                # The whole set is used up by this press (or was already): off the message first,
+                # so a second press cannot happen while the first is still running.
+                await self._settle_buttons(body, action, respond)
+            outcome = await self.core.dispatcher.choose(incoming, token)
             outcome = dataclasses.replace(
                 outcome, replies=[dataclasses.replace(r, ephemeral=True) for r in outcome.replies]
             )
             await self.deliver(outcome, incoming, answer)
         except Exception:
             await self.tell_failure(answer, "a button")
+
+    async def _settle_buttons(
+        self, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Awaitable[Any]]
+    ) -> None:
+        """Take the pressed buttons off their message, as Discord greys them out. A message
+        only its reader sees (ephemeral) can be changed only through the press's response_url;
+        any other through chat.update. Best effort: the core refuses a second press anyway."""
+        container = body.get("container") or {}
+        found = body.get("message")
+        message: dict[str, Any] = found if isinstance(found, dict) else {}
+        pressed = str((action.get("text") or {}).get("text") or "a button")
+        blocks = settled_blocks(list(message.get("blocks") or []), pressed)
+        text = str(message.get("text") or f"You pressed {pressed}.")
+        channel = str(container.get("channel_id") or "")
+        ts = str(container.get("message_ts") or "")
+        try:
+            if container.get("is_ephemeral") or not message:
+                if body.get("response_url"):
+                    await respond(text=text, blocks=blocks, replace_original=True)
+            elif channel and ts:
+                await self.settle_choices(channel, ts, text=text, blocks=blocks)
+        except Exception as e:  # never in the way of the press itself
+            log.info("slack: could not take the buttons off a message (%s)", type(e).__name__)
 
     async def _permalink(self, channel: str, ts: str) -> str | None:
         if not channel or not ts:

@@ -155,6 +155,13 @@ class SlackMessenger(Adapter):
             ),
         )
 
+    async def settle_choices(self, channel_id: str, ts: str, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replace a message's buttons once one was pressed (blocks.settled_blocks)."""
+        await self._call(
+            channel_id,
+            lambda: self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks, link_names=False),
+        )
+
     async def delete(self, channel: ChannelRef, message_id: str) -> None:
         await self._call(
             channel.channel_id, lambda: self.client.chat_delete(channel=channel.channel_id, ts=message_id), paced=False

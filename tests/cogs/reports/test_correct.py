@@ -316,3 +316,63 @@ async def test_a_correction_for_a_report_by_direct_message_is_recorded_and_told(
     assert out.replies[0].card is not None and "20 weeks" in out.replies[0].card.body
     assert posts_in(h, "dm-u1") == [] and posts_in(h, "general") == []
     assert "Here is what the law and guidance say" in directs(h)[0]
+
+
+# -- issue 14 leftovers: one correction per report, one message to the parent ---------------
+
+
+async def test_a_report_already_corrected_is_not_corrected_again(h: Harness) -> None:
+    await report(h, "they said wait a year notify=yes")
+    [preview] = await h.say(f"!reports correct 1 {TOPIC}", **MOD)
+    # A second preview taken before the first was confirmed: its Confirm must not post again.
+    [second] = await h.say("!reports correct 1 ehc-needs-assessment", **MOD)
+    assert (await press(h, button(preview, "Confirm"))).status == "ok"
+    before = await cog(h).repo.get(1)
+
+    for text in (f"!reports correct 1 {TOPIC}", "!reports correct 1 ehc-needs-assessment"):
+        answer = await h.say_text(text, **MOD)
+        assert answer.startswith(f"Report #1 already has a correction ({TOPIC}), so I won't post another."), answer
+        assert "Nothing changed." in answer
+    late = await press(h, button(second, "Confirm"))
+    assert late.status == "user_error" and "already has a correction" in reply_text(late.replies[0])
+
+    assert len(posts_in(h, "general")) == 1
+    assert len(directs(h)) == 1
+    after = await cog(h).repo.get(1)
+    assert after is not None and before is not None
+    assert (after.correction_topic, after.corrected_at) == (TOPIC, before.corrected_at)
+    audit = [a for a in await h.core.audit.recent("console", "console") if a.action == "report.correct"]
+    assert len(audit) == 1
+
+
+@pytest.mark.parametrize("close", ["resolve", "dismiss"])
+async def test_correct_then_close_sends_the_parent_one_message(h: Harness, close: str) -> None:
+    await report(h, "they said wait a year notify=yes")
+    await h.say(f"!reports correct 1 {TOPIC}", **MOD)
+    await h.say(f"!reports correct 1 {TOPIC} confirm", **MOD)
+    closed = await h.say_text(f"!reports {close} 1 done", **MOD)
+    assert "already had a private message about the correction, so I sent nothing more" in closed
+    [told] = directs(h)
+    assert "posted a correction about your report #1" in told
+    stored = await cog(h).repo.get(1)
+    assert stored is not None and stored.status in ("resolved", "dismissed")
+
+
+async def test_resolving_without_a_correction_still_tells_the_parent(h: Harness) -> None:
+    await report(h, "they said wait a year notify=yes")
+    assert "I told the parent" in await h.say_text("!reports resolve 1", **MOD)
+    [told] = directs(h)
+    assert told.startswith("Hello. The moderators have dealt with your report #1.")
+
+
+async def test_asking_after_the_correction_is_told_at_once_and_closing_sends_nothing_more(h: Harness) -> None:
+    [receipt] = await h.say("!report they said wait a year", user_id="u1")
+    await h.say(f"!reports correct 1 {TOPIC}", **MOD)
+    await h.say(f"!reports correct 1 {TOPIC} confirm", **MOD)
+    assert directs(h) == []  # they had not asked yet
+    out = await press(h, button(receipt, "Tell me what happens"), user_id="u1", moderator=False)
+    said = reply_text(out.replies[0])
+    assert "The moderators have already posted a correction about report #1 in #general" in said
+    assert "!myreports" in said
+    await h.say("!reports resolve 1", **MOD)
+    assert directs(h) == []  # the answer to the press was their one message

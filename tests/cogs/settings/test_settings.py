@@ -190,7 +190,7 @@ async def test_a_channel_the_platform_says_is_not_in_the_forum_is_refused(h: Har
             return "222" if (scope_id, name) == ("G1", "Moderators") else None
 
     h.core.register_messenger(Directory("discord"))
-    assert "can't find that channel" in await h.say_text("!settings set moderators-channel <#333>", **DISCORD_MOD)
+    assert "can't post in that channel" in await h.say_text("!settings set moderators-channel <#333>", **DISCORD_MOD)
     assert "can't find that role" in await h.say_text("!settings set moderator-role <@&333>", **DISCORD_MOD)
     assert await h.core.forum_settings.stored("discord", "G1") == {}
     assert "is now" in await h.say_text("!settings set moderators-channel <#111>", **DISCORD_MOD)
@@ -244,3 +244,117 @@ async def test_today_is_the_forums_own(tmp_path: Path) -> None:
         assert "Date given: Sat 28 Nov 2026" in await h.say_text("!timeline annual review today")
     finally:
         await h.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("London", "Europe/London"),  # a city alone, when only one zone is named for it
+        ("new york", "America/New_York"),
+        ("\u201cEurope/Paris\u201d", "Europe/Paris"),  # a phone's smart quotes
+        ("'europe/dublin'", "Europe/Dublin"),
+        ("Europe/London.", "Europe/London"),
+    ],
+)
+async def test_time_zones_as_people_type_them(h: Harness, typed: str, stored: str) -> None:
+    answer = await h.say_text(f"!settings set timezone {typed}", **MOD)
+    assert answer == f"Done. timezone is now {stored} for this forum.", answer
+    assert await h.core.forum_settings.forum_value("console", "console", "timezone") == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("uk", "Did you mean Europe/London?"),
+        ("England", "Did you mean Europe/London?"),
+        ("BST", "Did you mean Europe/London?"),
+        ("Ireland", "Did you mean Europe/Dublin?"),
+        ("Europe/Londn", "Did you mean Europe/London"),
+        ("Louisville", "Did you mean America/Kentucky/Louisville or America/Louisville?"),
+        ("localtime", "Use a name such as Europe/London"),  # files of the zone database, not places
+        ("Factory", "Use a name such as Europe/London"),
+        ("x" * 500, "Use a name such as Europe/London"),
+    ],
+)
+async def test_a_time_zone_that_is_not_one_gets_a_suggestion_and_changes_nothing(
+    h: Harness, typed: str, hint: str
+) -> None:
+    answer = await h.say_text(f"!settings set timezone {typed}", **MOD)
+    assert hint in answer and answer.endswith("Nothing changed."), answer
+    assert await h.core.forum_settings.stored("console", "console") == {}
+    assert await audit(h) == []
+
+
+async def test_gmt_is_kept_with_a_note_about_summer_time(h: Harness) -> None:
+    answer = await h.say_text("!settings set timezone GMT", **MOD)
+    assert answer.startswith("Done. timezone is now GMT for this forum.")
+    assert "For UK time with summer time, use Europe/London." in answer
+    assert "Note" not in await h.say_text("!settings set timezone UTC", **MOD)
+
+
+@pytest.mark.parametrize("typed", ["\u201cyes\u201d", "Yes.", "'on'", "TRUE", "1"])
+async def test_yes_as_people_type_it(h: Harness, typed: str) -> None:
+    answer = await h.say_text(f"!settings set show-reporter {typed}", **MOD)
+    assert answer == "Done. show-reporter is now yes for this forum.", answer
+
+
+@pytest.mark.parametrize(
+    ("who", "typed"),
+    [
+        (DISCORD_MOD, "@everyone"),
+        (DISCORD_MOD, "@here"),
+        (SLACK_MOD, "<!everyone>"),
+        (SLACK_MOD, "<!here>"),
+        (SLACK_MOD, "<!channel>"),
+    ],
+)
+async def test_everyone_is_never_the_moderators_role(h: Harness, who: dict[str, Any], typed: str) -> None:
+    answer = await h.say_text(f"!settings set moderator-role {typed}", **who)
+    assert answer.startswith("That would make every member a moderator."), answer
+    assert await h.core.forum_settings.stored(who["platform"], who["scope"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "stored"),
+    [
+        ("!settings set time zone Europe/Paris", "timezone", "Europe/Paris"),
+        ("!settings set Show Reporter yes", "show-reporter", "yes"),
+        ("!settings set moderators channel new-mods", "moderators-channel", "new-mods"),
+    ],
+)
+async def test_a_setting_named_in_two_words(h: Harness, text: str, key: str, stored: str) -> None:
+    answer = await h.say_text(text, **MOD)
+    assert answer.startswith(f"Done. {key} is now"), answer
+    assert await h.core.forum_settings.forum_value("console", "console", key) == stored
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("!settings set moderator-channel here", "moderators-channel"),
+        ("!settings set moderator channel here", "moderators-channel"),
+        ("!settings set show reporter", "show-reporter"),
+        ("!settings reset time-zone", "timezone"),
+    ],
+)
+async def test_a_near_miss_name_gets_a_suggestion_and_changes_nothing(h: Harness, text: str, meant: str) -> None:
+    answer = await h.say_text(text, **MOD)
+    assert f"Did you mean {meant}?" in answer, answer
+    assert await h.core.forum_settings.stored("console", "console") == {}
+
+
+async def test_reset_of_a_setting_never_set_says_what_applies_in_plain_words(h: Harness) -> None:
+    answer = await h.say_text("!settings reset moderators-channel", **SLACK_MOD)
+    assert answer == (
+        "moderators-channel was not set for this forum. It is the default: "
+        "no channel, so new reports are not announced (see them with !reports)."
+    )
+    answer = await h.say_text("!settings reset moderator-role", **SLACK_MOD)
+    assert "[slack]" not in answer and "moderator_user_ids" not in answer  # no config keys in chat
+    assert await audit(h, "slack", "T1") == []
+
+
+async def test_reset_a_setting_named_in_two_words(h: Harness) -> None:
+    await h.say("!settings set show-reporter yes", **MOD)
+    assert await h.say_text("!settings reset Show Reporter", **MOD) == "Done. show-reporter is back to the default: no."
+    assert "timezone was not set" in await h.say_text("!settings reset time zone", **MOD)

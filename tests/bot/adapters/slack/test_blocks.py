@@ -13,7 +13,7 @@ from bot.adapters.slack import CATCH_ALL_COMMAND, REPORT_SHORTCUT_ID
 from bot.adapters.slack import blocks as sb
 from bot.adapters.slack.text import from_slack_text
 from bot.markup import escape, link
-from bot.model import Card, CardField, Reply
+from bot.model import Card, CardField, Choice, Reply
 
 ROOT = Path(__file__).resolve().parents[4]
 PINGS = re.compile(r"<[!@#]")  # any Slack mention or special command
@@ -222,3 +222,17 @@ def test_a_reply_too_long_for_one_message_is_split_not_cut() -> None:
     assert "shortened" not in shown
     # A reply that fits is the same single message render() gives.
     assert sb.render_all(Reply(text="short")) == [sb.render(Reply(text="short"))]
+
+
+def test_settled_blocks_drop_only_the_choice_buttons_and_say_which_was_pressed() -> None:
+    reply = Reply(
+        "Preview <b>",
+        choices=(Choice("a", "Confirm", "t1", "primary"), Choice("a", "Cancel", "t2")),
+    )
+    blocks = sb.render(reply).blocks
+    link_row = {"type": "actions", "elements": [{"type": "button", "action_id": "sendbot_link", "url": "https://x"}]}
+    settled = sb.settled_blocks([*blocks, link_row], "Con<firm> & *co*")
+    assert [b["type"] for b in settled] == ["section", "actions", "context"]
+    assert settled[1] == link_row  # a row of links is not a set of choices
+    said = settled[-1]["elements"][0]["text"]
+    assert said.startswith("You pressed *Con&lt;firm&gt; &amp; ")  # escaped: a label can't ping or link
