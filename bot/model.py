@@ -7,6 +7,7 @@ scope is a Discord guild, a Slack team, or "console".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -55,6 +56,21 @@ Surface = Literal["prefix", "slash", "action", "cli"]
 
 
 @dataclass(frozen=True)
+class IncomingFile:
+    """A file sent with a command (an OPML file for `!feeds import`). Nothing is downloaded
+    until a command asks: `read(limit)` returns the bytes, or raises FileTooBig past `limit`
+    (or ValueError if it can't be fetched)."""
+
+    filename: str
+    size: int
+    read: Callable[[int], Awaitable[bytes]] = field(compare=False, repr=False)
+
+
+class FileTooBig(ValueError):
+    """An incoming file larger than the command accepts."""
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message (or slash command, or shortcut) arriving from a platform."""
 
@@ -67,6 +83,8 @@ class Incoming:
     # context menus/shortcuts, "cli" for `sendbot ask`. Cogs rarely need it; adapters do.
     surface: Surface = "prefix"
     raw: Any = field(default=None, compare=False, repr=False)
+    # Files attached to the message (Discord attachments, Slack files, the console's `< path`).
+    files: tuple[IncomingFile, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from feeds.channels import channel_of
 from feeds.claims import keep_claims
 from feeds.fanout import FanOut
 from feeds.render import render_item, render_notice
+from feeds.roundup import gather_due, render_roundup
 from feeds.settings import FeedsSettings
 from storage.claims import Claims
 from storage.faults import fault_point
@@ -106,6 +107,8 @@ class DeliveryMixin:
                 limit *= 2  # every row seen was taken already: look further
 
         async with self._deliver_lock, keep_claims(self.claims, self.core.now):
+            # Held posts now due (quiet hours over, digest time) become round-ups first.
+            await gather_due(self.store, self.core.now(), self.core.messengers.keys())
             try:
                 await fanout.run(more)
             finally:
@@ -158,6 +161,13 @@ class DeliveryMixin:
         can, else a new post marked updated). Returns the message's id."""
         if d.kind == "notice":
             return await messenger.post(channel_of(d), render_notice(d.body or ""), nonce=d.nonce, unsure=d.unsure)
+        if d.kind == "roundup":
+            items = await self.store.roundup_items(d.id)
+            if not items:
+                await self.store.mark_failed(d.id, "its items no longer exist")
+                raise _ItemGone
+            roundup = render_roundup(items, d.body, self.core.tz)
+            return await messenger.post(channel_of(d), roundup, nonce=d.nonce, unsure=d.unsure)
         item = await self.store.item(d.item_id) if d.item_id is not None else None
         if item is None:
             await self.store.mark_failed(d.id, "the item no longer exists")

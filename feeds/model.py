@@ -81,6 +81,8 @@ class ParsedItem:
     # None when the raw text matched what storage already has (not re-rendered).
     summary: str | None
     content_hash: str | None
+    # An https picture on a public host (feeds/images.py), or None.
+    image: str | None = None
 
 
 @dataclass(frozen=True)

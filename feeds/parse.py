@@ -36,6 +36,7 @@ from typing import Any
 import feedparser
 import pebble
 
+from feeds.images import item_image
 from feeds.markdown import cut, html_to_markup, plain_to_markup
 from feeds.model import ParsedFeed as ParsedFeed
 from feeds.model import ParsedItem as ParsedItem
@@ -124,6 +125,7 @@ def parse_bytes(body: bytes, base_url: str, known: KnownHashes | None = None) ->
                 published=published,
                 summary=summary,
                 content_hash=chash,
+                image=item_image(entry, base_url),
             )
         )
     warning = f"{type(bozo).__name__}: {str(bozo)[:120]}" if bozo is not None else None

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from bot.markup import escape, host_is_public, safe_links
 from bot.model import Card, Reply
+from feeds.images import safe_image_url
 from feeds.markdown import cut
 from feeds.normalise import clean_text
 from storage.feeds import StoredItem, from_iso
@@ -77,9 +78,7 @@ def render_item(
         title = f"Updated: {title}"
     summary = defang(cut(safe_links(clean_text(item.summary)), summary_chars)) if item.summary else ""
     footer_parts = [feed_text(item.feed_name)]
-    date = format_date(item.published, tz)
-    if date:
-        footer_parts.append(date)
+    published = from_iso(item.published) if item.published else None
     url = public_link(item.link)
     if item.link and url is None:
         # Shown, but not as a link: without its scheme no surface makes it clickable.
@@ -90,6 +89,11 @@ def render_item(
         url=url,
         footer=" · ".join(footer_parts),
         colour=FEED_COLOUR,
+        # Checked again here (https, public host), so an item stored before the check is safe.
+        image_url=safe_image_url(item.image_url),
+        # The date is the card's timestamp (in the forum's timezone): each adapter shows it
+        # its own way (Discord's embed timestamp, a Slack context line, the console footer).
+        timestamp=published.astimezone(tz) if published else None,
     )
     return Reply(card=card, ping_role=ping_role)
 

@@ -14,12 +14,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Literal
 
 from bot.markup import escape
 from bot.model import ChannelRef
-from feeds import scheduler
+from feeds import schedule, scheduler
 from feeds.channels import channel_of
 from feeds.claims import leased_feeds
 
@@ -34,7 +34,7 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.feeds import Feed, FeedStore, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, Hold, IngestReport, KnownHashes, UnchangedFetch, from_iso
 from storage.handle import DATABASE_ERRORS
 
 if TYPE_CHECKING:
@@ -148,6 +148,16 @@ class FeedService(DeliveryMixin):
     def interval(self, feed: Feed) -> int:
         return feed.interval_minutes or self.config.interval_minutes
 
+    async def hold_for(self, feed_id: int) -> Hold:
+        """When a new post of this feed is due in each channel if not now: quiet hours and
+        digests (feeds/schedule.py), in each forum's own time zone (`!settings`)."""
+        zones: dict[tuple[str, str], tzinfo] = {}
+        for sub in await self.store.subscriptions(feed_id=feed_id):
+            if (sub.mode != "each" or sub.quiet_hours) and (sub.platform, sub.scope_id) not in zones:
+                zones[(sub.platform, sub.scope_id)] = await self.core.tz_for(sub.platform, sub.scope_id)
+        now = self.core.now()
+        return lambda sub: schedule.hold(sub, now, zones.get((sub.platform, sub.scope_id), self.core.tz))
+
     # -- one feed ------------------------------------------------------------------------
 
     async def fetch_and_parse(
@@ -204,6 +214,7 @@ class FeedService(DeliveryMixin):
             else:
                 unchanged.append(row)
             return PollOutcome(feed.id, "unchanged")
+        hold = await self.hold_for(feed.id)
         async with self._db_gate:
             report = await self.store.ingest(
                 feed.id,
@@ -215,6 +226,7 @@ class FeedService(DeliveryMixin):
                 etag=fetched.etag,
                 last_modified=fetched.last_modified,
                 body_hash=fetched.body_hash,
+                hold=hold,
             )
         return PollOutcome(feed.id, "new", report)
 

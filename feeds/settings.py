@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot.config import CogSettings, Section
+from feeds import schedule
+from storage.feeds import Timing
 
 
 class SubscriptionConfig(Section):
@@ -24,6 +26,34 @@ class SubscriptionConfig(Section):
     interval_minutes: Annotated[int, Field(ge=2, le=1440)] | None = None
     latest: Annotated[int, Field(ge=0, le=20)] = 0
     mention_role: str | None = None
+    # How the channel is posted to (feeds/schedule.py): every item as it comes, or a digest
+    # at `digest_at` (local time) every day or every week on `digest_day`; and quiet hours.
+    mode: Literal["each", "digest"] = "each"
+    digest_at: str = "18:00"
+    digest_every: Literal["day", "week"] = "day"
+    digest_day: str = "monday"
+    quiet_hours: str | None = None
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        return f"{schedule.parse_clock(value, 'digest_at'):%H:%M}"
+
+    @field_validator("digest_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        return schedule.DAYS[schedule.parse_day(value)]
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        quiet = schedule.parse_quiet_hours(value)
+        return str(quiet) if quiet else None
+
+    def timing(self) -> Timing:
+        return Timing(
+            self.mode, self.digest_at, self.digest_every, schedule.parse_day(self.digest_day), self.quiet_hours
+        )
 
 
 # What `sendbot run` subscribes to when no config file is used at all, so that `make run`
@@ -36,7 +66,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
         "platform": "console",
         "scope": "console",
         "channel": "general",
-        "latest": 3,
+        "latest": 0,
     },
     {
         "url": "https://www.gov.uk/government/organisations/department-for-education.atom",
@@ -54,7 +84,7 @@ DEFAULT_SUBSCRIPTIONS: list[dict[str, object]] = [
             "disability",
         ],
         "exclude": [],
-        "latest": 3,
+        "latest": 0,
     },
 ]
 

@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,11 +22,41 @@ from bot.adapters.base import Adapter, Answer
 from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.markup import clean_text, to_plain
-from bot.model import Actor, Attachment, Card, ChannelRef, Incoming, Place, Reply
+from bot.model import Actor, Attachment, Card, ChannelRef, FileTooBig, Incoming, IncomingFile, Place, Reply
 
 PLATFORM = "console"
 SCOPE = "console"
 RULE = "─" * 60
+
+
+_ATTACH_RE = re.compile(r"\s<\s+(\S+)\s*$")
+
+
+def attached_files(text: str) -> tuple[str, tuple[IncomingFile, ...]]:
+    """A console line may attach a local file as a chat message would: `!feeds import < subs.opml`
+    (a `<`, a space, then the path, at the end of the line). The console's user runs the bot,
+    so reading their own file is theirs to ask; the file is read only when a command asks."""
+    m = _ATTACH_RE.search(text)
+    if not m:
+        return text, ()
+    path = Path(m[1]).expanduser()
+
+    async def read(limit: int) -> bytes:
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                raise FileTooBig(f"{path.name} is {size} bytes")
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as e:
+            raise ValueError(f"can't read {path.name}: {e.strerror or e}") from None
+
+    size = path.stat().st_size if path.is_file() else 0
+    return text[: m.start()], (IncomingFile(path.name, size, read),)
+
+
+def card_date(when: datetime) -> str:
+    """A card's timestamp as a reader says it: "27 Nov 2026"."""
+    return f"{when.day} {when:%b %Y}"
 
 
 def render_card(card: Card) -> str:
@@ -41,9 +72,13 @@ def render_card(card: Card) -> str:
     if card.url:
         lines.append("│")
         lines.append(f"│ Link: {card.url}")
-    if card.footer:
+    footer = to_plain(card.footer) if card.footer else ""
+    if card.timestamp is not None:
+        # A feed item's date (the card's timestamp is already in the forum's timezone).
+        footer = " · ".join(p for p in (footer, card_date(card.timestamp)) if p)
+    if footer:
         lines.append("│")
-        lines += [f"└ {line}" for line in to_plain(card.footer).splitlines()]
+        lines += [f"└ {line}" for line in footer.splitlines()]
     else:
         lines.append("└")
     return "\n".join(lines)
@@ -133,7 +168,8 @@ class ConsoleAdapter(Adapter):
     # -- commands --------------------------------------------------------------------
 
     def incoming(self, text: str) -> Incoming:
-        return Incoming(text=text, author=self.actor, place=self.place, message_id=f"c{next(self._ids)}")
+        text, files = attached_files(text)
+        return Incoming(text=text, author=self.actor, place=self.place, message_id=f"c{next(self._ids)}", files=files)
 
     async def ask(self, text: str) -> Outcome | None:
         """Dispatch one line; print its replies. None if the line was not a command.

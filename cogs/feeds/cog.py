@@ -17,14 +17,19 @@ from bot.commands import Rest, command, to_int
 from bot.context import CommandContext
 from bot.core import BotCore
 from bot.errors import UsageError, UserError
-from bot.markup import channel, clean_text, escape
+from bot.markup import clean_text, escape
 from bot.model import Card, CardField, ChannelRef, Reply
+from cogs.feeds.adding import FOLLOWUP as FOLLOWUP
+from cogs.feeds.adding import MAX_LATEST as MAX_LATEST
+from cogs.feeds.opml_commands import OpmlMixin
+from cogs.feeds.words import channel_label as channel_label
+from cogs.feeds.words import clip as _clip
 from feeds.channels import channel_of
-from feeds.filters import KeywordFilter, for_subscription, parse_keywords, subscription_accepts
-from feeds.model import FetchError, ParsedFeed
-from feeds.preview import match_count, preview_lines
+from feeds.filters import KeywordFilter, for_subscription, parse_keywords
+from feeds.model import FetchError
+from feeds.preview import preview_lines
 from feeds.render import when
-from feeds.scheduler import after_success
+from feeds.schedule import describe
 from feeds.service import FeedService
 from feeds.settings import FeedsSettings
 from feeds.urls import check_url
@@ -33,24 +38,13 @@ from storage.feeds import Feed, Subscription, from_iso
 log = logging.getLogger(__name__)
 
 POLLER = "feeds-poller"  # the supervised loop's name (core.loops)
-MAX_LATEST = 20
-
-
-def channel_label(ref: ChannelRef) -> str:
-    """How to name a channel in a reply: a neutral reference each adapter renders."""
-    return channel(ref.channel_id)
-
-
-def _clip(text: str, n: int = 80) -> str:
-    """Feed names and titles come from feeds and servers: shown clean, and not too long."""
-    text = clean_text(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+FOLLOWUP_GRACE = 35.0  # seconds a stop waits for follow-ups (a fetch's total timeout is 30)
 
 
 _ID_HELP = {"id": "the subscription's id, from `!feeds list`"}
 
 
-class FeedsCog(Cog):
+class FeedsCog(OpmlMixin, Cog):
     name = "feeds"
     description = "News feeds (Special Needs Jungle, GOV.UK) posted to channels."
 
@@ -59,6 +53,7 @@ class FeedsCog(Cog):
         self.settings = core.config.section(FeedsSettings)
         self.service = FeedService(core)
         self._task: asyncio.Task[None] | None = None
+        self.first_fetches: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -75,6 +70,10 @@ class FeedsCog(Cog):
             await self.service.platform_ready(platform)
 
     async def on_stop(self) -> None:
+        # A `!feeds add` still checking its feed finishes and reports (bounded), so the
+        # console's last command is answered in full before the bot exits.
+        if self.first_fetches:
+            await asyncio.wait(set(self.first_fetches), timeout=FOLLOWUP_GRACE)
         # Graceful: no new fetch or send, the send in progress finishes (bounded), and only
         # then do the adapters close (bot/app.py keeps them open until every cog has stopped).
         if self._task is not None:
@@ -99,6 +98,7 @@ class FeedsCog(Cog):
                 mention_role=sc.mention_role,
                 interval_minutes=sc.interval_minutes,
                 source="config",
+                timing=sc.timing(),
             )
             wanted.add(sub.id)
         for sub in await store.subscriptions():
@@ -122,7 +122,7 @@ class FeedsCog(Cog):
 
     @command(
         "feeds",
-        help="News feeds posted to channels. Subcommands: list, add, remove, preview, pause, resume, status.",
+        help="Feeds posted to channels: list, add, set, remove, preview, pause, resume, status, export, import.",
         moderator_only=True,
         examples=("!feeds list", "!feeds status"),
     )
@@ -145,121 +145,13 @@ class FeedsCog(Cog):
             state = " (paused)" if s.paused or f.paused else ""
             flt = for_subscription(s).describe()
             extra = f"; {escape(flt)}" if s.include or s.exclude else ""
+            if (how := describe(s)) != "each post":
+                extra += f"; {escape(how)}"
             lines.append(
                 f"`{s.id}` **{escape(_clip(f.display_name, 60))}**{state} → {channel_label(channel_of(s))}{extra}\n"
                 f"    {escape(f.url)}"
             )
         return Reply(card=Card(title="Feed subscriptions", body="\n".join(lines)), ephemeral=True)
-
-    @command(
-        "feeds add",
-        help="Subscribe this channel to a feed. Posts nothing old unless you ask for the latest N.",
-        moderator_only=True,
-        args_help={
-            "url": "the feed's address (RSS or Atom)",
-            "include": "post only items mentioning one of these (comma-separated)",
-            "exclude": "never post items mentioning these (comma-separated)",
-            "latest": f"also post the latest N matching items now (0-{MAX_LATEST})",
-            "interval": "minutes between fetches of this feed (2-1440; default from the config)",
-        },
-        examples=(
-            "!feeds add https://www.specialneedsjungle.com/feed/",
-            "!feeds add https://www.gov.uk/government/organisations/department-for-education.atom include=SEND,EHC",
-        ),
-    )
-    async def feeds_add(
-        self,
-        ctx: CommandContext,
-        url: str,
-        *,
-        include: str = "",
-        exclude: str = "",
-        latest: int = 0,
-        interval: int = 0,
-    ) -> Reply:
-        url = url.strip().strip("<>")
-        store = self.service.store
-        channel = ctx.place.ref
-        await self._check_add(url, channel, latest, interval)
-        fetched, parsed, error = await self.service.fetch_and_parse(url, conditional=False)
-        if error is not None or parsed is None:
-            raise UserError(f"I couldn't use that feed: {escape(error or 'no content')}. Nothing was added.")
-        inc, exc = parse_keywords(include), parse_keywords(exclude)
-        now = self.core.now()
-        sub, _ = await store.subscribe(
-            url,
-            channel,
-            now,
-            include=inc,
-            exclude=exc,
-            latest=latest,
-            interval_minutes=interval or None,
-            created_by=ctx.author.id,
-        )
-        feed = await store.feed(sub.feed_id)
-        assert feed is not None
-        report = await store.ingest(
-            feed.id,
-            parsed.title,
-            parsed.items,
-            subscription_accepts,
-            now,
-            after_success(now, self.service.interval(feed), max_age=fetched.max_age),
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            body_hash=fetched.body_hash,
-        )
-        primed = sub.id in report.primed
-        await self.core.audit.record(ctx.author, ctx.place.scope_id, "feeds.add", str(sub.id), url)
-        self._poke()
-        return Reply(self._added_text(url, channel, sub.id, parsed, KeywordFilter(inc, exc), primed, latest, feed))
-
-    async def _check_add(self, url: str, channel: ChannelRef, latest: int, interval: int) -> None:
-        """`!feeds add`'s arguments, refused before anything is fetched."""
-        if not 0 <= latest <= MAX_LATEST:
-            raise UsageError(f"`latest` should be between 0 and {MAX_LATEST}.")
-        if interval and not 2 <= interval <= 1440:
-            raise UsageError("`interval` should be between 2 and 1440 minutes.")
-        try:
-            check_url(url, self.settings.allow_private_addresses)
-        except FetchError as e:
-            raise UsageError(f"That address won't do: {e.message.removeprefix('refused: ')}.") from None
-        store = self.service.store
-        known = await store.feed_by_url(url)
-        if known is not None:
-            for s in await store.subscriptions(feed_id=known.id):
-                if channel_of(s) == channel:
-                    raise UserError(f"This channel already has that feed (id `{s.id}`).")
-
-    def _added_text(
-        self,
-        url: str,
-        channel: ChannelRef,
-        sub_id: int,
-        parsed: ParsedFeed,
-        flt: KeywordFilter,
-        primed: bool,
-        latest: int,
-        feed: Feed,
-    ) -> str:
-        """What `!feeds add` answers: what was recorded, what (if anything) posts now."""
-        matching = match_count(parsed, flt)
-        name = escape(_clip(parsed.title or url, 80))
-        lines = [
-            f"Subscribed {channel_label(channel)} to **{name}** (id `{sub_id}`).",
-            f"Recorded {len(parsed.items)} current item(s); {matching} pass the filters"
-            f" ({escape(flt.describe())}) and would have been posted.",
-        ]
-        if primed and latest:
-            lines.append(f"Queued the latest {min(latest, matching)} to post now.")
-        else:
-            lines.append(
-                f"None of those were posted (that would flood the channel); `latest=N` posts the newest N. "
-                f"New items will appear within about {self.service.interval(feed)} minutes."
-            )
-        if parsed.warning:
-            lines.append(f"Note: the feed is slightly malformed ({escape(_clip(parsed.warning, 80))}), but readable.")
-        return "\n".join(lines)
 
     @command(
         "feeds remove",

@@ -12,6 +12,7 @@ One facade, `FeedStore`, over a module per reason to change:
 - items.py          stored items and `ingest` (match, write items, plan, write deliveries,
                     tidy: what left the feed, what to forget, text no longer needed)
 - outbox.py         deliveries waiting to be posted, and their outcomes
+- roundups.py       held posts (quiet hours, digests) gathered into one message, crash-safe
 """
 
 from __future__ import annotations
@@ -27,31 +28,38 @@ from storage.feeds.records import (
     ChannelLike,
     Delivery,
     Feed,
+    Hold,
     IngestReport,
     ItemLike,
     StoredItem,
     Subscription,
+    Timing,
     UnchangedFetch,
     from_iso,
     iso,
     new_nonce,
 )
+from storage.feeds.roundups import ROUNDUP_MAX, DueHeld, Roundups
 from storage.feeds.subscriptions import Subscriptions
 from storage.handle import Database
 
 __all__ = [
     "PRIMED",
     "RESUMING",
+    "ROUNDUP_MAX",
     "Accepts",
     "ChannelLike",
     "Delivery",
+    "DueHeld",
     "Feed",
     "FeedStore",
+    "Hold",
     "IngestReport",
     "ItemLike",
     "KnownHashes",
     "StoredItem",
     "Subscription",
+    "Timing",
     "UnchangedFetch",
     "from_iso",
     "iso",
@@ -59,7 +67,7 @@ __all__ = [
 ]
 
 
-class FeedStore(Subscriptions, Items, Outbox):
+class FeedStore(Subscriptions, Items, Outbox, Roundups):
     """Everything the feed pipeline and the !feeds commands store. The mixins share one
     `Database`; each method that writes several rows does so in one transaction. What a
     command shows is read on the database's read-only connection (`db.reader`), so it

@@ -28,10 +28,12 @@ from typing import Literal
 from storage.db import hash64
 from storage.feeds.records import (
     Accepts,
+    Hold,
     IngestReport,
     ItemLike,
     StoredItem,
     Subscription,
+    from_iso,
     iso,
     new_nonce,
     post_key,
@@ -153,10 +155,15 @@ def _newest(p: Indexed) -> tuple[str, int]:
     return (p[1].published or "", -p[0])
 
 
-def _delivery_row(sub: Subscription, item_id: int, story: int, kind: str, stamp: str) -> tuple[object, ...]:
+def _delivery_row(
+    sub: Subscription, item_id: int, story: int, kind: str, stamp: str, hold: Hold | None = None
+) -> tuple[object, ...]:
     role = sub.mention_role if kind == "post" else None
     key = post_key(sub, story)
-    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, key, kind, role, stamp, new_nonce(), stamp)
+    # A new post may be held (quiet hours, a digest): due later, marked why. Updates never are.
+    held = hold(sub) if hold is not None and kind == "post" else None
+    due, why = (iso(held[0]), held[1]) if held else (stamp, None)
+    return (sub.id, item_id, sub.platform, sub.scope_id, sub.channel_id, key, kind, role, due, new_nonce(), stamp, why)
 
 
 # -- write the items -----------------------------------------------------------------------
@@ -238,8 +245,32 @@ async def _update_rows(
     return rows
 
 
+async def _joining(tx: Tx, sub: Subscription, stamp: str, hold: Hold | None) -> Hold | None:
+    """Held posts of this subscription that are due but not yet gathered (their round-up is
+    made at the next delivery run): a new post joins them, so it never goes out before them."""
+    if hold is None or (sub.mode == "each" and not sub.quiet_hours):
+        return hold
+    row = await tx.fetchone(
+        "SELECT held FROM feed_deliveries WHERE subscription_id = ? AND held IS NOT NULL AND status = 'pending'"
+        " AND roundup_id IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT 1",
+        (sub.id, stamp),
+    )
+    if row is None:
+        return hold
+    due, why = from_iso(stamp), str(row["held"])
+    assert due is not None
+    return lambda _sub: (due, why)
+
+
 async def _plan_deliveries(
-    tx: Tx, feed_id: int, match: Match, ids: dict[str, int], accepts: Accepts, report: IngestReport, stamp: str
+    tx: Tx,
+    feed_id: int,
+    match: Match,
+    ids: dict[str, int],
+    accepts: Accepts,
+    report: IngestReport,
+    stamp: str,
+    hold: Hold | None = None,
 ) -> list[tuple[object, ...]]:
     """The outbox rows for this fetch: posts per channel, then updates of posts already sent."""
     rows = await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
@@ -256,7 +287,8 @@ async def _plan_deliveries(
         else:
             report.primed.append(sub.id)
             to_post = _first_sight(match.present, sub, accepts, report)
-        out += [_delivery_row(sub, ids[it.item_key], _h(it.story_key), "post", stamp) for _, it in to_post]
+        sub_hold = await _joining(tx, sub, stamp, hold) if to_post else hold
+        out += [_delivery_row(sub, ids[it.item_key], _h(it.story_key), "post", stamp, sub_hold) for _, it in to_post]
     if changed := match.changed:
         out += await _update_rows(tx, subs, changed, stamp)
     return out
@@ -286,16 +318,18 @@ async def _write_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tupl
             it.published,
             stamp,
             stamp if ids[it.item_key] in edited else None,
+            getattr(it, "image", None),
         )
         for _, it in match.present
         if ids.get(it.item_key) in pending and it.summary is not None
     ]
     if texts:
         await tx.executemany(
-            "INSERT INTO feed_item_texts(item_id, title, link, summary, published, first_seen_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET title = excluded.title,"
+            "INSERT INTO feed_item_texts(item_id, title, link, summary, published, first_seen_at, updated_at,"
+            " image_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET title = excluded.title,"
             " link = COALESCE(excluded.link, feed_item_texts.link), summary = excluded.summary,"
-            " published = excluded.published, updated_at = COALESCE(excluded.updated_at, feed_item_texts.updated_at)",
+            " published = excluded.published, updated_at = COALESCE(excluded.updated_at, feed_item_texts.updated_at),"
+            " image_url = excluded.image_url",
             texts,
         )
 
@@ -310,8 +344,8 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
         return 0
     return await tx.executemany(
         "INSERT INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id,"
-        " post_key, kind, ping_role, next_attempt_at, nonce, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        " post_key, kind, ping_role, next_attempt_at, nonce, created_at, held)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         rows,
     )
 
@@ -379,8 +413,10 @@ class Items:
         etag: str | None,
         last_modified: str | None,
         body_hash: str | None,
+        hold: Hold | None = None,
     ) -> IngestReport:
-        """Record items and queue deliveries, all in one transaction with the feed's new state."""
+        """Record items and queue deliveries, all in one transaction with the feed's new state.
+        `hold` says when a subscription's new posts are due if not now (quiet hours, digest)."""
         report = IngestReport(seen=len(items))
         stamp = iso(now)
         async with self.db.transaction() as tx:
@@ -389,7 +425,7 @@ class Items:
             ids = await _write_items(tx, feed_id, match, stamp)
             report.new = len(match.new)
             report.changed = len(match.changed)
-            rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp)
+            rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp, hold)
             report.queued = await _write_deliveries(tx, rows)
             await _write_text(tx, match, ids, rows, stamp)
             if report.primed or report.resumed:
@@ -419,7 +455,7 @@ class Items:
         """An item's text, to render a delivery of it (kept while one is pending)."""
         row = await self.db.fetchone(
             "SELECT i.id, i.feed_id, COALESCE(t.title, '') AS title, t.link, COALESCE(t.summary, '') AS summary,"
-            " t.published, t.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name"
+            " t.published, t.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name, t.image_url"
             " FROM feed_items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN feed_item_texts t ON t.item_id = i.id"
             " WHERE i.id = ?",
             (item_id,),

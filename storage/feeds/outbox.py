@@ -14,6 +14,7 @@ from datetime import datetime
 from storage.faults import fault_point
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import Delivery, from_iso, iso
+from storage.feeds.roundups import settle_members
 from storage.handle import Database, Tx
 
 
@@ -110,6 +111,7 @@ class Outbox:
                 (message_id, delivery_id),
             )
             await self._settled(tx, delivery_id)
+            await settle_members(tx, delivery_id, "sent")  # a round-up's items (roundups.py)
             fault_point("commit")  # the crash tests stop here: recorded, not yet committed
 
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
@@ -128,6 +130,7 @@ class Outbox:
                 (error[:300], delivery_id),
             )
             await self._settled(tx, delivery_id)
+            await settle_members(tx, delivery_id, "failed", error)
 
     # -- counts for !feeds status --------------------------------------------------------
 

@@ -56,6 +56,9 @@ class ChannelLike(Protocol):
 
 # Does a subscription want an item with this title and summary? (feeds.filters decides.)
 Accepts = Callable[["Subscription", str, str], bool]
+# When a subscription's new posts are due, if not at once, and why they wait ("quiet" or
+# "digest"): feeds/schedule.py decides (quiet hours, digest times), storage only records it.
+Hold = Callable[["Subscription"], "tuple[datetime, str] | None"]
 
 
 def iso(dt: datetime) -> str:
@@ -149,6 +152,13 @@ class Subscription:
     paused: bool = False
     resuming: bool = False  # resumed after a pause: the next fetch is recorded, not posted
     posts_sent: int = 0  # counted as each post is confirmed (migration 0006)
+    # How it posts (migration 0009): "each" or "digest" (at digest_at, local time, every
+    # "day" or "week" on digest_day, 0 = Monday); quiet_hours "21:00-07:00" or None.
+    mode: str = "each"
+    digest_at: str = "18:00"
+    digest_every: str = "day"
+    digest_day: int = 0
+    quiet_hours: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Subscription:
@@ -167,7 +177,27 @@ class Subscription:
             paused=bool(row["paused"]),
             resuming=row["primed"] == RESUMING,
             posts_sent=row["posts_sent"],
+            mode=row["mode"],
+            digest_at=row["digest_at"],
+            digest_every=row["digest_every"],
+            digest_day=row["digest_day"],
+            quiet_hours=row["quiet_hours"],
         )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a subscription posts (checked by feeds/schedule.py before it is stored)."""
+
+    mode: str = "each"
+    digest_at: str = "18:00"
+    digest_every: str = "day"
+    digest_day: int = 0
+    quiet_hours: str | None = None
+
+    @classmethod
+    def of(cls, sub: Subscription) -> Timing:
+        return cls(sub.mode, sub.digest_at, sub.digest_every, sub.digest_day, sub.quiet_hours)
 
 
 @dataclass(frozen=True)
@@ -189,6 +219,10 @@ class Delivery:
     message_id: str | None
     # Cut off mid-send by a crash: the platform may or may not have the message.
     unsure: bool = False
+    # Held back for quiet hours or a digest ("quiet", "digest"; migration 0009), and the
+    # round-up delivery that carries it once gathered.
+    held: str | None = None
+    roundup_id: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Delivery:
@@ -208,6 +242,8 @@ class Delivery:
             nonce=row["nonce"],
             message_id=row["message_id"],
             unsure=row["sending_at"] is not None,
+            held=row["held"],
+            roundup_id=row["roundup_id"],
         )
 
 
@@ -221,6 +257,7 @@ class StoredItem:
     published: str | None
     updated_at: str | None
     feed_name: str
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from storage.feeds.records import (
     ChannelLike,
     Feed,
     Subscription,
+    Timing,
     UnchangedFetch,
     from_iso,
     iso,
@@ -24,6 +25,14 @@ from storage.feeds.records import (
 )
 from storage.handle import Database, Tx
 from storage.turns import take_turns
+
+
+async def _set_timing(tx: Tx, sub_id: int, t: Timing) -> None:
+    await tx.execute(
+        "UPDATE feed_subscriptions SET mode = ?, digest_at = ?, digest_every = ?, digest_day = ?, quiet_hours = ?"
+        " WHERE id = ?",
+        (t.mode, t.digest_at, t.digest_every, t.digest_day, t.quiet_hours, sub_id),
+    )
 
 
 class Subscriptions:
@@ -60,6 +69,7 @@ class Subscriptions:
         interval_minutes: int | None = None,
         source: str = "command",
         created_by: str | None = None,
+        timing: Timing | None = None,
     ) -> tuple[Subscription, bool]:
         """Create (or, for config, update in place) a subscription. Returns (sub, created)."""
         async with self.db.transaction() as tx:
@@ -100,9 +110,17 @@ class Subscriptions:
                     " mention_role = ? WHERE id = ?",
                     (json.dumps(list(include)), json.dumps(list(exclude)), latest, mention_role, sub_id),
                 )
+            if timing is not None:
+                await _set_timing(tx, sub_id, timing)
             sub_row = await tx.fetchone("SELECT * FROM feed_subscriptions WHERE id = ?", (sub_id,))
             assert sub_row is not None
             return Subscription.from_row(sub_row), created
+
+    async def set_timing(self, sub_id: int, timing: Timing) -> None:
+        """A subscription's mode and quiet hours (`!feeds set`). Posts already held keep
+        their time; new ones follow the new setting."""
+        async with self.db.transaction() as tx:
+            await _set_timing(tx, sub_id, timing)
 
     async def remove_subscription(self, sub_id: int) -> Subscription | None:
         """Remove one subscription; a feed left with none is forgotten with its items."""

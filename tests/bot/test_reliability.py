@@ -221,11 +221,11 @@ class SlowMessenger(RecordingMessenger):
 async def test_a_stop_lets_the_send_in_flight_finish_and_records_it(tmp_path: Path, feed_server: FeedServer) -> None:
     url = feed_server.set("/snj", rss(snj_entries(1)))
     h = await make(tmp_path)
-    slow = SlowMessenger("console")
-    h.core.register_messenger(slow)
     cog = h.core.cogs["feeds"]
     service = cog.service  # type: ignore[attr-defined]
     await h.say(f"!feeds add {url} latest=1", moderator=True)
+    slow = SlowMessenger("console")
+    h.core.register_messenger(slow)
     task = asyncio.create_task(service.run_forever())
     cog._task = task  # type: ignore[attr-defined]  # as on_start does when serving
     await asyncio.wait_for(slow.started.wait(), 10)

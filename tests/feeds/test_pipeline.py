@@ -115,20 +115,20 @@ async def test_date_bump_does_nothing_and_a_change_edits(tmp_path: Path, feed_se
         entries[0].published = datetime(2026, 11, 26, tzinfo=UTC)  # date bump only
         feed_server.set("/snj", rss(entries))
         await cycle(h)
-        assert [s.kind for s in h.messengers["console"].sent] == ["post", "post"]
+        assert [s.kind for s in h.messengers["console"].sent if s.kind != "followup"] == ["post", "post"]
 
         entries[0].title = "SNJ story 1 (corrected)"
         feed_server.set("/snj", rss(entries))
         await cycle(h)
-        kinds = [s.kind for s in h.messengers["console"].sent]
-        assert kinds == ["post", "post", "edit"]
-        edit = h.messengers["console"].sent[-1]
-        first = h.messengers["console"].sent[0]
+        sent = h.sent("console", lambda s: s.kind != "followup")
+        assert [s.kind for s in sent] == ["post", "post", "edit"]
+        edit = sent[-1]
+        first = sent[0]
         assert edit.message_id == first.message_id
         assert edit.reply is not None and edit.reply.card is not None
         assert edit.reply.card.title == "SNJ story 1 \\(corrected\\)"
         await cycle(h)
-        assert len(h.messengers["console"].sent) == 3
+        assert len(h.sent("console", lambda s: s.kind != "followup")) == 3
     finally:
         await h.close()
 
@@ -209,8 +209,8 @@ async def test_failed_sends_retry_with_backoff(tmp_path: Path, feed_server: Feed
     url = feed_server.set("/snj", rss(snj_entries(1)))
     h = await make(tmp_path)
     try:
-        h.messengers["console"].fail_next.append(DeliveryError("rate limited", retry_after=120))
         await h.say(f"!feeds add {url} latest=1", moderator=True)
+        h.messengers["console"].fail_next.append(DeliveryError("rate limited", retry_after=120))
         summary = await service(h).deliver_due()
         assert summary.retrying == 1 and titles(h) == []
         await service(h).deliver_due()  # not due yet
@@ -278,7 +278,7 @@ async def test_paused_after_a_day_of_failures_with_a_notice(tmp_path: Path, feed
         assert "failing since" in status and "HTTP 500" in status
         h.clock.advance(hours=12)
         await cycle(h)
-        assert h.messengers["console"].sent == []
+        assert h.sent("console", lambda s: s.kind != "followup") == []
         h.clock.advance(hours=12, minutes=1)
         summary = await service(h).poll_due(force=True)
         assert summary.paused

@@ -127,7 +127,10 @@ def test_render_defangs_mentions() -> None:
     reply = render_item(item, tz=ZoneInfo("Europe/London"), summary_chars=100)
     assert reply.card is not None and reply.ping_role is None
     assert "@everyone" not in reply.card.title and len(reply.card.body) <= 100
-    assert reply.card.footer == "SNJ · 20 Nov 2026" and reply.card.url == "https://e.org/a"
+    assert reply.card.footer == "SNJ" and reply.card.url == "https://e.org/a"
+    # The date is the card's timestamp, in the forum's timezone (each adapter shows it).
+    assert reply.card.timestamp == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert reply.card.timestamp.tzinfo == ZoneInfo("Europe/London")
 
 
 def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> None:
@@ -144,6 +147,16 @@ def test_defaults_without_a_file_match_the_example_config(tmp_path: Path) -> Non
     empty = tmp_path / "c.toml"
     empty.write_text("[bot]\nprefix = '!'\n")
     assert load(empty, environ={}).section(FeedsSettings).subscriptions == []
+
+
+def test_latest_is_zero_everywhere_so_a_new_channel_is_not_flooded() -> None:
+    # Issue 17: `latest = 3` in the built-in defaults posted six old stories into a new
+    # forum's channel at its first start. Now every default, and the example, says 0.
+    defaults = load(None, environ={}).section(FeedsSettings).subscriptions
+    assert [s.latest for s in defaults] == [0, 0]
+    example = (ROOT / "config.example.toml").read_text()
+    assert "latest = 0" in example and "latest = 3" not in example
+    assert "a new forum's channel starts quiet" in example
 
 
 def test_sendbot_check_reports_unusable_feed_addresses(tmp_path: Path) -> None:

@@ -88,6 +88,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     redirect_to: str | None = None
     slow: bool = False  # send a little, then trickle forever
+    gate: asyncio.Event | None = None  # answer only once this is set (a slow site, on cue)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set at the first request
 
 
 @dataclass
@@ -132,6 +134,9 @@ class FeedServer:
         route = self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")
+        route.arrived.set()
+        if route.gate is not None:
+            await route.gate.wait()
         if route.redirect_to is not None:
             return web.Response(status=302, headers={"Location": route.redirect_to})
         headers = dict(route.headers)

@@ -10,6 +10,7 @@ registered for each platform name the test uses.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ BACKEND_STORAGE: dict[str, Any] | None = None
 
 @dataclass
 class Sent:
-    kind: str  # post | edit | delete | direct
+    kind: str  # post | edit | delete | direct | followup
     channel: ChannelRef | None
     reply: Reply | None
     message_id: str
@@ -53,7 +54,11 @@ class RecordingMessenger:
         if self.fail_next:
             raise self.fail_next.pop(0)
         mid = self._next()
-        self.sent.append(Sent("post", channel, reply, mid, nonce=nonce))
+        # A command's follow-up message (`!feeds add`'s report of its first fetch) is an
+        # answer, not a feed post: recorded as such, so counts of posts stay counts of posts.
+        task = asyncio.current_task()
+        kind = "followup" if task is not None and task.get_name().startswith("followup:") else "post"
+        self.sent.append(Sent(kind, channel, reply, mid, nonce=nonce))
         return mid
 
     async def edit(self, channel: ChannelRef, message_id: str, reply: Reply) -> None:
@@ -100,6 +105,7 @@ class Harness:
         self.core = core
         self.clock = clock
         self.messengers: dict[str, RecordingMessenger] = {}
+        self.followups: list[Reply] = []
         self._ids = itertools.count(1)
         for platform in ("console", "discord", "slack"):
             m = RecordingMessenger(platform)
@@ -162,16 +168,36 @@ class Harness:
         )
 
     async def outcome(self, text: str, **kw: Any) -> Outcome:
-        result = await self.core.dispatcher.handle(self.incoming(text, **kw))
+        incoming = self.incoming(text, **kw)
+        result = await self.core.dispatcher.handle(incoming)
         assert result is not None, f"{text!r} was not treated as a command"
+        before = {p: len(m.sent) for p, m in self.messengers.items()}
         await result.delivered()  # as an adapter does once the replies are sent
+        await self.settle()
+        # Messages a command's follow-up work posted where it was typed (`!feeds add`'s
+        # report of its first fetch): what the person sees next, after the answer.
+        where = incoming.place.ref
+        self.followups = [
+            s.reply
+            for p, m in self.messengers.items()
+            for s in m.sent[before[p] :]
+            if s.kind == "followup" and s.reply is not None and s.channel == where
+        ]
         return result
+
+    async def settle(self) -> None:
+        """Wait for the follow-up work commands started (tasks named "followup:...")."""
+        me = asyncio.current_task()
+        while tasks := [t for t in asyncio.all_tasks() if t.get_name().startswith("followup:") and t is not me]:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def say(self, text: str, **kw: Any) -> list[Reply]:
         return (await self.outcome(text, **kw)).replies
 
     async def say_text(self, text: str, **kw: Any) -> str:
-        return "\n".join(reply_text(r) for r in await self.say(text, **kw))
+        """The answer's text and then any follow-up message's, as the person reads them."""
+        replies = (await self.outcome(text, **kw)).replies
+        return "\n".join(reply_text(r) for r in [*replies, *self.followups])
 
     def sent(self, platform: str = "console", where: Callable[[Sent], bool] | None = None) -> list[Sent]:
         items = self.messengers[platform].sent

@@ -29,7 +29,7 @@ from bot.commands import CommandSpec
 from bot.config import DiscordSection
 from bot.dispatcher import Outcome
 from bot.forum_settings import MODERATOR_ROLE
-from bot.model import Actor, Choice, Incoming, Place, Reply, ReportedMessage, Surface
+from bot.model import Actor, Choice, FileTooBig, Incoming, IncomingFile, Place, Reply, ReportedMessage, Surface
 
 if TYPE_CHECKING:
     from bot.adapters.discord.adapter import DiscordAdapter
@@ -70,6 +70,20 @@ def invite_url(client_id: int, *, manage_messages: bool = False) -> str:
         permissions=invite_permissions(manage_messages=manage_messages),
         scopes=("bot", "applications.commands"),
     )
+
+
+def attached_file(a: discord.Attachment) -> IncomingFile:
+    """A message's attachment, downloaded only if a command reads it (and never past its limit)."""
+
+    async def read(limit: int) -> bytes:
+        if a.size > limit:
+            raise FileTooBig(f"{a.filename} is {a.size} bytes")
+        try:
+            return await a.read()
+        except (discord.HTTPException, discord.NotFound) as e:
+            raise ValueError(f"Discord would not give me {a.filename} ({type(e).__name__})") from None
+
+    return IncomingFile(a.filename, a.size, read)
 
 
 class SendbotClient(discord.Client):
@@ -214,6 +228,7 @@ class DiscordEvents(Adapter):
             message_id=str(message.id),
             surface="prefix",
             raw=message,
+            files=tuple(attached_file(a) for a in message.attachments),
         )
         if incoming.place.is_direct:
             body = message.content.strip()[len(self.core.prefix) :]

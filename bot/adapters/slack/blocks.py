@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.markup import to_plain, to_slack_mrkdwn
@@ -26,6 +27,8 @@ MAX_FIELD = 2000
 MAX_FIELDS_PER_SECTION = 10
 MAX_FALLBACK = 3000
 MAX_BUTTON_URL = 3000
+MAX_IMAGE_URL = 3000
+MAX_IMAGE_ALT = 2000
 
 # Clicking a URL button still sends an interaction to the app; the adapter acks this id.
 LINK_ACTION_ID = "sendbot_link"
@@ -181,9 +184,27 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
             "action_id": LINK_ACTION_ID,
         }
         blocks.append({"type": "actions", "elements": [button]})
-    if card.footer:
-        blocks.append({"type": "context", "elements": [_mrkdwn_obj(_clip(mrkdwn(card.footer), MAX_TEXT))]})
+    context = [_mrkdwn_obj(_clip(mrkdwn(card.footer), MAX_TEXT))] if card.footer else []
+    if card.timestamp is not None and card.timestamp.tzinfo is not None:
+        context.append(_date_obj(card.timestamp))
+    if _is_image_url(card.image_url):
+        # Slack fetches the picture itself; only https (feeds/images.py also kept it public).
+        alt = _clip(title or "picture", MAX_IMAGE_ALT)
+        blocks.append({"type": "image", "image_url": card.image_url, "alt_text": alt})
+    if context:
+        blocks.append({"type": "context", "elements": context})
     return blocks
+
+
+def _is_image_url(url: str | None) -> bool:
+    return bool(url) and len(url or "") <= MAX_IMAGE_URL and re.match(r"^https://\S+$", url or "") is not None
+
+
+def _date_obj(when: datetime) -> dict[str, Any]:
+    """A card's date as Slack's date token: each reader sees it in their own timezone and
+    language; the fallback ("27 Nov 2026", the forum's timezone) where a client can't."""
+    fallback = f"{when.day} {when:%b %Y}"
+    return _mrkdwn_obj(f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{fallback}>")
 
 
 def fallback_text(reply: Reply, mention: str | None = None) -> str:

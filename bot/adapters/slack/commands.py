@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack.answer import SlackAnswer
 from bot.adapters.slack.blocks import settled_blocks
+from bot.adapters.slack.files import shared_files
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.adapters.slack.people import PLATFORM, SlackPeople
 from bot.adapters.slack.text import from_slack_text
@@ -73,6 +74,7 @@ class SlackCommands(SlackMessenger):
                 thread_id=event.get("thread_ts"),
                 surface="prefix",
                 raw=event,
+                files=shared_files(event, getattr(context, "bot_token", None), self.client.base_url),
             )
             outcome = await self.core.dispatcher.handle(incoming)
             if outcome is not None:

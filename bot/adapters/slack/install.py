@@ -43,6 +43,7 @@ BOT_SCOPES = (
     "commands",
     "users:read",
     "usergroups:read",
+    "files:read",  # files shared with a command (`!feeds import` with an OPML file)
     "files:write",
     "im:write",
 )

@@ -11,6 +11,7 @@ already made instead of making it again: Slack has no idempotency key.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections import OrderedDict
@@ -111,7 +112,7 @@ class SlackMessenger(Adapter):
         metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"nonce": nonce}} if nonce else None
         posted: list[str] = []
         try:
-            ts = await self._post(channel.channel_id, reply, metadata=metadata, posted=posted)
+            ts = await self._post_with_picture(channel.channel_id, reply, metadata, posted)
         except DeliveryError as e:
             # Only an unclear failure of the first message may have made the post silently.
             # Once the first is confirmed, a later part failing means the rest never went
@@ -124,6 +125,21 @@ class SlackMessenger(Adapter):
         if nonce:
             self._unsure.pop(nonce, None)
         return ts
+
+    async def _post_with_picture(
+        self, channel: str, reply: Reply, metadata: dict[str, Any] | None, posted: list[str]
+    ) -> str:
+        """Slack refuses the whole message (invalid_blocks) when it cannot fetch a card's
+        picture (gone, not an image, too big): then the post goes without the picture."""
+        try:
+            return await self._post(channel, reply, metadata=metadata, posted=posted)
+        except SlackDeliveryError as e:
+            card = reply.card
+            if e.code != "invalid_blocks" or card is None or not card.image_url or posted:
+                raise
+            log.info("slack: the picture of a post to %s was refused; posting it without the picture", channel)
+            bare = dataclasses.replace(reply, card=dataclasses.replace(card, image_url=None))
+            return await self._post(channel, bare, metadata=metadata, posted=posted)
 
     async def _find_delivery(self, channel: str, nonce: str) -> str | None:
         try:

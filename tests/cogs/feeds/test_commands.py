@@ -116,7 +116,8 @@ async def test_add_reports_unreachable_feed_and_adds_nothing(tmp_path: Path, fee
     h = await make(tmp_path)
     try:
         text = await h.say_text(f"!feeds add {feed_server.url('/missing')}", moderator=True)
-        assert "not found (HTTP 404)" in text and "Nothing was added" in text
+        assert text.startswith("Added. I am checking the feed now...")  # the answer, at once
+        assert "not found (HTTP 404): has its address changed? Nothing was added" in text  # the follow-up
         assert await service(h).store.feeds() == []
     finally:
         await h.close()

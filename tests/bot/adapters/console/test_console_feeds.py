@@ -77,3 +77,33 @@ async def test_interactive_console_shows_the_latest_feed_posts(tmp_path: Path) -
     finally:
         os.close(master)
         await server.close()
+
+
+async def test_scripted_console_add_answers_then_reports_and_imports_a_file(tmp_path: Path) -> None:
+    """`!feeds add` answers at once and its follow-up (the first fetch) still prints before a
+    scripted console exits; `!feeds import < file` attaches a local OPML file."""
+    server = await FeedServer().start()
+    try:
+        url = server.set("/feed/", rss(snj_entries(3)))
+        other = server.set("/other/", rss(snj_entries(2), title="Other"))
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n[feeds]\nallow_private_addresses = true\n')
+        opml = tmp_path / "subs.opml"
+        opml.write_text(
+            f'<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" text="O" xmlUrl="{other}"/>'
+            "</body></opml>"
+        )
+        proc = await asyncio.create_subprocess_exec(
+            SENDBOT, "run", "--config", str(cfg),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path, env=clean_env(),
+        )  # fmt: skip
+        script = f"!feeds add {url}\n!feeds import < {opml}\n".encode()
+        out, err = await asyncio.wait_for(proc.communicate(script), 60)
+        text = out.decode()
+        assert proc.returncode == 0, err.decode()
+        assert text.index("Added. I am checking the feed now...") < text.index("Recorded 3 current item(s)")
+        assert "Import: 1 added, 0 skipped (already here), 0 rejected." in text
+        assert "Checked the imported feeds: 1 working." in text
+    finally:
+        await server.close()

@@ -164,7 +164,15 @@ def test_manifest_matches_what_the_adapter_handles() -> None:
     assert shortcut["type"] == "message" and shortcut["callback_id"] == REPORT_SHORTCUT_ID
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # Every Web API method the adapter calls needs one of these.
-    assert scopes >= {"chat:write", "commands", "users:read", "usergroups:read", "files:write", "im:write"}
+    assert scopes >= {
+        "chat:write",
+        "commands",
+        "users:read",
+        "usergroups:read",
+        "files:read",
+        "files:write",
+        "im:write",
+    }
     assert scopes >= {"channels:history", "groups:history", "im:history", "mpim:history"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert events == {
