@@ -15,7 +15,8 @@ items x channels posts (200 x 20 = 4,000 by default):
 
 Posts are counted from the fake's messages by (channel, feed, item). One line per scenario:
 `scenario=steady instances=3 expected=4000 posted=4000 duplicates=0 lost=0 http_429=0 took_s=...`.
-Exits 1 if any scenario posted anything twice, lost anything, or drew a 429.
+Exits 1 if any scenario posted anything twice or lost anything (then the instances' logs
+end the output); the 429s the fake gave are counted in the line.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class Tally:
 
     @property
     def exact(self) -> bool:
-        return self.posted == self.expected and self.duplicates == 0 and self.lost == 0 and self.http_429 == 0
+        """Every post made once: what must hold. (A 429 costs a retry, not a post: reported.)"""
+        return self.posted == self.expected and self.duplicates == 0 and self.lost == 0
 
     def line(self) -> str:
         return (
