@@ -8,7 +8,6 @@ import importlib
 import logging
 import os
 import signal
-import sqlite3
 import stat
 import sys
 from typing import Any, Protocol, TextIO
@@ -18,6 +17,8 @@ from bot.config import Config
 from bot.core import BotCore
 from bot.ops.health import OpsServer
 from storage.db import StorageError, describe_error
+from storage.handle import DATABASE_ERRORS
+from storage.open import describe_target
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ PLATFORM_ADAPTERS: dict[str, str] = {
     "discord": "bot.adapters.discord",
     "slack": "bot.adapters.slack",
 }
+
+# What opening (then using) the database can raise, whichever engine: one line, no traceback.
+_RUN_FAILURES: tuple[type[BaseException], ...] = (StorageError, *DATABASE_ERRORS)
+_OPEN_FAILURES: tuple[type[BaseException], ...] = (OSError, *_RUN_FAILURES)
 
 
 def selected_platforms(config: Config) -> list[str]:
@@ -102,16 +107,16 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
         return 1
     try:
         core = await BotCore.create(config, exclusive=True)
-    except (StorageError, sqlite3.Error, OSError) as e:
-        print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
+    except _OPEN_FAILURES as e:
+        print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     # Filled as they start, so that the shutdown closes exactly what was started.
     runners: list[Any] = []
     tasks: list[asyncio.Task[Any]] = []
     try:
         return await _serve(core, config, runners, tasks, as_member=as_member, stdin=stdin)
-    except (StorageError, sqlite3.Error) as e:
-        print(f"sendbot: {describe_error(config.storage.path, e)}", file=sys.stderr)
+    except _RUN_FAILURES as e:
+        print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     finally:
         await _shut_down(core, runners, tasks)

@@ -15,6 +15,7 @@ from bot import __version__
 from bot.config import DEFAULT_COGS, Config, ConfigError, load, resolve_path
 from bot.logsetup import setup_logging
 from bot.ops import backup as ops_backup
+from bot.ops import dbcopy as ops_dbcopy
 from bot.ops import init as ops_init
 from bot.ops import status as ops_status
 
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_discord_sync)
     ops_backup.register_cli(sub, common)
+    ops_dbcopy.register_cli(sub, common)
     ops_status.register_cli(sub, common)
     ops_init.register_cli(sub, common)
     # A cog package adds subcommands with `register_cli(subparsers, common)`, setting `func`

@@ -49,6 +49,7 @@ from bot.config_env import keep_text, overlay
 from bot.config_problems import ConfigError as ConfigError
 from bot.config_problems import Problem as Problem
 from bot.config_problems import named_by_env, problems_of
+from storage.open import url_problem
 
 DEFAULT_PATH = "config.toml"
 ENV_PATH = "SENDBOT_CONFIG"
@@ -136,7 +137,26 @@ class LoggingSection(Section):
 
 
 class StorageSection(Section):
+    # SQLite, the embedded default: one file, one bot instance.
     path: str = "data/sendbot.sqlite3"
+    # PostgreSQL instead, for several instances sharing one database (docs/scaling.md):
+    # "postgresql://user@host:5432/dbname". The password comes from the environment
+    # (PGPASSWORD or PGPASSWORD_FILE, or SENDBOT_STORAGE__PASSWORD), never from the url.
+    url: str | None = None
+    password: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        problem = url_problem(v.strip())
+        if problem:
+            raise ValueError(problem)
+        return v.strip()
+
+    def password_text(self) -> str | None:
+        return self.password.get_secret_value() if self.password else None
 
 
 class ConsoleSection(Section):

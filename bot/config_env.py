@@ -25,6 +25,8 @@ SECRET_ENV = {
     ("slack", "app_token"): "SLACK_APP_TOKEN",
     ("slack", "signing_secret"): "SLACK_SIGNING_SECRET",
     ("slack", "client_secret"): "SLACK_CLIENT_SECRET",
+    # libpq's own variable, so one setting serves sendbot, psql and pg_dump alike.
+    ("storage", "password"): "PGPASSWORD",
 }
 
 

@@ -21,8 +21,9 @@ from bot.model import ChannelRef, Reply
 from bot.supervisor import LoopStatus, run_supervised
 from storage.audit import AuditLog
 from storage.claims import release_orphans
-from storage.db import Database
+from storage.handle import Database
 from storage.leases import Leases, new_instance_id
+from storage.open import open_database
 from storage.pending_deletes import PendingDeletes
 from storage.state import BotState
 
@@ -77,7 +78,7 @@ class BotCore:
         """Open the database (applying migrations) and load the cogs. `exclusive` (the running
         bot) also takes the lock that keeps a second bot off the same database."""
         if db is None:
-            db = await Database.open(config.storage.path, exclusive=exclusive)
+            db = await open_database(config.storage, exclusive=exclusive)
         core = cls(config, db, clock=clock)
         try:
             core.load_cogs(cog_modules)

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Config
 from storage.audit import Who
-from storage.db import Database
 from storage.forum_settings import ForumSettingsRepo, StoredSetting
+from storage.handle import Database
 
 # How a value is read from chat and shown (cogs/settings/values.py does both).
 Kind = Literal["channel", "role", "timezone", "yesno"]

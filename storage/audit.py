@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.db import Database, Tx
+from storage.handle import Database, Tx
 
 
 class Who(Protocol):

@@ -6,16 +6,23 @@ as its folder exists or can be created. Each problem is one line naming the file
 the folder cannot be created or written, the file cannot be read or written, it is not an
 SQLite database, it is damaged (`PRAGMA quick_check`), another process has it locked, or it
 was written by a newer sendbot (a migration this code does not have).
+
+With `[storage] url` (PostgreSQL) it connects instead and reads the schema version only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from storage.db import bundled_migrations
+import asyncpg
+
+from storage.db import bundled_migrations, describe_pg_error
+from storage.pg import bundled_pg_migrations, display_url, newer_pg_schema_message
 
 KEY = "storage.path"
 BUSY_SECONDS = 2.0  # how long a lock held by another process may last before it is reported
@@ -152,3 +159,28 @@ def _describe(e: sqlite3.Error) -> str:
     if "unable to open" in text:
         return "cannot be opened: check the file and its folder can be read by the user that runs sendbot"
     return f"cannot be used ({e}): {_MOVE_AWAY}"
+
+
+def check_postgres(url: str, password: str | None = None, *, timeout: float = 5.0) -> list[str]:
+    """Problems with the PostgreSQL database at `url`: it cannot be reached (or refuses the
+    password), or a newer sendbot set it up. Nothing is created or migrated. Runs on its own
+    thread's event loop, so it works whether or not the caller has one running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _probe_postgres(url, password, timeout)).result()
+
+
+async def _probe_postgres(url: str, password: str | None, wait_s: float) -> list[str]:
+    where = display_url(url)
+    try:
+        conn = await asyncpg.connect(url, password=password, timeout=wait_s)
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        return [f"storage.url: {describe_pg_error(where, e)}"]
+    try:
+        if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+            found = await conn.fetchval("SELECT MAX(version) FROM schema_migrations")
+            known = max(m.version for m in bundled_pg_migrations())
+            if found is not None and found > known:
+                return [f"storage.url: {newer_pg_schema_message(where, int(found), known)}"]
+    finally:
+        await conn.close()
+    return []

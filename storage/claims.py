@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from storage.db import Database
 from storage.feeds.records import Delivery, iso
+from storage.handle import Database
 
 # How long a claim holds without renewal. Renewed every third of it while work runs, so a
 # live instance never loses a claim; a dead one's are taken over after at most this long.

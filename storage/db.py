@@ -24,8 +24,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -61,9 +62,15 @@ class Migration:
 
 
 def bundled_migrations() -> list[Migration]:
-    """The migrations shipped in storage/migrations, in version order."""
+    """The SQLite migrations shipped in storage/migrations, in version order (PostgreSQL's,
+    with the same numbers, are in storage/migrations/postgresql: storage/pg.py)."""
+    return migrations_in(resources.files("storage.migrations"))
+
+
+def migrations_in(folder: Traversable) -> list[Migration]:
+    """The migrations (NNNN_name.sql) in a folder, in version order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in folder.iterdir():
         m = _MIGRATION_RE.match(entry.name)
         if m:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
@@ -106,12 +113,26 @@ def describe_error(path: str, exc: BaseException) -> str:
             f"{where} cannot be written (a read-only disk or file, or no permission): "
             "check the disk and the file's owner, then start sendbot again"
         )
+    if where.startswith(("postgresql://", "postgres://")):
+        return describe_pg_error(where, exc)
     if "locked" in text or "busy" in text:
         return f"{where} is locked by another process: stop it (or wait for it), then start sendbot again"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"{where} is damaged (not a readable SQLite database): restore it from a backup, or move it away"
     if "unable to open" in text:
         return f"{where} cannot be opened: check that its folder exists and can be written"
+    return f"{where}: {exc}"
+
+
+def describe_pg_error(where: str, exc: BaseException) -> str:
+    """describe_error for a PostgreSQL database (`where` is its URL, without the password)."""
+    text = str(exc).lower()
+    if "password authentication failed" in text or "no password supplied" in text:
+        return f"{where} refused the password: set PGPASSWORD (or PGPASSWORD_FILE) to the right one"
+    if "does not exist" in text and "database" in text:
+        return f"{where}: the database does not exist: create it (createdb), then start sendbot again"
+    if "connect" in text or "refused" in text or "timed out" in text or "connection" in text:
+        return f"cannot reach {where}: check that PostgreSQL is running there, then start sendbot again"
     return f"{where}: {exc}"
 
 
@@ -188,8 +209,13 @@ class Tx:
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
         return await self._conn.execute(sql, params)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Returns how many rows the statements changed in all (an INSERT ... ON CONFLICT DO
+        NOTHING counts only the rows it wrote)."""
+        cur = await self._conn.executemany(sql, rows)
+        changed = max(cur.rowcount, 0)
+        await cur.close()
+        return int(changed)
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         async with self._conn.execute(sql, params) as cur:
@@ -201,6 +227,10 @@ class Tx:
 
 
 class Database:
+    """The SQLite handle (storage/handle.py's Database; PostgreSQL's is storage/pg.py)."""
+
+    dialect: Literal["sqlite"] = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: str, instance_lock: _InstanceLock | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from storage.audit import AuditLog, Who
-from storage.db import Database
+from storage.handle import Database
+from storage.turns import take_turns
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class ForumSettingsRepo:
     async def set(self, who: Who, scope_id: str, key: str, value: str, *, at: datetime | None = None) -> str | None:
         """Store `value` for this forum (the platform is `who`'s); return the value it replaced."""
         async with self.db.transaction() as t:
+            # Instances sharing PostgreSQL change one forum's setting one at a time.
+            await take_turns(self.db, t, f"setting:{who.platform}:{scope_id}:{key}")
             row = await t.fetchone(
                 "SELECT value FROM forum_settings WHERE platform = ? AND scope_id = ? AND key = ?",
                 (who.platform, scope_id, key),
@@ -78,6 +81,8 @@ class ForumSettingsRepo:
         """Forget this forum's value (the default applies again); return it, or None if unset.
         Nothing is written, not even to the log, when there was nothing to forget."""
         async with self.db.transaction() as t:
+            # Instances sharing PostgreSQL change one forum's setting one at a time.
+            await take_turns(self.db, t, f"setting:{who.platform}:{scope_id}:{key}")
             row = await t.fetchone(
                 "SELECT value FROM forum_settings WHERE platform = ? AND scope_id = ? AND key = ?",
                 (who.platform, scope_id, key),

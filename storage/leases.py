@@ -19,8 +19,8 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
-from storage.db import Database
 from storage.feeds.records import iso
+from storage.handle import Database
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database
+from storage.handle import Database
 
 MAX_ATTEMPTS = 5  # after this many failed tries (not a permission refusal) the record is dropped
 
@@ -31,8 +31,8 @@ class PendingDeletes:
 
     async def add(self, platform: str, scope_id: str, channel_id: str, message_id: str, now: datetime) -> None:
         await self.db.execute(
-            "INSERT OR IGNORE INTO pending_deletes(platform, scope_id, channel_id, message_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO pending_deletes(platform, scope_id, channel_id, message_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (platform, scope_id, channel_id, message_id, _iso(now)),
         )
 

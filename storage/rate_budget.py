@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from storage.claims import dialect
-from storage.db import Database
+from storage.handle import Database
 
 
 def budget_key(platform: str, token: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.handle import Database
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ _COLUMNS = (
 )
 
 
+# An install again replaces every column (as INSERT OR REPLACE did, in SQL both engines speak).
+_REPLACE = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.replace(" ", "").split(",") if c != "team_id")
+
+
 class SlackInstalls:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -36,7 +40,8 @@ class SlackInstalls:
     async def save(self, install: SlackInstall) -> None:
         """Installed (or installed again, with new scopes or a new token): the latest wins."""
         await self.db.execute(
-            f"INSERT OR REPLACE INTO slack_installations({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO slack_installations({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" ON CONFLICT (team_id) DO UPDATE SET {_REPLACE}",
             (
                 install.team_id,
                 install.enterprise_id,

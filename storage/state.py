@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.db import Database
+from storage.handle import Database
 
 
 class BotState:

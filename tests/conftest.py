@@ -8,6 +8,10 @@ import pytest
 from tests.support.feedserver import FeedServer
 from tests.support.harness import Harness
 
+# Both storage backends (SQLite and a throwaway PostgreSQL): the fixtures `backend`,
+# `storage_settings`, `database` and `pg` (tests/support/backends.py).
+pytest_plugins = ["tests.support.backends"]
+
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:

@@ -20,7 +20,21 @@ def default_folder(db_path: str) -> Path:
     return Path(db_path).parent / "backups"
 
 
+def _on_postgresql(command: str, config: Config) -> bool:
+    """backup and restore copy SQLite files; a PostgreSQL database has its own tools."""
+    if not config.storage.url:
+        return False
+    print(
+        f"sendbot {command}: the database is PostgreSQL ({config.storage.url}): use pg_dump and pg_restore"
+        " (docs/scaling.md)",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    if _on_postgresql("backup", config):
+        return 1
     db = config.storage.path
     if db in ("", ":memory:"):
         print("sendbot backup: [storage] path is an in-memory database: there is nothing to back up", file=sys.stderr)
@@ -50,6 +64,8 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    if _on_postgresql("restore", config):
+        return 1
     db = config.storage.path
     if db in ("", ":memory:"):
         print("sendbot restore: [storage] path is an in-memory database", file=sys.stderr)

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,8 +21,13 @@ from typing import Any
 
 from bot.config import Config
 from cogs.timeline.dates import DateError, parse_date
-from storage.db import Database, StorageError, describe_error
+from storage.db import StorageError, describe_error
+from storage.handle import DATABASE_ERRORS
+from storage.open import describe_target, open_database
 from storage.reports import Note, Report, ReportsRepo
+
+# What opening or reading the database can raise, whichever engine.
+_FAILURES: tuple[type[BaseException], ...] = (OSError, StorageError, *DATABASE_ERRORS)
 
 PUBLIC_FIELDS = (
     "id",
@@ -135,13 +139,13 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     except ExportError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
-    if not Path(config.storage.path).exists():
+    if not config.storage.url and not Path(config.storage.path).exists():
         print(f"{PROG}: no database at {config.storage.path}", file=sys.stderr)
         return 1
     try:
         rows = asyncio.run(_load(config, since, args.platform, args.scope))
-    except (OSError, sqlite3.Error, StorageError) as e:
-        print(f"{PROG}: {describe_error(config.storage.path, e)}", file=sys.stderr)
+    except _FAILURES as e:
+        print(f"{PROG}: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     text = render(rows, fmt=fmt, include_personal=args.include_personal)
     if args.output:
@@ -159,7 +163,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 async def _load(
     config: Config, since: datetime, platform: str | None, scope: str | None
 ) -> list[tuple[Report, list[Note]]]:
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage)
     try:
         return await ReportsRepo(db).for_export(since, platform, scope)
     finally:

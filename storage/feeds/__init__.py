@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.db import Database
 from storage.feeds.items import FORGET_AFTER, Items, KnownHashes
 from storage.feeds.outbox import Outbox
 from storage.feeds.records import (
@@ -43,6 +42,7 @@ from storage.feeds.records import (
 )
 from storage.feeds.roundups import ROUNDUP_MAX, DueHeld, Roundups
 from storage.feeds.subscriptions import Subscriptions
+from storage.handle import Database
 
 __all__ = [
     "PRIMED",

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from storage.db import Database, Tx
 from storage.feeds.hashes import UNRENDERED, KnownHashes, _h, _h32
 from storage.feeds.records import (
     Accepts,
@@ -40,6 +39,7 @@ from storage.feeds.records import (
     new_nonce,
     post_key,
 )
+from storage.handle import Database, Tx
 
 # How long an item that left its feed is remembered: if it comes back within this, it is
 # recognised (not posted again). Then it is forgotten with its deliveries.
@@ -313,8 +313,9 @@ async def _write_text(tx: Tx, match: Match, ids: dict[str, int], rows: list[tupl
         await tx.executemany(
             "INSERT INTO feed_item_texts(item_id, title, link, summary, published, first_seen_at, updated_at,"
             " image_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET title = excluded.title,"
-            " link = COALESCE(excluded.link, link), summary = excluded.summary, published = excluded.published,"
-            " updated_at = COALESCE(excluded.updated_at, updated_at), image_url = excluded.image_url",
+            " link = COALESCE(excluded.link, feed_item_texts.link), summary = excluded.summary,"
+            " published = excluded.published, updated_at = COALESCE(excluded.updated_at, feed_item_texts.updated_at),"
+            " image_url = excluded.image_url",
             texts,
         )
 
@@ -327,15 +328,12 @@ async def _write_deliveries(tx: Tx, rows: list[tuple[object, ...]]) -> int:
     per channel and story, whichever feed carried it, so the rest are ignored)."""
     if not rows:
         return 0
-    before = await tx.fetchone("SELECT total_changes()")
-    await tx.executemany(
-        "INSERT OR IGNORE INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id,"
+    return await tx.executemany(
+        "INSERT INTO feed_deliveries(subscription_id, item_id, platform, scope_id, channel_id,"
         " post_key, kind, ping_role, next_attempt_at, nonce, created_at, held)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         rows,
     )
-    after = await tx.fetchone("SELECT total_changes()")
-    return int(after[0] - before[0]) if before and after else len(rows)
 
 
 # -- tidy: what left the feed, what to forget; text no longer needed ----------------------

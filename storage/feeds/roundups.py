@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database, Tx
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import StoredItem, iso, new_nonce
+from storage.handle import Database, Tx
 
 # Items listed in one round-up at most; more due at once make further round-ups.
 ROUNDUP_MAX = 12

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from storage.db import Database, Tx
 from storage.feeds.items import drop_delivered_text
 from storage.feeds.records import (
     FEED_COLS,
@@ -24,6 +23,8 @@ from storage.feeds.records import (
     iso,
     new_nonce,
 )
+from storage.handle import Database, Tx
+from storage.turns import take_turns
 
 # A subscription (alias p) that posts from a fetch: active, and it has seen the feed (it
 # posts new items) or asks for the `latest` items on first sight. Resuming ones post nothing.
@@ -48,6 +49,8 @@ class Subscriptions:
             return await self._ensure_feed(tx, url, now, name)
 
     async def _ensure_feed(self, tx: Tx, url: str, now: datetime, name: str | None) -> int:
+        # Instances sharing PostgreSQL add a feed (and subscribe to it) one at a time per URL.
+        await take_turns(self.db, tx, f"feed:{url}")
         row = await tx.fetchone("SELECT id, name FROM feeds WHERE url = ?", (url,))
         if row is not None:
             if name and row["name"] != name:
@@ -206,7 +209,7 @@ class Subscriptions:
             f" EXISTS (SELECT 1 FROM feed_subscriptions p WHERE p.feed_id = feeds.id AND {POSTING}) AS posting"
             " FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
-            " AND (? OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at, id",
+            " AND (? = 1 OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at NULLS FIRST, id",
             (int(force), iso(now)),
         )
         return [Feed.from_row(r) for r in rows]
@@ -277,7 +280,7 @@ class Subscriptions:
         for first sight only). A channel that never saw the feed keeps its first sight."""
         await self.db.execute(
             "UPDATE feed_subscriptions SET paused = ?,"
-            " primed = CASE WHEN ? OR primed = 0 THEN primed ELSE 2 END WHERE id = ?",
+            " primed = CASE WHEN ? = 1 OR primed = 0 THEN primed ELSE 2 END WHERE id = ?",
             (int(paused), int(paused), sub_id),
         )
 

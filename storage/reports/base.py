@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from storage.db import Database, Tx
+from storage.handle import Database, Tx
 from storage.reports.rows import Report
 
 # Ids per `IN (...)` query: well under SQLite's bound-parameter limit.

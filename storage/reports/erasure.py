@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.db import Tx
+from storage.handle import Tx
 from storage.reports.base import CHUNK, RepoBase
 from storage.reports.rows import EraseCounts, EraseReason, iso
 
@@ -18,8 +18,8 @@ from storage.reports.rows import EraseCounts, EraseReason, iso
 _ERASE_SET = (
     "text = NULL, reporter_id = NULL, message_id = NULL, message_link = NULL,"
     " message_author_id = NULL, message_author_name = NULL, resolution = NULL,"
-    " channel_id = CASE WHEN channel_is_direct THEN '' ELSE channel_id END,"
-    " channel_name = CASE WHEN channel_is_direct THEN '' ELSE channel_name END,"
+    " channel_id = CASE WHEN channel_is_direct <> 0 THEN '' ELSE channel_id END,"
+    " channel_name = CASE WHEN channel_is_direct <> 0 THEN '' ELSE channel_name END,"
     " announce_message_id = NULL, notify_outcome = 0, erased = ?, erased_at = ?"
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.db import Tx
+from storage.handle import Tx
 from storage.reports.base import RepoBase
 from storage.reports.rows import Status, iso
 
@@ -15,7 +15,9 @@ class Moderation(RepoBase):
     async def add_tag(self, report_id: int, tag: str, *, tx: Tx | None = None) -> bool:
         """False if the report already had the tag."""
         async with self._tx(tx) as t:
-            cur = await t.execute("INSERT OR IGNORE INTO report_tags(report_id, tag) VALUES (?, ?)", (report_id, tag))
+            cur = await t.execute(
+                "INSERT INTO report_tags(report_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING", (report_id, tag)
+            )
             return cur.rowcount > 0
 
     async def remove_tag(self, report_id: int, tag: str, *, tx: Tx | None = None) -> bool:

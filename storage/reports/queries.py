@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.reports.base import CHUNK, RepoBase
 from storage.reports.rows import NewReport, Note, Report, iso
+from storage.turns import take_turns
 
 
 class Queries(RepoBase):
@@ -18,6 +19,8 @@ class Queries(RepoBase):
         moment cannot both slip under the limit.
         """
         async with self.db.transaction() as tx:
+            # Instances sharing PostgreSQL count and insert one at a time per reporter too.
+            await take_turns(self.db, tx, f"report-limit:{new.platform}:{new.reporter_id}")
             row = await tx.fetchone(
                 "SELECT COUNT(*) FROM reports WHERE platform = ? AND reporter_id = ? AND created_at >= ?",
                 (new.platform, new.reporter_id, iso(since)),

@@ -22,6 +22,9 @@ from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, RecordingMessenger
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 OTHER = "other-99-abcdef"
 
 

@@ -7,10 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from feeds.digest import stable_digest
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import Entry, FeedServer, atom, rss, snj_entries
 from tests.support.harness import Harness
+
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 RSS_HEAD = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
 

@@ -18,6 +18,9 @@ from tests.support.feeds import make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, RecordingMessenger
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 Job = tuple[str, int]  # (lane, number within the lane)
 
 

@@ -13,6 +13,9 @@ from feeds.fetch import Fetcher, FetchError, FetchSettings, address_allowed, che
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 
 @pytest.mark.parametrize(
     "ip",

@@ -11,6 +11,9 @@ import pytest
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 ENTITY_BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
 <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">

@@ -6,9 +6,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.metrics import Metrics
 from tests.support.feeds import cycle, make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
+
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float:

@@ -6,12 +6,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from bot.adapters.console import attached_files
 from bot.model import Reply
 from feeds.opml import MAX_BYTES, parse_opml
 from tests.support.feeds import make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, reply_text
+
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 async def say_with_file(h: Harness, text: str, path: Path, channel: str = "general") -> str:

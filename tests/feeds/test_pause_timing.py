@@ -19,6 +19,9 @@ from storage.feeds import from_iso
 from tests.support.feeds import make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 

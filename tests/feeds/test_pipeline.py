@@ -13,6 +13,9 @@ from feeds.service import MAX_DELIVERY_ATTEMPTS
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import Entry, FeedServer, atom, rss, snj_entries
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 
 async def test_first_sight_posts_nothing_then_new_items_once(tmp_path: Path, feed_server: FeedServer) -> None:
     url = feed_server.set("/snj", rss(snj_entries(3)))

@@ -13,10 +13,14 @@ import pytest
 from bot.config import ConfigError, parse
 from bot.messenger import DeliveryError
 from feeds.settings import FeedsSettings
+from storage.db import Database
 from storage.feeds import FeedStore, Timing
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, reply_text
+
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -285,6 +289,7 @@ async def test_a_crash_while_recording_a_digest_leaves_it_whole_and_unsure(
         await h.close()
 
 
+@pytest.mark.sqlite_only
 async def test_holding_and_gathering_reach_deliveries_through_an_index(tmp_path: Path, feed_server: FeedServer) -> None:
     url = feed_server.set("/snj", rss(snj_entries(1)))
     h = await make(tmp_path)
@@ -295,6 +300,7 @@ async def test_holding_and_gathering_reach_deliveries_through_an_index(tmp_path:
         await cycle(h)
         h.clock.value = utc(2026, 11, 28, 7, 0)
         db = h.core.db
+        assert isinstance(db, Database)  # SQLite's trace and query plans
         statements: list[str] = []
         await db._conn.set_trace_callback(statements.append)
         try:

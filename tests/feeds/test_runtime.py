@@ -6,12 +6,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.messenger import Messenger
 from bot.model import ChannelRef, Reply
 from tests.support.feeds import feeds_config, make, service
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness, RecordingMessenger
 from tests.support.processes import run_cli
+
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 ROOT = Path(__file__).resolve().parents[2]
 

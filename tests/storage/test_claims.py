@@ -13,23 +13,21 @@ from pathlib import Path
 import pytest
 
 from storage.claims import CLAIM_LEASE, FETCH_LEASE, Claims, release_orphans
-from storage.db import Database
+from storage.db import Database as SqliteDatabase
 from storage.feeds import FeedStore
+from storage.handle import Database
 from storage.leases import Leases, new_instance_id
 from storage.rate_budget import RateBudget, budget_key
 from tests.storage.test_feed_items import T0, ingest, item, primed_store
 
 
 @pytest.fixture
-async def queued(tmp_path: Path) -> AsyncIterator[tuple[Database, FeedStore, int]]:
-    """A database with three posts due at T0 + 1 h (one feed, one channel)."""
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
+async def queued(database: Database) -> AsyncIterator[tuple[Database, FeedStore, int]]:
+    """A database with three posts due at T0 + 1 h (one feed, one channel), on each backend."""
+    store, feed_id = await primed_store(database, [item(1)])
     report = await ingest(store, feed_id, [item(2), item(3), item(4), item(1)], T0 + timedelta(hours=1))
     assert report.queued == 3
-    try:
-        yield db, store, feed_id
-    finally:
-        await db.close()
+    yield database, store, feed_id
 
 
 NOW = T0 + timedelta(hours=1)
@@ -67,7 +65,7 @@ async def test_an_expired_claim_cut_off_mid_send_is_taken_over_as_unsure(
     assert not first.unsure
     assert await dead.begin_send(first.id, NOW)  # marked in flight, then the process died
     # Another instance starting now settles in-flight rows, but does not take a live claim.
-    await store.settle_in_flight(NOW)
+    assert await store.settle_in_flight(NOW) == 0  # a live claim: a send in progress, not cut off
     assert first.id not in {d.id for d in await alive.claim_deliveries(NOW, ["console"])}
     await alive.release_deliveries()
 
@@ -109,56 +107,54 @@ async def test_a_feed_is_fetched_by_one_instance_per_interval(queued: tuple[Data
     assert await a.lease_feeds([feed_id], due_at + FETCH_LEASE, force=True) == {feed_id}
 
 
-async def test_a_job_lease_is_held_by_one_instance_and_renewed_while_held(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.sqlite3")
+async def test_a_job_lease_is_held_by_one_instance_and_renewed_while_held(database: Database) -> None:
+    db = database
     clock = [T0]
     a, b = (Leases(db, name, lambda: clock[0]) for name in ("a-1-000000", "b-2-000000"))
-    try:
-        ttl = timedelta(minutes=10)
-        assert await a.try_lease("job", ttl)
-        assert not await b.try_lease("job", ttl)
-        clock[0] += timedelta(minutes=9)
-        assert await a.try_lease("job", ttl)  # renewed
-        clock[0] += timedelta(minutes=9)
-        assert not await b.try_lease("job", ttl) and await b.holder("job") == "a-1-000000"
-        clock[0] += timedelta(minutes=2)  # a stopped renewing 11 minutes ago
-        assert await b.holder("job") is None
-        assert await b.try_lease("job", ttl)
-        assert not await a.try_lease("job", ttl)
+    ttl = timedelta(minutes=10)
+    assert await a.try_lease("job", ttl)
+    assert not await b.try_lease("job", ttl)
+    clock[0] += timedelta(minutes=9)
+    assert await a.try_lease("job", ttl)  # renewed
+    clock[0] += timedelta(minutes=9)
+    assert not await b.try_lease("job", ttl) and await b.holder("job") == "a-1-000000"
+    clock[0] += timedelta(minutes=2)  # a stopped renewing 11 minutes ago
+    assert await b.holder("job") is None
+    assert await b.try_lease("job", ttl)
+    assert not await a.try_lease("job", ttl)
 
-        # Run once: of two instances starting the job together, one runs it.
-        runs: list[str] = []
+    # Run once: of two instances starting the job together, one runs it.
+    runs: list[str] = []
 
-        async def job(leases: Leases) -> None:
-            async with leases.held("retention", timedelta(seconds=3)) as mine:
-                if mine:
-                    runs.append(leases.instance)
-                    clock[0] += timedelta(seconds=2)
-                    await asyncio.sleep(1.1)  # a renewal comes every third of the ttl
-                    clock[0] += timedelta(seconds=2)  # 4 s after it was taken: held by renewal
-                    assert await leases.holder("retention") == leases.instance
+    async def job(leases: Leases) -> None:
+        async with leases.held("retention", timedelta(seconds=3)) as mine:
+            if mine:
+                runs.append(leases.instance)
+                clock[0] += timedelta(seconds=2)
+                await asyncio.sleep(1.1)  # a renewal comes every third of the ttl
+                clock[0] += timedelta(seconds=2)  # 4 s after it was taken: held by renewal
+                assert await leases.holder("retention") == leases.instance
 
-        await asyncio.gather(job(a), job(b))
-        assert len(runs) == 1
-        assert await a.holder("retention") is None  # released when done
-        # kept past the job ("once per interval")
-        async with a.held("hourly", timedelta(hours=1), release=False) as mine:
-            assert mine
-        assert await b.holder("hourly") == "a-1-000000"
-    finally:
-        await db.close()
+    await asyncio.gather(job(a), job(b))
+    assert len(runs) == 1
+    assert await a.holder("retention") is None  # released when done
+    # kept past the job ("once per interval")
+    async with a.held("hourly", timedelta(hours=1), release=False) as mine:
+        assert mine
+    assert await b.holder("hourly") == "a-1-000000"
 
 
 async def test_orphaned_claims_are_released_only_by_the_sole_sqlite_instance(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
+    db = await SqliteDatabase.open(path)
+    store, feed_id = await primed_store(db, [item(1)])
     await ingest(store, feed_id, [item(2), item(1)], NOW)
     await Claims(db, "old-1-000000").claim_deliveries(NOW, ["console"])
     await Leases(db, "old-1-000000", lambda: NOW).try_lease("job", timedelta(hours=1))
     assert await release_orphans(db) == 0  # not holding the one-bot lock: others may be alive
     await db.close()
 
-    db = await Database.open(path, exclusive=True)
+    db = await SqliteDatabase.open(path, exclusive=True)
     try:
         assert db.exclusive
         assert await release_orphans(db) == 2
@@ -173,28 +169,26 @@ def test_instance_ids_differ_per_process_object() -> None:
     assert one != two and one.split("-")[-2] == two.split("-")[-2]  # same pid, different random part
 
 
-async def test_the_rate_budget_spaces_reservations_and_keys_by_a_hash(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.sqlite3")
-    try:
-        token = "xoxb-secret-token"
-        key = budget_key("slack", token)
-        assert token not in key and key.startswith("slack:") and key == budget_key("slack", token)
-        a, b = RateBudget(db, key), RateBudget(db, key)  # two instances, one token
-        now, step = 1_000_000_000, 20_000
-        slots = [await (a if i % 2 else b).reserve(now, step) for i in range(10)]
-        assert slots == [now + i * step for i in range(10)]
-        # idle: the next slot is now, not in the past (no burst made up after a pause)
-        assert await a.reserve(now + 10_000_000, step) == now + 10_000_000
-        await b.hold(now + 20_000_000)  # a 429's Retry-After, for everyone
-        assert await a.reserve(now + 10_100_000, step) == now + 20_000_000
-        other = RateBudget(db, budget_key("slack", "another-token"))
-        assert await other.reserve(now, step) == now  # another token, another budget
-        rows = await db.fetchall("SELECT key FROM rate_budget")
-        assert all(token not in r[0] for r in rows)
-    finally:
-        await db.close()
+async def test_the_rate_budget_spaces_reservations_and_keys_by_a_hash(database: Database) -> None:
+    db = database
+    token = "xoxb-secret-token"
+    key = budget_key("slack", token)
+    assert token not in key and key.startswith("slack:") and key == budget_key("slack", token)
+    a, b = RateBudget(db, key), RateBudget(db, key)  # two instances, one token
+    now, step = 1_000_000_000, 20_000
+    slots = [await (a if i % 2 else b).reserve(now, step) for i in range(10)]
+    assert slots == [now + i * step for i in range(10)]
+    # idle: the next slot is now, not in the past (no burst made up after a pause)
+    assert await a.reserve(now + 10_000_000, step) == now + 10_000_000
+    await b.hold(now + 20_000_000)  # a 429's Retry-After, for everyone
+    assert await a.reserve(now + 10_100_000, step) == now + 20_000_000
+    other = RateBudget(db, budget_key("slack", "another-token"))
+    assert await other.reserve(now, step) == now  # another token, another budget
+    rows = await db.fetchall("SELECT key FROM rate_budget")
+    assert all(token not in r[0] for r in rows)
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_claim_queries_reach_deliveries_through_an_index(queued: tuple[Database, FeedStore, int]) -> None:
     db, _, _ = queued
     a = Claims(db, "a-1-000000")

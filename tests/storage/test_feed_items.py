@@ -1,6 +1,7 @@
 """What an item row keeps (migration 0006): keys and hashes for dedup, text only while a
 delivery is pending, forgetting what left the feed beyond the window; ingest reads only the
-fetched keys. Real SQLite files throughout."""
+fetched keys. On both backends (a real SQLite file, a throwaway PostgreSQL) where they
+share the behaviour; the query-plan and 0006 upgrade tests are SQLite's own."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.model import ChannelRef
-from storage.db import Database, bundled_migrations
+from storage.db import Database as SqliteDatabase
+from storage.db import bundled_migrations
 from storage.feeds import FeedStore, IngestReport
-from storage.feeds.items import FORGET_AFTER, _read_stored
+from storage.feeds.items import FORGET_AFTER, _h, _read_stored
+from storage.handle import Database
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CHANNEL = ChannelRef("console", "forum", "news")
@@ -90,133 +93,121 @@ async def text_of(db: Database, item_id: int) -> tuple[str | None, str | None]:
 
 
 async def item_id(db: Database, n: int) -> int:
-    row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = hash64(?) >> 16", (f"guid:{n}",))
+    row = await db.fetchone("SELECT id FROM feed_items WHERE key_id = ?", (_h(f"guid:{n}"),))
     assert row is not None
     return int(row[0])
 
 
-async def primed_store(tmp_path: Path, items: Sequence[Item]) -> tuple[Database, FeedStore, int]:
-    db = await Database.open(tmp_path / "bot.sqlite3")
+async def primed_store(db: Database, items: Sequence[Item]) -> tuple[FeedStore, int]:
     store = FeedStore(db)
     sub, _ = await store.subscribe("https://e.org/feed", CHANNEL, T0)
     await ingest(store, sub.feed_id, items, T0)  # first sight: recorded, nothing posted
-    return db, store, sub.feed_id
+    return store, sub.feed_id
 
 
-async def test_text_is_dropped_once_delivered_and_a_change_still_edits_the_post(tmp_path: Path) -> None:
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
-    try:
-        assert await text_of(db, await item_id(db, 1)) == (None, None)  # nothing to deliver: no text kept
-        report = await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
-        assert report.new == 1 and report.queued == 1
-        new_id = await item_id(db, 2)
-        assert await text_of(db, new_id) == ("Story 2", "About story 2.")  # kept while the post waits
-        stored = await store.item(new_id)
-        assert stored is not None and stored.title == "Story 2" and stored.link == "https://e.org/2"
+async def test_text_is_dropped_once_delivered_and_a_change_still_edits_the_post(database: Database) -> None:
+    db = database
+    store, feed_id = await primed_store(db, [item(1)])
+    assert await text_of(db, await item_id(db, 1)) == (None, None)  # nothing to deliver: no text kept
+    report = await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
+    assert report.new == 1 and report.queued == 1
+    new_id = await item_id(db, 2)
+    assert await text_of(db, new_id) == ("Story 2", "About story 2.")  # kept while the post waits
+    stored = await store.item(new_id)
+    assert stored is not None and stored.title == "Story 2" and stored.link == "https://e.org/2"
 
-        [post_id] = await send_all(store, T0 + timedelta(hours=1))
-        assert await text_of(db, new_id) == (None, None)
-        row = await db.fetchone(
-            "SELECT nonce, next_attempt_at, message_id FROM feed_deliveries WHERE id = ?", (post_id,)
-        )
-        assert row is not None and (row["nonce"], row["next_attempt_at"], row["message_id"]) == (
-            None,
-            None,
-            f"m{post_id}",
-        )
+    [post_id] = await send_all(store, T0 + timedelta(hours=1))
+    assert await text_of(db, new_id) == (None, None)
+    row = await db.fetchone("SELECT nonce, next_attempt_at, message_id FROM feed_deliveries WHERE id = ?", (post_id,))
+    assert row is not None and (row["nonce"], row["next_attempt_at"], row["message_id"]) == (
+        None,
+        None,
+        f"m{post_id}",
+    )
 
-        # A date bump does nothing.
-        bumped = replace(item(2), published="2026-11-28T10:00:00Z")
-        report = await ingest(store, feed_id, [bumped, item(1)], T0 + timedelta(hours=2))
-        assert (report.new, report.changed, report.queued) == (0, 0, 0)
+    # A date bump does nothing.
+    bumped = replace(item(2), published="2026-11-28T10:00:00Z")
+    report = await ingest(store, feed_id, [bumped, item(1)], T0 + timedelta(hours=2))
+    assert (report.new, report.changed, report.queued) == (0, 0, 0)
 
-        # A change: the text comes back from the fetch, an update waits, and it edits the post.
-        changed = item(2, title="Story 2 (corrected)")
-        report = await ingest(store, feed_id, [changed, item(1)], T0 + timedelta(hours=3))
-        assert (report.changed, report.queued) == (1, 1)
-        [update] = await store.due_deliveries(T0 + timedelta(hours=3), ["console"])
-        assert update.kind == "update" and await store.original_message(update) == f"m{post_id}"
-        stored = await store.item(new_id)
-        assert stored is not None and stored.title == "Story 2 (corrected)" and stored.summary == "About story 2."
-        await store.mark_sent(update.id, f"m{post_id}", T0 + timedelta(hours=3))
-        assert await text_of(db, new_id) == (None, None)
-        sub = (await store.subscriptions())[0]
-        assert sub.posts_sent == 1  # posts only; the edit is not a second post
-    finally:
-        await db.close()
+    # A change: the text comes back from the fetch, an update waits, and it edits the post.
+    changed = item(2, title="Story 2 (corrected)")
+    report = await ingest(store, feed_id, [changed, item(1)], T0 + timedelta(hours=3))
+    assert (report.changed, report.queued) == (1, 1)
+    [update] = await store.due_deliveries(T0 + timedelta(hours=3), ["console"])
+    assert update.kind == "update" and await store.original_message(update) == f"m{post_id}"
+    stored = await store.item(new_id)
+    assert stored is not None and stored.title == "Story 2 (corrected)" and stored.summary == "About story 2."
+    await store.mark_sent(update.id, f"m{post_id}", T0 + timedelta(hours=3))
+    assert await text_of(db, new_id) == (None, None)
+    sub = (await store.subscriptions())[0]
+    assert sub.posts_sent == 1  # posts only; the edit is not a second post
 
 
-async def test_a_failed_delivery_drops_the_text_too(tmp_path: Path) -> None:
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
-    try:
-        await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
-        [d] = await store.due_deliveries(T0 + timedelta(hours=1), ["console"])
-        await store.mark_failed(d.id, "unknown channel")
-        assert await text_of(db, await item_id(db, 2)) == (None, None)
-    finally:
-        await db.close()
+async def test_a_failed_delivery_drops_the_text_too(database: Database) -> None:
+    db = database
+    store, feed_id = await primed_store(db, [item(1)])
+    await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
+    [d] = await store.due_deliveries(T0 + timedelta(hours=1), ["console"])
+    await store.mark_failed(d.id, "unknown channel")
+    assert await text_of(db, await item_id(db, 2)) == (None, None)
 
 
-async def test_first_sight_of_a_second_channel_posts_an_item_whose_text_was_dropped(tmp_path: Path) -> None:
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
-    try:
-        other = ChannelRef("console", "forum", "other")
-        await store.subscribe("https://e.org/feed", other, T0, latest=1)
-        report = await ingest(store, feed_id, [item(1)], T0 + timedelta(hours=1))
-        assert report.queued == 1
-        [d] = await store.due_deliveries(T0 + timedelta(hours=1), ["console"])
-        assert d.channel_id == "other"
-        stored = await store.item(int(d.item_id or 0))
-        assert stored is not None and stored.title == "Story 1" and stored.summary == "About story 1."
-    finally:
-        await db.close()
+async def test_first_sight_of_a_second_channel_posts_an_item_whose_text_was_dropped(database: Database) -> None:
+    db = database
+    store, feed_id = await primed_store(db, [item(1)])
+    other = ChannelRef("console", "forum", "other")
+    await store.subscribe("https://e.org/feed", other, T0, latest=1)
+    report = await ingest(store, feed_id, [item(1)], T0 + timedelta(hours=1))
+    assert report.queued == 1
+    [d] = await store.due_deliveries(T0 + timedelta(hours=1), ["console"])
+    assert d.channel_id == "other"
+    stored = await store.item(int(d.item_id or 0))
+    assert stored is not None and stored.title == "Story 1" and stored.summary == "About story 1."
 
 
-async def test_an_item_back_within_the_window_is_not_posted_again(tmp_path: Path) -> None:
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
-    try:
-        await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
-        await send_all(store, T0 + timedelta(hours=1))
-        left = T0 + timedelta(days=1)
-        await ingest(store, feed_id, [item(3)], left)  # 1 and 2 leave the feed
-        await send_all(store, left)
-        row = await db.fetchone("SELECT gone_at FROM feed_items WHERE id = ?", (await item_id(db, 2),))
-        assert row is not None and row[0] == int(left.timestamp())
+async def test_an_item_back_within_the_window_is_not_posted_again(database: Database) -> None:
+    db = database
+    store, feed_id = await primed_store(db, [item(1)])
+    await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
+    await send_all(store, T0 + timedelta(hours=1))
+    left = T0 + timedelta(days=1)
+    await ingest(store, feed_id, [item(3)], left)  # 1 and 2 leave the feed
+    await send_all(store, left)
+    row = await db.fetchone("SELECT gone_at FROM feed_items WHERE id = ?", (await item_id(db, 2),))
+    assert row is not None and row[0] == int(left.timestamp())
 
-        back = left + FORGET_AFTER - timedelta(days=1)
-        report = await ingest(store, feed_id, [item(3), item(2), item(1)], back)
-        assert (report.new, report.queued, report.forgotten) == (0, 0, 0)
-        row = await db.fetchone("SELECT gone_at FROM feed_items WHERE id = ?", (await item_id(db, 2),))
-        assert row is not None and row[0] is None  # listed again
-    finally:
-        await db.close()
+    back = left + FORGET_AFTER - timedelta(days=1)
+    report = await ingest(store, feed_id, [item(3), item(2), item(1)], back)
+    assert (report.new, report.queued, report.forgotten) == (0, 0, 0)
+    row = await db.fetchone("SELECT gone_at FROM feed_items WHERE id = ?", (await item_id(db, 2),))
+    assert row is not None and row[0] is None  # listed again
 
 
-async def test_items_gone_longer_than_the_window_are_forgotten_with_their_deliveries(tmp_path: Path) -> None:
-    db, store, feed_id = await primed_store(tmp_path, [item(1)])
-    try:
-        await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
-        await send_all(store, T0 + timedelta(hours=1))
-        left = T0 + timedelta(days=1)
-        await ingest(store, feed_id, [item(3)], left)
-        await send_all(store, left)
-        # A feed that sends the same bytes (304) keeps what it lists: no fetch forgets item 3.
-        report = await ingest(store, feed_id, [item(4), item(3)], left + FORGET_AFTER + timedelta(seconds=1))
-        assert report.forgotten == 2
-        kept = await db.fetchall("SELECT id FROM feed_items ORDER BY id")
-        assert [r[0] for r in kept] == [await item_id(db, 3), await item_id(db, 4)]
-        posts = await db.fetchall("SELECT item_id, status FROM feed_deliveries ORDER BY id")
-        # Item 2's post went with it; item 3's stays (the feed still lists it); item 4's waits.
-        assert [tuple(p) for p in posts] == [(await item_id(db, 3), "sent"), (await item_id(db, 4), "pending")]
-        sub = (await store.subscriptions())[0]
-        assert sub.posts_sent == 2  # the count of posts made is history, not rows
-    finally:
-        await db.close()
+async def test_items_gone_longer_than_the_window_are_forgotten_with_their_deliveries(database: Database) -> None:
+    db = database
+    store, feed_id = await primed_store(db, [item(1)])
+    await ingest(store, feed_id, [item(2), item(1)], T0 + timedelta(hours=1))
+    await send_all(store, T0 + timedelta(hours=1))
+    left = T0 + timedelta(days=1)
+    await ingest(store, feed_id, [item(3)], left)
+    await send_all(store, left)
+    # A feed that sends the same bytes (304) keeps what it lists: no fetch forgets item 3.
+    report = await ingest(store, feed_id, [item(4), item(3)], left + FORGET_AFTER + timedelta(seconds=1))
+    assert report.forgotten == 2
+    kept = await db.fetchall("SELECT id FROM feed_items ORDER BY id")
+    assert [r[0] for r in kept] == [await item_id(db, 3), await item_id(db, 4)]
+    posts = await db.fetchall("SELECT item_id, status FROM feed_deliveries ORDER BY id")
+    # Item 2's post went with it; item 3's stays (the feed still lists it); item 4's waits.
+    assert [tuple(p) for p in posts] == [(await item_id(db, 3), "sent"), (await item_id(db, 4), "pending")]
+    sub = (await store.subscriptions())[0]
+    assert sub.posts_sent == 2  # the count of posts made is history, not rows
 
 
 async def test_ingest_reads_only_the_fetched_keys_through_an_index(tmp_path: Path) -> None:
     history = [item(n) for n in range(1, 400)]
-    db, _, feed_id = await primed_store(tmp_path, history)
+    db = await SqliteDatabase.open(tmp_path / "bot.sqlite3")
+    _, feed_id = await primed_store(db, history)
     try:
         fetched = [item(5), item(6, title="Story 6 changed"), item(1000)]
         async with db.transaction() as tx:
@@ -240,7 +231,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
     """A database made by migrations 0001-0004, with a delivered item, a pending post and a
     failed one, upgrades: nothing is posted twice, text stays only where a post waits."""
     path = tmp_path / "old.sqlite3"
-    old = await Database.open(path, [m for m in bundled_migrations() if m.version <= 4])
+    old = await SqliteDatabase.open(path, [m for m in bundled_migrations() if m.version <= 4])
     stamp = "2026-11-27T11:00:00Z"
     await old.execute(
         "INSERT INTO feeds(id, url, created_at) VALUES (1, 'https://e.org/feed', ?)",
@@ -278,7 +269,7 @@ async def test_migration_0006_keeps_the_items_and_their_dedup(tmp_path: Path) ->
         )
     await old.close()
 
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         assert await db.applied_versions() == [m.version for m in bundled_migrations()]
         assert await text_of(db, 1) == (None, None)

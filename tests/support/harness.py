@@ -1,4 +1,5 @@
-"""A test harness that runs commands through the real dispatcher, cogs and SQLite storage.
+"""A test harness that runs commands through the real dispatcher, cogs and storage (a SQLite
+file, or PostgreSQL where a test runs on both backends).
 
     h = await Harness.create(tmp_path)
     replies = await h.say("!rights ehcp")
@@ -22,6 +23,10 @@ from bot.core import BotCore
 from bot.dispatcher import Outcome
 from bot.markup import to_plain
 from bot.model import Actor, ChannelRef, Incoming, Place, Reply, Surface
+
+# The [storage] section a harness gets when its test does not name one: set per test by the
+# tests that run on both backends (tests/support/backends.py, `each_backend`); else SQLite.
+BACKEND_STORAGE: dict[str, Any] | None = None
 
 
 @dataclass
@@ -118,7 +123,7 @@ class Harness:
         start: bool = True,
     ) -> Harness:
         data = dict(config or {})
-        data.setdefault("storage", {"path": str(tmp_path / "test.sqlite3")})
+        data.setdefault("storage", dict(BACKEND_STORAGE or {"path": str(tmp_path / "test.sqlite3")}))
         data.setdefault("console", {"attachments_dir": str(tmp_path / "attachments")})
         bot = data.get("bot")
         if "cogs.feeds" in (bot.get("cogs", DEFAULT_COGS) if isinstance(bot, dict) else DEFAULT_COGS):
@@ -134,6 +139,12 @@ class Harness:
 
     async def close(self) -> None:
         await self.core.stop()
+
+    def storage_toml(self) -> str:
+        """The [storage] section of a config file naming this harness's database (for the CLI)."""
+        storage = self.core.config.storage
+        key, value = ("url", storage.url) if storage.url else ("path", storage.path)
+        return f'[storage]\n{key} = "{value}"\n'
 
     def incoming(
         self,

@@ -10,6 +10,9 @@ from tests.support.feeds import make, service, titles
 from tests.support.feedserver import FeedServer, rss, snj_entries
 from tests.support.harness import Harness
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 
 @pytest.mark.parametrize(
     "command",

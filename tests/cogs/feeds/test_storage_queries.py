@@ -8,12 +8,17 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.model import ChannelRef
 from storage.db import Database
 from storage.feeds import FeedStore
 from tests.storage.test_feed_items import accept_all, item
 from tests.support.feeds import make, service
 from tests.support.harness import Harness
+
+# On both storage backends (tests/support/backends.py); the query-plan test is SQLite's own.
+pytestmark = pytest.mark.usefixtures("each_backend")
 
 # A full pass over the history: what must not happen at a million rows.
 FULL_SCAN = re.compile(r"^SCAN (feed_items|feed_deliveries|feed_subscriptions)\b")
@@ -46,11 +51,13 @@ async def _trace(db: Database, callback: Callable[[str], object] | None) -> None
     db._reader_conn.set_trace_callback(callback)
 
 
+@pytest.mark.sqlite_only
 async def test_every_feeds_command_reaches_items_and_deliveries_through_an_index(tmp_path: Path) -> None:
     h = await make(tmp_path)
     try:
         await _with_history(h)
         db = h.core.db
+        assert isinstance(db, Database)  # SQLite's query plans (the harness's default backend)
         statements: list[str] = []
         await _trace(db, statements.append)
         try:

@@ -29,11 +29,11 @@ async def _seed(tmp_path: Path) -> Path:
         await h.say("!reports tag 2 must-wait", **MOD)
         await h.say("!reports note 2 asked the LA", **MOD)
         await cog(h).drain()
-        db_path = h.core.db.path
+        storage = h.storage_toml()
     finally:
         await h.close()
     config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\npath = "{db_path}"\n', encoding="utf-8")
+    config.write_text(storage, encoding="utf-8")
     return config
 
 

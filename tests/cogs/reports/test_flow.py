@@ -109,7 +109,7 @@ async def test_whole_flow_report_to_forget(h: Harness, tmp_path: Path, capsys: p
 
     # Export for escalation: no personal data by default.
     config_path = tmp_path / "config.toml"
-    config_path.write_text(f'[storage]\npath = "{h.core.db.path}"\n', encoding="utf-8")
+    config_path.write_text(h.storage_toml(), encoding="utf-8")
     capsys.readouterr()
     # The CLI runs its own event loop, as it does from a shell: give it a thread.
     args = ["reports", "export", "--since", "2026-11-01", "--format", "json", "--config", str(config_path)]
@@ -560,8 +560,12 @@ async def test_reporter_shown_only_when_configured_and_links_are_checked(tmp_pat
         )
         await h.core.dispatcher.perform("report_message", h.incoming("", user_id="u8"), message=bad)
         await cog(h).drain()
-        card = console_posts(h, MOD_CHANNEL)[0].reply.card
-        assert card is not None
+        # The three notices are posted by concurrent tasks: find report #1's by its title.
+        [card] = [
+            p.reply.card
+            for p in console_posts(h, MOD_CHANNEL)
+            if p.reply and p.reply.card and "#1" in p.reply.card.title
+        ]
         [reporter] = [f.value for f in card.fields if f.name == "Reporter"]
         assert reporter == r"Pat \*\*Bold\*\* \(u7\)"  # escaped, so shown literally
         assert "u7" in await h.say_text("!reports show 1", **MOD)

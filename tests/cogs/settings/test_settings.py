@@ -17,6 +17,9 @@ from cogs.settings.cog import SettingsCog
 from tests.support.harness import Harness, RecordingMessenger, reply_text
 from tests.support.reports import MOD, MOD_CHANNEL, REPORTS_CONFIG, cog
 
+# On both storage backends: SQLite and PostgreSQL (tests/support/backends.py).
+pytestmark = pytest.mark.usefixtures("each_backend")
+
 DISCORD_MOD: dict[str, Any] = {
     "moderator": True,
     "user_id": "m1",
