@@ -10,126 +10,47 @@ never while it waits in the queue:
   a healthy parse look stuck;
 - a wall-clock limit (`stuck_after`) for a worker stuck where no signal reaches Python (in C):
   that one worker is killed and replaced; the other jobs carry on.
+
+The parse itself is feeds/entries.py, imported by the workers only: this module (the pool)
+loads neither feedparser nor lxml, so the bot's own process stays smaller. The workers, for
+their part, do not import the bot's `__main__` (feeds/lean_fork.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import ctypes
-import hashlib
 import logging
 import multiprocessing
 import os
-import re
 import select
 import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
 import pebble
 
-from feeds.images import item_image
-from feeds.markdown import cut, html_to_markup, plain_to_markup
+from feeds.lean_fork import lean_forkserver
 from feeds.model import ParsedFeed as ParsedFeed
 from feeds.model import ParsedItem as ParsedItem
 from feeds.model import ParseError as ParseError
-from feeds.normalise import clean_link, clean_text, content_hash, item_key, story_key
 from storage.feeds import KnownHashes
 
 log = logging.getLogger(__name__)
 
-MAX_ITEMS = 200  # per fetch: a feed with thousands of entries is cut to its first 200
-MAX_SUMMARY = 4000  # characters kept in storage; posts cut further to [feeds] summary_chars
-MAX_TITLE = 300
-_TAG_RE = re.compile(r"<[^>]+>")
 
+def parse_bytes(
+    body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+) -> ParsedFeed:
+    """Parse in the current process (feeds.entries.parse_bytes, loaded on first use)."""
+    from feeds.entries import parse_bytes as parse_here
 
-def _plain_title(value: str) -> str:
-    if "<" in value:
-        value = _TAG_RE.sub(" ", value)
-    # Stored clean, so every place that shows a title (status, lists, posts) is safe.
-    return " ".join(clean_text(value).split())[:MAX_TITLE] or "(untitled)"
-
-
-def _iso(struct: Any) -> str | None:
-    if not struct:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(struct), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError, TypeError, OSError):
-        return None
-
-
-def _raw_hash(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()[:32]
-
-
-def _summary_source(entry: Any) -> tuple[str, bool]:
-    """(text, is_html) from the entry's summary, else its content."""
-    detail = entry.get("summary_detail") or {}
-    text = entry.get("summary") or ""
-    if not text and entry.get("content"):
-        detail = entry["content"][0]
-        text = detail.get("value") or ""
-    kind = (detail.get("type") or "text/html").lower()
-    return text, ("html" in kind or "xml" in kind)
-
-
-def parse_bytes(body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
-    """Parse in the current process. `known` holds the raw hashes already stored by item key
-    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion."""
-    known = known or KnownHashes()
-    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers={})
-    version = parsed.get("version") or ""
-    entries = parsed.get("entries") or []
-    bozo = parsed.get("bozo_exception")
-    if not version and not entries:
-        if bozo is not None:
-            raise ParseError(f"not a feed ({type(bozo).__name__}: {str(bozo)[:120]})")
-        raise ParseError("not a feed (no RSS or Atom found; is this a web page?)")
-    title = _plain_title(parsed.get("feed", {}).get("title") or "")
-    items: list[ParsedItem] = []
-    for entry in entries[:MAX_ITEMS]:
-        raw_title = entry.get("title") or ""
-        item_title = _plain_title(raw_title)
-        link = clean_link(entry.get("link"))
-        published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
-        raw_summary, is_html = _summary_source(entry)
-        rh = _raw_hash(raw_title, raw_summary)
-        key = item_key(entry.get("id"), link, item_title, published)
-        if known.same(key, rh):
-            summary = chash = None
-        else:
-            converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
-            summary = cut(converted, MAX_SUMMARY)
-            chash = content_hash(item_title, summary)
-        items.append(
-            ParsedItem(
-                item_key=key,
-                story_key=story_key(link, item_title, published),
-                raw_hash=rh,
-                title=item_title,
-                link=link,
-                published=published,
-                summary=summary,
-                content_hash=chash,
-                image=item_image(entry, base_url),
-            )
-        )
-    warning = f"{type(bozo).__name__}: {str(bozo)[:120]}" if bozo is not None else None
-    return ParsedFeed(title=title, items=items, warning=warning)
+    return parse_here(body, base_url, known, text_for_new=text_for_new)
 
 
 class _Alarm(Exception):
@@ -222,10 +143,14 @@ def _worker_init(bot_pid: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _parse_in_worker(body: bytes, base_url: str, known: KnownHashes, limit: float) -> ParsedFeed:
+def _parse_in_worker(
+    body: bytes, base_url: str, known: KnownHashes, limit: float, text_for_new: bool = True
+) -> ParsedFeed:
+    from feeds.entries import parse_bytes as parse_here  # preloaded by the forkserver
+
     signal.setitimer(_LIMIT_TIMER, limit)
     try:
-        return parse_bytes(body, base_url, known)
+        return parse_here(body, base_url, known, text_for_new=text_for_new)
     except _Alarm:
         raise ParseError(f"parsing took longer than {limit:g} s") from None
     finally:
@@ -244,12 +169,13 @@ class Parser:
 
     def _ensure_pool(self) -> pebble.ProcessPool:
         if self._pool is None or not self._pool.active:
-            # forkserver: a fork of this (threaded) process could inherit held locks.
+            # forkserver: a fork of this (threaded) process could inherit held locks. Lean:
+            # the workers do not import the bot's __main__ (feeds/lean_fork.py).
             self._pool = pebble.ProcessPool(
                 max_workers=self.workers,
                 initializer=_worker_init,
                 initargs=(os.getpid(),),
-                context=multiprocessing.get_context("forkserver"),
+                context=lean_forkserver(),
             )
         return self._pool
 
@@ -284,10 +210,12 @@ class Parser:
             # The job was cancelled under us (the pool went away): this feed's problem only.
             raise ParseError("the parser was restarted; the feed is tried again next cycle") from None
 
-    async def parse(self, body: bytes, base_url: str, known: KnownHashes | None = None) -> ParsedFeed:
+    async def parse(
+        self, body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+    ) -> ParsedFeed:
         try:
             result: ParsedFeed = await self.run(
-                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit
+                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit, text_for_new
             )
             return result
         except (ParseError, asyncio.CancelledError):

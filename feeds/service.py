@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from feeds.model import FetchResult, FetchSettings, ParsedFeed, ParseError
 from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
-from storage.feeds import Feed, FeedStore, Hold, IngestReport, KnownHashes, UnchangedFetch, from_iso
+from storage.feeds import Feed, FeedStore, Hold, IngestReport, KnownHashes, TextNeeded, UnchangedFetch, from_iso
 from storage.handle import DATABASE_ERRORS
 
 if TYPE_CHECKING:
@@ -54,6 +55,11 @@ STORAGE_BACKOFF_MAX = 1800.0
 # At shutdown, a send in progress may finish within this; then the loop is cancelled (a send
 # cut off is marked in flight in the database, and settled at the next start).
 STOP_TIMEOUT = 10.0
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        importlib.import_module(name)
 
 
 class StorageTrouble(Exception):
@@ -138,6 +144,13 @@ class FeedService(DeliveryMixin):
             self._fetcher = Fetcher(FetchSettings.from_config(self.config), clock=self.core.now)
         return self._fetcher
 
+    async def warm(self) -> None:
+        """Load the fetcher's and the parser's libraries in a thread, then start the parser's
+        workers. Imported on the loop thread at the first poll, aiohttp alone stalled the
+        loop for 80-300 ms (the cold cycle's largest stall), so they are loaded here, off it."""
+        await asyncio.to_thread(_import_all, ("feeds.fetch", "feeds.parse"))
+        await self.parser.warm()
+
     async def close(self) -> None:
         if self._fetcher is not None:
             await self._fetcher.close()
@@ -161,9 +174,11 @@ class FeedService(DeliveryMixin):
     # -- one feed ------------------------------------------------------------------------
 
     async def fetch_and_parse(
-        self, url: str, *, feed: Feed | None = None, conditional: bool = True
+        self, url: str, *, feed: Feed | None = None, conditional: bool = True, text_for_new: bool = True
     ) -> tuple[FetchResult, ParsedFeed | None, str | None]:
-        """(fetch result, parsed feed or None, error text or None). Never raises for feed faults."""
+        """(fetch result, parsed feed or None, error text or None). Never raises for feed faults.
+        Without `text_for_new`, items not listed last time come without their text (no channel
+        would post them: converting their HTML was most of a first sight's cost)."""
         fetched = await self.fetcher.fetch(
             url,
             etag=feed.etag if feed and conditional else None,
@@ -183,7 +198,7 @@ class FeedService(DeliveryMixin):
             async with self._db_gate:
                 known = await self.store.known_hashes(feed.id)
         try:
-            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known)
+            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known, text_for_new=text_for_new)
         except ParseError as e:
             return fetched, None, str(e)
         return fetched, parsed, None
@@ -194,8 +209,11 @@ class FeedService(DeliveryMixin):
         # A channel seeing this feed for the first time needs every item, so skip the
         # conditional request and the "same bytes" shortcut.
         full = feed.unprimed if feed.unprimed is not None else await self.store.has_unprimed(feed.id)
+        posting = feed.posting if feed.posting is not None else await self.store.has_posting(feed.id)
         try:
-            fetched, parsed, error = await self.fetch_and_parse(feed.url, feed=feed, conditional=not full)
+            fetched, parsed, error = await self.fetch_and_parse(
+                feed.url, feed=feed, conditional=not full, text_for_new=posting
+            )
         except Exception as e:  # a bug, not the feed's fault: record it, keep the loop alive
             log.exception("feed %s: unexpected error", feed.id)
             fetched, parsed, error = FetchResult("error", feed.url), None, f"internal error ({type(e).__name__})"
@@ -214,10 +232,21 @@ class FeedService(DeliveryMixin):
             else:
                 unchanged.append(row)
             return PollOutcome(feed.id, "unchanged")
-        hold = await self.hold_for(feed.id)
+        try:
+            report = await self._ingest(feed.id, parsed, fetched, now, next_at)
+        except TextNeeded:  # a channel that posts came while it was parsed without new items' text
+            assert fetched.body is not None
+            parsed = await self.parser.parse(fetched.body, fetched.final_url or feed.url)
+            report = await self._ingest(feed.id, parsed, fetched, now, next_at)
+        return PollOutcome(feed.id, "new", report)
+
+    async def _ingest(
+        self, feed_id: int, parsed: ParsedFeed, fetched: FetchResult, now: datetime, next_at: datetime
+    ) -> IngestReport:
+        hold = await self.hold_for(feed_id)
         async with self._db_gate:
-            report = await self.store.ingest(
-                feed.id,
+            return await self.store.ingest(
+                feed_id,
                 parsed.title,
                 parsed.items,
                 subscription_accepts,
@@ -228,7 +257,6 @@ class FeedService(DeliveryMixin):
                 body_hash=fetched.body_hash,
                 hold=hold,
             )
-        return PollOutcome(feed.id, "new", report)
 
     async def _failed(self, feed: Feed, error: str, now: datetime, retry_after: float | None) -> PollOutcome:
         failures = feed.consecutive_failures + 1
@@ -332,7 +360,7 @@ class FeedService(DeliveryMixin):
     async def run_forever(self) -> None:
         """Poll and deliver until stopped; sleeps until the next thing is due or `wake` is set."""
         try:
-            await self.parser.warm()
+            await self.warm()
         except Exception:
             log.exception("could not start the feed parser processes; will try again when parsing")
         with contextlib.suppress(*DATABASE_ERRORS):  # a broken database is reported by the loop below

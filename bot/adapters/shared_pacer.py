@@ -4,7 +4,7 @@ Three instances each pacing themselves at Discord's 50 requests/s would together
 and draw 429s. With `shared_rate_budget = true` ([discord] or [slack]) each call reserves
 the next free slot in the `rate_budget` row for the token (storage/rate_budget.py: GCRA,
 one statement per call, so instances never get the same slot) and waits for it. Slots are
-evenly spaced at SAFETY x the platform's rate with no catching up after an idle spell, so
+evenly spaced at SHARED_SAFETY x the platform's rate with no catching up after an idle spell, so
 together the instances stay under the limit. A 429 that comes anyway holds every instance
 (`hold` moves the shared row on), not only the one that met it.
 
@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.adapters.pacing import SAFETY, Pacer, RatePacer
+from bot.adapters.pacing import Pacer, RatePacer
 from bot.messenger import NotSent
 from storage.handle import Database
 from storage.rate_budget import RateBudget, budget_key
@@ -29,6 +29,11 @@ from storage.rate_budget import RateBudget, budget_key
 log = logging.getLogger(__name__)
 
 _US = 1_000_000
+# Further under the limit than one process's pacer (SAFETY, 0.95): calls from several
+# processes reach the platform with more jitter between their slot and their arrival, and
+# bunch. Measured (python -m bench.instances, three instances on two busy cores): at 0.95 a
+# few global 429s per 400 posts; at 0.9 none.
+SHARED_SAFETY = 0.9
 
 
 class SharedRatePacer:
@@ -37,7 +42,7 @@ class SharedRatePacer:
         budget: RateBudget,
         rate: float,
         *,
-        safety: float = SAFETY,
+        safety: float = SHARED_SAFETY,
         stopping: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

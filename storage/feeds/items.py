@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from storage.db import hash64
+from storage.feeds.hashes import UNRENDERED, KnownHashes, _h, _h32
 from storage.feeds.records import (
     Accepts,
     Hold,
@@ -33,6 +33,7 @@ from storage.feeds.records import (
     ItemLike,
     StoredItem,
     Subscription,
+    TextNeeded,
     from_iso,
     iso,
     new_nonce,
@@ -45,42 +46,9 @@ from storage.handle import Database, Tx
 FORGET_AFTER = timedelta(days=90)
 
 
-def _h64(text: str | None) -> int:
-    value = hash64(text or "")
-    assert value is not None
-    return value
-
-
-def _h(text: str | None) -> int:
-    """An item or story key as stored: the top 48 bits of hash64 (SQLite stores it in 6
-    bytes; two keys of one feed collide with odds of about n^2 / 2^49)."""
-    return _h64(text) >> 16
-
-
-def _h32(text: str | None) -> int:
-    """A raw or content hash as stored: the top 32 bits of hash64 (a collision could only
-    hide one edit of one item; 4 bytes a row instead of 8)."""
-    return _h64(text) >> 32
-
-
-class KnownHashes:
-    """The raw hashes of the items a feed listed at its last fetch, by item key: the parser
-    skips re-rendering an item whose raw text is unchanged. Keys and hashes as stored
-    (48-bit item key, 32-bit raw hash); picklable, for the parser's workers."""
-
-    def __init__(self, by_key: dict[int, int] | None = None) -> None:
-        self.by_key = by_key or {}
-
-    def same(self, item_key: str, raw_hash: str) -> bool:
-        stored = self.by_key.get(_h(item_key))
-        return stored is not None and stored == _h32(raw_hash)
-
-    def __len__(self) -> int:
-        return len(self.by_key)
-
-
-# What a stored item's row needs from a fetch: nothing, only its new raw hash (the bytes
-# changed but not the rendered text), or its new text (an update for channels already told).
+# What a stored item's row needs from a fetch: nothing, only its new hashes (the bytes
+# changed but not the rendered text, or its text rendered for the first time), or its new
+# text (an update for channels already told).
 Edit = Literal["none", "hash", "text"]
 
 # (index in the fetched document, the item): the index breaks date ties, see _newest.
@@ -114,8 +82,13 @@ class Match:
 
 
 def _edit(row: sqlite3.Row, item: ItemLike) -> Edit:
-    # An item not re-rendered (summary None: its raw text was unchanged) has nothing to compare.
-    if _h32(item.raw_hash) == row["raw_hash"] or item.summary is None or item.content_hash is None:
+    # An item not rendered this time (summary None: its raw text was unchanged, or no channel
+    # needed its text) has nothing to compare.
+    if item.summary is None or item.content_hash is None:
+        return "none"
+    if row["content_hash"] == UNRENDERED:
+        return "hash"  # rendered for the first time: never posted, so nothing to update
+    if _h32(item.raw_hash) == row["raw_hash"]:
         return "none"
     if _h32(item.content_hash) == row["content_hash"]:
         return "hash"
@@ -147,6 +120,10 @@ def match_items(stored: Sequence[sqlite3.Row], items: Sequence[ItemLike]) -> Mat
         if rename or edit != "none":
             match.stored.append(StoredMatch(int(row["id"]), int(row["story_id"]), item, rename, edit))
     return match
+
+
+def _content(item: ItemLike) -> int:
+    return UNRENDERED if item.content_hash is None else _h32(item.content_hash)
 
 
 def _newest(p: Indexed) -> tuple[str, int]:
@@ -192,7 +169,10 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
         if m.rename:
             await tx.execute("UPDATE feed_items SET key_id = ? WHERE id = ?", (_h(it.item_key), m.row_id))
         if m.edit == "hash":
-            await tx.execute("UPDATE feed_items SET raw_hash = ? WHERE id = ?", (_h32(it.raw_hash), m.row_id))
+            await tx.execute(
+                "UPDATE feed_items SET raw_hash = ?, content_hash = ? WHERE id = ?",
+                (_h32(it.raw_hash), _h32(it.content_hash), m.row_id),
+            )
         elif m.edit == "text":
             # The new text itself is written with the deliveries (_write_text), if one waits.
             await tx.execute(
@@ -202,10 +182,7 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
     if match.new:
         await tx.executemany(
             "INSERT INTO feed_items(feed_id, key_id, story_id, raw_hash, content_hash) VALUES (?, ?, ?, ?, ?)",
-            [
-                (feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _h32(it.content_hash or ""))
-                for _, it in match.new
-            ],
+            [(feed_id, _h(it.item_key), _h(it.story_key), _h32(it.raw_hash), _content(it)) for _, it in match.new],
         )
     keys = {_h(it.item_key): it.item_key for _, it in match.present}
     rows = await tx.fetchall(
@@ -220,8 +197,10 @@ async def _write_items(tx: Tx, feed_id: int, match: Match, stamp: str) -> dict[s
 
 def _first_sight(present: list[Indexed], sub: Subscription, accepts: Accepts, report: IngestReport) -> list[Indexed]:
     """A channel seeing the feed for the first time: the newest `latest` matching items,
-    oldest first. The fetch was rendered in full for it (FeedService fetches a feed with an
-    unprimed subscription without the known hashes), so every item has its text."""
+    oldest first. With `latest` the fetch was rendered in full for it (FeedService fetches a
+    feed with an unprimed subscription without the known hashes; _lacks_text checks), so
+    every item has its text; with `latest = 0` the items may have none, and `would_post`
+    then counts what their titles pass (nothing is posted either way)."""
     matching = [(i, it) for i, it in present if accepts(sub, it.title, it.summary or "")]
     report.would_post += len(matching)
     chosen = sorted(matching, key=_newest, reverse=True)[: sub.latest]
@@ -245,6 +224,15 @@ async def _update_rows(
     return rows
 
 
+def _lacks_text(subs: list[Subscription], match: Match) -> bool:
+    """A channel would post an item that this fetch carries without its text: a new item for
+    a channel that has seen the feed, any listed one for a first sight with `latest`."""
+    active = [s for s in subs if not s.paused and not s.resuming]
+    if any(s.primed for s in active) and any(it.summary is None for _, it in match.new):
+        return True
+    return any(not s.primed and s.latest > 0 for s in active) and any(it.summary is None for _, it in match.present)
+
+
 async def _joining(tx: Tx, sub: Subscription, stamp: str, hold: Hold | None) -> Hold | None:
     """Held posts of this subscription that are due but not yet gathered (their round-up is
     made at the next delivery run): a new post joins them, so it never goes out before them."""
@@ -264,7 +252,7 @@ async def _joining(tx: Tx, sub: Subscription, stamp: str, hold: Hold | None) -> 
 
 async def _plan_deliveries(
     tx: Tx,
-    feed_id: int,
+    subs: list[Subscription],
     match: Match,
     ids: dict[str, int],
     accepts: Accepts,
@@ -273,8 +261,6 @@ async def _plan_deliveries(
     hold: Hold | None = None,
 ) -> list[tuple[object, ...]]:
     """The outbox rows for this fetch: posts per channel, then updates of posts already sent."""
-    rows = await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
-    subs = [Subscription.from_row(r) for r in rows]
     out: list[tuple[object, ...]] = []
     for sub in subs:
         if sub.paused:
@@ -416,16 +402,25 @@ class Items:
         hold: Hold | None = None,
     ) -> IngestReport:
         """Record items and queue deliveries, all in one transaction with the feed's new state.
+        Items may come without their text (summary None) where no channel posts them; if a
+        channel would (its subscription changed meanwhile), TextNeeded is raised and nothing
+        is written: parse the fetch again with every item's text.
         `hold` says when a subscription's new posts are due if not now (quiet hours, digest)."""
         report = IngestReport(seen=len(items))
         stamp = iso(now)
         async with self.db.transaction() as tx:
             stored = await _read_stored(tx, feed_id, items)
             match = match_items(stored, items)
+            subs = [
+                Subscription.from_row(r)
+                for r in await tx.fetchall("SELECT * FROM feed_subscriptions WHERE feed_id = ?", (feed_id,))
+            ]
+            if _lacks_text(subs, match):
+                raise TextNeeded(feed_id)  # nothing written yet: the transaction rolls back
             ids = await _write_items(tx, feed_id, match, stamp)
             report.new = len(match.new)
             report.changed = len(match.changed)
-            rows = await _plan_deliveries(tx, feed_id, match, ids, accepts, report, stamp, hold)
+            rows = await _plan_deliveries(tx, subs, match, ids, accepts, report, stamp, hold)
             report.queued = await _write_deliveries(tx, rows)
             await _write_text(tx, match, ids, rows, stamp)
             if report.primed or report.resumed:

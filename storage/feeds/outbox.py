@@ -68,11 +68,14 @@ class Outbox:
 
     async def settle_in_flight(self, now: datetime, platform: str | None = None) -> int:
         """Make every unsure delivery (of `platform`, or all) due now: at start, and when an
-        adapter connects, so each is settled while Discord still recognises its nonce."""
-        where = "status = 'pending' AND sending_at IS NOT NULL" + (" AND platform = ?" if platform else "")
+        adapter connects, so each is settled while Discord still recognises its nonce. A
+        delivery still claimed by a live instance (issue 15) is that instance's send in
+        progress, not one cut off: it is left alone."""
+        where = "status = 'pending' AND sending_at IS NOT NULL AND (claimed_by IS NULL OR claim_until <= ?)"
+        where += " AND platform = ?" if platform else ""
         return await self.db.execute(
             f"UPDATE feed_deliveries SET next_attempt_at = ? WHERE {where}",
-            (iso(now), *([platform] if platform else [])),
+            (iso(now), iso(now), *([platform] if platform else [])),
         )
 
     async def clear_sending(self, delivery_id: int) -> None:

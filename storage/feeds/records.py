@@ -84,7 +84,7 @@ def new_nonce() -> str:
     return "f" + secrets.token_hex(10)
 
 
-# The columns Feed.from_row reads (`unprimed` is computed by due_feeds only).
+# The columns Feed.from_row reads (`unprimed` and `posting` are computed by due_feeds only).
 FEED_COLS = (
     "id, url, name, title, interval_minutes, paused, paused_reason, etag, last_modified, body_hash,"
     " next_fetch_at, last_fetch_at, last_success_at, last_error, last_error_at, failing_since,"
@@ -115,6 +115,9 @@ class Feed:
     # Set by due_feeds: a subscription has not seen this feed yet (so fetch it in full).
     # None: not looked up.
     unprimed: bool | None = None
+    # Set by due_feeds: a subscription would post from this fetch (it has seen the feed, or
+    # asks for the `latest` items on first sight). If not, new items need no text.
+    posting: bool | None = None
 
     @property
     def display_name(self) -> str:
@@ -124,8 +127,9 @@ class Feed:
     def from_row(cls, row: sqlite3.Row) -> Feed:
         d = dict(row)
         d["paused"] = bool(d["paused"])
-        if "unprimed" in d:
-            d["unprimed"] = bool(d["unprimed"])
+        for computed in ("unprimed", "posting"):
+            if computed in d:
+                d[computed] = bool(d[computed])
         return cls(**d)
 
 
@@ -267,6 +271,11 @@ class UnchangedFetch:
     next_at: datetime
     etag: str | None
     last_modified: str | None
+
+
+class TextNeeded(Exception):
+    """`ingest` was given an item without its text that a channel would post (a subscription
+    was added while the fetch was parsed without it). Nothing was written."""
 
 
 @dataclass

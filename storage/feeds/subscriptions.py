@@ -26,6 +26,10 @@ from storage.feeds.records import (
 from storage.handle import Database, Tx
 from storage.turns import take_turns
 
+# A subscription (alias p) that posts from a fetch: active, and it has seen the feed (it
+# posts new items) or asks for the `latest` items on first sight. Resuming ones post nothing.
+POSTING = "p.paused = 0 AND (p.primed = 1 OR p.latest > 0)"
+
 
 async def _set_timing(tx: Tx, sub_id: int, t: Timing) -> None:
     await tx.execute(
@@ -201,7 +205,9 @@ class Subscriptions:
         """Feeds to fetch now: not paused, with an active subscription, and due (or all, if forced)."""
         rows = await self.db.fetchall(
             f"SELECT {FEED_COLS}, EXISTS (SELECT 1 FROM feed_subscriptions u WHERE u.feed_id = feeds.id"
-            " AND u.primed != 1 AND u.paused = 0) AS unprimed FROM feeds WHERE paused = 0"
+            " AND u.primed != 1 AND u.paused = 0) AS unprimed,"
+            f" EXISTS (SELECT 1 FROM feed_subscriptions p WHERE p.feed_id = feeds.id AND {POSTING}) AS posting"
+            " FROM feeds WHERE paused = 0"
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
             " AND (? = 1 OR next_fetch_at IS NULL OR next_fetch_at <= ?) ORDER BY next_fetch_at NULLS FIRST, id",
             (int(force), iso(now)),
@@ -214,6 +220,13 @@ class Subscriptions:
             " AND EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id AND s.paused = 0)"
         )
         return from_iso(row[0]) if row and row[0] else None
+
+    async def has_posting(self, feed_id: int) -> bool:
+        """A subscription would post from this feed's next fetch (see Feed.posting)."""
+        row = await self.db.fetchone(
+            f"SELECT 1 FROM feed_subscriptions p WHERE p.feed_id = ? AND {POSTING} LIMIT 1", (feed_id,)
+        )
+        return row is not None
 
     async def has_unprimed(self, feed_id: int) -> bool:
         row = await self.db.fetchone(

@@ -65,7 +65,7 @@ async def test_an_expired_claim_cut_off_mid_send_is_taken_over_as_unsure(
     assert not first.unsure
     assert await dead.begin_send(first.id, NOW)  # marked in flight, then the process died
     # Another instance starting now settles in-flight rows, but does not take a live claim.
-    await store.settle_in_flight(NOW)
+    assert await store.settle_in_flight(NOW) == 0  # a live claim: a send in progress, not cut off
     assert first.id not in {d.id for d in await alive.claim_deliveries(NOW, ["console"])}
     await alive.release_deliveries()
 

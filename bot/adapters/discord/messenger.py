@@ -47,6 +47,14 @@ def delivery_nonce(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()[:NONCE_LIMIT]
 
 
+def _retry_after(e: discord.HTTPException) -> float | None:
+    """The wait a 429 asked for (its Retry-After header), if it said."""
+    try:
+        return float(e.response.headers["Retry-After"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
 @contextlib.contextmanager
 def delivery_errors(channel: ChannelRef) -> Iterator[None]:
     """discord.py errors as DeliveryError: gone or forbidden is permanent, the rest retry."""
@@ -58,6 +66,10 @@ def delivery_errors(channel: ChannelRef) -> Iterator[None]:
     except (discord.NotFound, discord.Forbidden) as e:
         raise DeliveryError(f"{where}: {e.status} {e.text or type(e).__name__}", permanent=True) from e
     except discord.HTTPException as e:
+        # discord.py waits out a 429 itself, but gives up after five tries and raises it: the
+        # limit passes, so a 429 (like a timeout, 408) is retried later, never failed for good.
+        if e.status in (408, 429):
+            raise DeliveryError(f"{where}: HTTP {e.status}", retry_after=_retry_after(e)) from e
         raise DeliveryError(f"{where}: HTTP {e.status}", permanent=400 <= e.status < 500) from e
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
         raise DeliveryError(f"{where}: {type(e).__name__}") from e

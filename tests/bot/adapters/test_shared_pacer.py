@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.pacing import SAFETY, RatePacer
+from bot.adapters.pacing import RatePacer
+from bot.adapters.shared_pacer import SHARED_SAFETY as SAFETY
 from bot.adapters.shared_pacer import SharedRatePacer, make_pacer
 from bot.messenger import NotSent
 from bot.model import Card, ChannelRef, Reply

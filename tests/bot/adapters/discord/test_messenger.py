@@ -109,6 +109,18 @@ async def test_rate_limit_is_honoured_and_the_send_retried(env: DiscordEnv) -> N
     assert mid in {str(i) for i in env.fake.messages}
 
 
+async def test_a_rate_limit_that_outlasts_discord_py_s_retries_is_a_temporary_failure(env: DiscordEnv) -> None:
+    # Seen with three instances on one token (bench/instances.py): discord.py tries a 429'd
+    # call five times, then raises the 429; the post must be retried later, not lost.
+    for _ in range(6):
+        env.fake.rate_limit_next("POST", MESSAGES, retry_after=0.01)
+    with pytest.raises(DeliveryError) as info:
+        await env.adapter.post(NEWS, feed_reply(), nonce="d-6b")
+    assert not info.value.permanent
+    assert [c.status for c in env.fake.find_calls("POST", MESSAGES)] == [429] * 5
+    assert not env.fake.messages
+
+
 async def test_unknown_channel_is_a_permanent_failure(env: DiscordEnv) -> None:
     gone = ChannelRef("discord", str(GUILD_ID), "299999999999999999")
     with pytest.raises(DeliveryError) as info:
