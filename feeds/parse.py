@@ -53,8 +53,9 @@ def parse_bytes(
     return parse_here(body, base_url, known, text_for_new=text_for_new)
 
 
-class _Alarm(Exception):
-    pass
+class _Alarm(BaseException):
+    """BaseException, not Exception: feedparser catches Exception around its strict XML
+    parse (and falls back to its loose parser), which would swallow the time limit."""
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -148,7 +149,9 @@ def _parse_in_worker(
 ) -> ParsedFeed:
     from feeds.entries import parse_bytes as parse_here  # preloaded by the forkserver
 
-    signal.setitimer(_LIMIT_TIMER, limit)
+    # Then every 50 ms of CPU again: one signal can still land where it is swallowed, and
+    # a one-shot timer would then never fire again (a flaky, unlimited parse).
+    signal.setitimer(_LIMIT_TIMER, limit, 0.05)
     try:
         return parse_here(body, base_url, known, text_for_new=text_for_new)
     except _Alarm:
