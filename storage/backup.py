@@ -20,13 +20,13 @@ import os
 import re
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 BUSY_MS = 10_000
-BACKUP_GLOB = "sendbot-*.sqlite3"
-_BACKUP_RE = re.compile(r"^sendbot-\d{8}T\d{6}(\d{6})?Z\.sqlite3$")
+SUFFIX = ".sqlite3"
 
 
 class BackupError(Exception):
@@ -87,36 +87,55 @@ def copy_database(src: str | Path, dest: str | Path) -> Path:
     return dest
 
 
+def stamped_name(suffix: str, now: datetime | None = None, *, micro: bool = False) -> str:
+    """`sendbot-20261128T031500Z<suffix>`: sorts by time, in UTC (with microseconds when two
+    copies fall within one second). Shared by SQLite copies and PostgreSQL dumps."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"sendbot-{when.strftime('%Y%m%dT%H%M%S%fZ' if micro else '%Y%m%dT%H%M%SZ')}{suffix}"
+
+
+def stamped_in(folder: str | Path, suffix: str) -> list[Path]:
+    """The copies named by `stamped_name` with this suffix in `folder`, oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(r"^sendbot-\d{8}T\d{6}(\d{6})?Z" + re.escape(suffix) + "$")
+    return sorted(p for p in folder.glob(f"sendbot-*{suffix}") if pattern.match(p.name))
+
+
+def rotate_into(
+    folder: str | Path, suffix: str, make: Callable[[Path], Path], keep: int, now: datetime | None = None
+) -> tuple[Path, list[Path]]:
+    """`make` a new stamped copy in `folder`; then only the newest `keep` stay. Returns the new
+    copy and the copies removed."""
+    if keep < 1:
+        raise BackupError("--keep must be at least 1")
+    folder = Path(folder)
+    dest = folder / stamped_name(suffix, now)
+    if dest.exists():  # two copies within one second
+        dest = folder / stamped_name(suffix, now, micro=True)
+    made = make(dest)
+    copies = stamped_in(folder, suffix)
+    removed = copies[:-keep] if len(copies) > keep else []
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return made, removed
+
+
 def backup_name(now: datetime | None = None) -> str:
     """`sendbot-20261128T031500Z.sqlite3`: sorts by time, in UTC."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
-    return f"sendbot-{when.strftime('%Y%m%dT%H%M%SZ')}.sqlite3"
+    return stamped_name(SUFFIX, now)
 
 
 def backups_in(folder: str | Path) -> list[Path]:
     """The copies `backup_into` made in `folder`, oldest first."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(BACKUP_GLOB) if _BACKUP_RE.match(p.name))
+    return stamped_in(folder, SUFFIX)
 
 
 def backup_into(folder: str | Path, src: str | Path, keep: int, now: datetime | None = None) -> tuple[Path, list[Path]]:
     """A new timestamped copy of `src` in `folder`; then only the newest `keep` copies stay.
     Returns the new copy and the copies removed."""
-    if keep < 1:
-        raise BackupError("--keep must be at least 1")
-    folder = Path(folder)
-    dest = folder / backup_name(now)
-    if dest.exists():  # two backups within one second
-        when = (now or datetime.now(UTC)).astimezone(UTC)
-        dest = folder / f"sendbot-{when.strftime('%Y%m%dT%H%M%S%fZ')}.sqlite3"
-    copy_database(src, dest)
-    copies = backups_in(folder)
-    removed = copies[:-keep] if len(copies) > keep else []
-    for old in removed:
-        old.unlink(missing_ok=True)
-    return dest, removed
+    return rotate_into(folder, SUFFIX, lambda dest: copy_database(src, dest), keep, now)
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,16 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 
+from storage.backup import BackupError, rotate_into, stamped_in, stamped_name
 from storage.db import describe_pg_error
 from storage.pg import display_url
 
-DUMP_GLOB = "sendbot-*.dump"
-_DUMP_RE = re.compile(r"^sendbot-\d{8}T\d{6}(\d{6})?Z\.dump$")
+DUMP_SUFFIX = ".dump"
 _VERSION_RE = re.compile(r"\(PostgreSQL\)\s+(\d+)")
 DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 CONNECT_TIMEOUT_S = 10
@@ -152,16 +152,12 @@ def backup_tool_problem(target: PgTarget) -> str | None:
 def dump_name(now: datetime | None = None) -> str:
     """`sendbot-20261128T031500Z.dump`: sorts by time, in UTC (the compose file's nightly
     service writes the same names)."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
-    return f"sendbot-{when.strftime('%Y%m%dT%H%M%SZ')}.dump"
+    return stamped_name(DUMP_SUFFIX, now)
 
 
 def dumps_in(folder: str | Path) -> list[Path]:
     """The dumps `dump_into` made in `folder`, oldest first."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(DUMP_GLOB) if _DUMP_RE.match(p.name))
+    return stamped_in(folder, DUMP_SUFFIX)
 
 
 def _run(tool: Tool, args: list[str], target: PgTarget) -> None:
@@ -195,19 +191,10 @@ def dump_to(file: str | Path, target: PgTarget) -> Path:
 
 def dump_into(folder: str | Path, target: PgTarget, keep: int, now: datetime | None = None) -> tuple[Path, list[Path]]:
     """A new timestamped dump in `folder`; then only the newest `keep` dumps stay."""
-    if keep < 1:
-        raise PgBackupError("--keep must be at least 1")
-    folder = Path(folder)
-    dest = folder / dump_name(now)
-    if dest.exists():  # two dumps within one second
-        when = (now or datetime.now(UTC)).astimezone(UTC)
-        dest = folder / f"sendbot-{when.strftime('%Y%m%dT%H%M%S%fZ')}.dump"
-    dump_to(dest, target)
-    dumps = dumps_in(folder)
-    removed = dumps[:-keep] if len(dumps) > keep else []
-    for old in removed:
-        old.unlink(missing_ok=True)
-    return dest, removed
+    try:
+        return rotate_into(folder, DUMP_SUFFIX, lambda dest: dump_to(dest, target), keep, now)
+    except BackupError as e:  # --keep below 1
+        raise PgBackupError(str(e)) from None
 
 
 @dataclass(frozen=True)
