@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Config
@@ -21,37 +22,62 @@ def default_folder(db_path: str) -> Path:
     return Path(db_path).parent / "backups"
 
 
+def make_backup(
+    args: argparse.Namespace,
+    shown: str,
+    default: Path,
+    one: Callable[[Path], Path],
+    into: Callable[[Path, int], tuple[Path, list[Path]]],
+    failed: Callable[[Exception], str | None],
+) -> int:
+    """`sendbot backup` for either database: `--to FILE` makes one copy with `one`; otherwise
+    `into` adds a stamped copy to a folder and keeps the newest `--keep`. `failed` words an
+    error it knows as one line (None: not one of its errors, raised on)."""
+    keep = DEFAULT_KEEP if args.keep is None else args.keep
+    try:
+        dest = Path(args.to) if args.to else None
+        if dest is not None and not (dest.is_dir() or args.to.endswith("/")):
+            if args.keep is not None:
+                print("sendbot backup: --keep applies to a folder of backups, not to one file", file=sys.stderr)
+                return 2
+            print(f"Backed up {shown} to {one(dest)}.")
+            return 0
+        made, removed = into(dest if dest is not None else default, keep)
+    except Exception as e:
+        line = failed(e)
+        if line is None:
+            raise
+        print(f"sendbot backup: {line}", file=sys.stderr)
+        return 1
+    copies = "copy" if len(removed) == 1 else "copies"
+    gone = f"; removed {len(removed)} older {copies} (keeping {keep})" if removed else ""
+    print(f"Backed up {shown} to {made}{gone}.")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     if config.storage.url:
         from bot.ops.pg_backup import cmd_pg_backup
 
-        return cmd_pg_backup(args, config, DEFAULT_KEEP, default_folder(config.storage.path))
+        return cmd_pg_backup(args, config, default_folder(config.storage.path))
     db = config.storage.path
     if db in ("", ":memory:"):
         print("sendbot backup: [storage] path is an in-memory database: there is nothing to back up", file=sys.stderr)
         return 1
-    keep = DEFAULT_KEEP if args.keep is None else args.keep
-    try:
-        target = Path(args.to) if args.to else None
-        if target is not None and not (target.is_dir() or args.to.endswith("/")):
-            if args.keep is not None:
-                print("sendbot backup: --keep applies to a folder of backups, not to one file", file=sys.stderr)
-                return 2
-            made = copy_database(db, target)
-            print(f"Backed up {db} to {made}.")
-            return 0
-        folder = target if target is not None else default_folder(db)
-        made, removed = backup_into(folder, db, keep)
-    except BackupError as e:
-        print(f"sendbot backup: {e}", file=sys.stderr)
-        return 1
-    except (sqlite3.Error, OSError) as e:
-        print(f"sendbot backup: {db}: {e}", file=sys.stderr)
-        return 1
-    copies = "copy" if len(removed) == 1 else "copies"
-    gone = f"; removed {len(removed)} older {copies} (keeping {keep})" if removed else ""
-    print(f"Backed up {db} to {made}{gone}.")
-    return 0
+
+    def failed(e: Exception) -> str | None:
+        if isinstance(e, BackupError):
+            return str(e)
+        return f"{db}: {e}" if isinstance(e, sqlite3.Error | OSError) else None
+
+    return make_backup(
+        args,
+        db,
+        default_folder(db),
+        lambda dest: copy_database(db, dest),
+        lambda folder, keep: backup_into(folder, db, keep),
+        failed,
+    )
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:

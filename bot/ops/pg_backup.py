@@ -17,29 +17,18 @@ def target_of(config: Config) -> PgTarget:
     return PgTarget(config.storage.url, config.storage.password_text())
 
 
-def cmd_pg_backup(args: argparse.Namespace, config: Config, default_keep: int, default_folder: Path) -> int:
+def cmd_pg_backup(args: argparse.Namespace, config: Config, default_folder: Path) -> int:
+    from bot.ops.backup import make_backup
+
     target = target_of(config)
-    keep = default_keep if args.keep is None else args.keep
-    try:
-        dest = Path(args.to) if args.to else None
-        if dest is not None and not (dest.is_dir() or args.to.endswith("/")):
-            if args.keep is not None:
-                print("sendbot backup: --keep applies to a folder of backups, not to one file", file=sys.stderr)
-                return 2
-            made = dump_to(dest, target)
-            print(f"Backed up {target.shown} to {made}.")
-            return 0
-        made, removed = dump_into(dest if dest is not None else default_folder, target, keep)
-    except PgBackupError as e:
-        print(f"sendbot backup: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"sendbot backup: {e}", file=sys.stderr)
-        return 1
-    copies = "copy" if len(removed) == 1 else "copies"
-    gone = f"; removed {len(removed)} older {copies} (keeping {keep})" if removed else ""
-    print(f"Backed up {target.shown} to {made}{gone}.")
-    return 0
+    return make_backup(
+        args,
+        target.shown,
+        default_folder,
+        lambda dest: dump_to(dest, target),
+        lambda folder, keep: dump_into(folder, target, keep),
+        lambda e: str(e) if isinstance(e, PgBackupError | OSError) else None,
+    )
 
 
 def cmd_pg_restore(args: argparse.Namespace, config: Config, backups: Path) -> int:

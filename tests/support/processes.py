@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,38 @@ async def run_cli(*args: str, cwd: Path, root: Path) -> tuple[int, str, str]:
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     return proc.returncode or 0, out.decode(), err.decode()
+
+
+@dataclass
+class RunningBot:
+    """A `sendbot run` started by `console_bot`; `returncode` and `log` (its stderr) are set
+    once it has ended."""
+
+    proc: subprocess.Popen[str]
+    returncode: int | None = None
+    log: str = ""
+
+
+@contextlib.contextmanager
+def console_bot(cfg: Path, cwd: Path) -> Iterator[RunningBot]:
+    """A `sendbot run` console bot on `cfg`, already past start-up (it answered `!help`), so it
+    holds its database and any port. On leaving, its input is closed and it is waited for."""
+    proc = subprocess.Popen(
+        [SENDBOT, "run", "--config", str(cfg)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=clean_env(),
+        text=True,
+    )
+    bot = RunningBot(proc)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("!help\n")
+        proc.stdin.flush()
+        assert "SEND forum bot" in proc.stdout.readline()  # running
+        yield bot
+    finally:
+        _, bot.log = proc.communicate(timeout=30)
+        bot.returncode = proc.returncode

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.backup import backups_in
-from tests.support.processes import SENDBOT, clean_env
+from tests.support.processes import SENDBOT, clean_env, console_bot
 from tests.support.writer import Writer, pair_counts
 
 pytestmark = pytest.mark.slow  # real subprocesses
@@ -71,28 +71,13 @@ def test_restore_is_refused_while_a_bot_runs_and_for_a_file_that_is_not_sendbots
     assert sendbot(tmp_path, "backup", "--config", str(cfg)).returncode == 0
     [copy] = backups_in(db.parent / "backups")
 
-    bot = subprocess.Popen(
-        [SENDBOT, "run", "--config", str(cfg)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env=clean_env(),
-        text=True,
-    )
-    try:
-        assert bot.stdin is not None and bot.stdout is not None
-        bot.stdin.write("!help\n")
-        bot.stdin.flush()
-        assert "SEND forum bot" in bot.stdout.readline()  # running, and holding the lock
+    with console_bot(cfg, tmp_path):  # running, and holding the lock
         refused = sendbot(tmp_path, "restore", "--config", str(cfg), str(copy))
         assert refused.returncode == 1
         assert (
             "in use by another sendbot (pid" in refused.stderr and "restore while the bot is stopped" in refused.stderr
         )
         assert not Path(f"{db}.pre-restore.bak").exists()
-    finally:
-        bot.communicate(timeout=30)
 
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database " * 300)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import SENDBOT, clean_env
+from tests.support.processes import SENDBOT, clean_env, console_bot
 
 pytestmark = pytest.mark.slow  # real subprocesses
 
@@ -34,20 +34,7 @@ def test_status_asks_the_running_bot(tmp_path: Path) -> None:
         f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n[feeds]\nenabled = false\n[ops]\nhttp_port = {port}\n',
         encoding="utf-8",
     )
-    bot = subprocess.Popen(
-        [SENDBOT, "run", "--config", str(cfg)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env=clean_env(),
-        text=True,
-    )
-    try:
-        assert bot.stdin is not None and bot.stdout is not None
-        bot.stdin.write("!help\n")
-        bot.stdin.flush()
-        assert "SEND forum bot" in bot.stdout.readline()
+    with console_bot(cfg, tmp_path) as bot:
         deadline = time.monotonic() + 20
         while (done := status(tmp_path, "--config", str(cfg))).returncode != 0 and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -56,8 +43,7 @@ def test_status_asks_the_running_bot(tmp_path: Path) -> None:
         assert "console: connected" in done.stdout and "database: reachable" in done.stdout
         raw = status(tmp_path, "--url", f"http://127.0.0.1:{port}/healthz", "--json")
         assert raw.returncode == 0 and json.loads(raw.stdout)["status"] == "ok"
-    finally:
-        _, err = bot.communicate(timeout=30)
+    err = bot.log
     assert bot.returncode == 0, err
     assert f"health and metrics on http://127.0.0.1:{port}/healthz" in err
     gone = status(tmp_path, "--config", str(cfg))
