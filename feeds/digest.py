@@ -21,11 +21,16 @@ _VOLATILE = re.compile(
 )
 
 
+def blank_feed_dates(head: bytes) -> bytes:
+    """The part of a feed before its first item, with its feed-level dates emptied."""
+    return _VOLATILE.sub(rb"<\1/>", head)
+
+
 def stable_digest(body: bytes) -> str:
     """sha256 of the body with the feed-level dates before the first item blanked."""
     m = _FIRST_ITEM.search(body)
     head, rest = (body[: m.start()], body[m.start() :]) if m else (body, b"")
     h = hashlib.sha256()
-    h.update(_VOLATILE.sub(rb"<\1/>", head))
+    h.update(blank_feed_dates(head))
     h.update(rest)
     return h.hexdigest()

@@ -14,12 +14,14 @@ import calendar
 import hashlib
 import re
 import xml.sax.expatreader
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 import feedparser.api
 
+from feeds.chunks import ItemCache, Split, item_digest, split
 from feeds.images import item_image
 from feeds.markdown import cut, html_to_markup, plain_to_markup
 from feeds.model import ParsedFeed, ParsedItem, ParseError
@@ -90,14 +92,40 @@ def _summary_source(entry: Any) -> tuple[str, bool]:
     return text, ("html" in kind or "xml" in kind)
 
 
-def parse_bytes(
-    body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
-) -> ParsedFeed:
-    """Parse in the current process. `known` holds the raw hashes already stored by item key
-    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion. Without
-    `text_for_new` (no channel would post a new item: a first sight with `latest = 0`), items
-    `known` lacks skip it too; their summary and content hash are None."""
-    known = known or KnownHashes()
+def _item(entry: Any, base_url: str, known: KnownHashes, text_for_new: bool) -> ParsedItem:
+    raw_title = entry.get("title") or ""
+    item_title = _plain_title(raw_title)
+    link = clean_link(entry.get("link"))
+    published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
+    raw_summary, is_html = _summary_source(entry)
+    rh = _raw_hash(raw_title, raw_summary)
+    key = item_key(entry.get("id"), link, item_title, published)
+    if known.same(key, rh) or not (text_for_new or known.has(key)):
+        summary = chash = None
+    else:
+        converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
+        summary = cut(converted, MAX_SUMMARY)
+        chash = content_hash(item_title, summary)
+    return ParsedItem(
+        item_key=key,
+        story_key=story_key(link, item_title, published),
+        raw_hash=rh,
+        title=item_title,
+        link=link,
+        published=published,
+        summary=summary,
+        content_hash=chash,
+        image=item_image(entry, base_url),
+    )
+
+
+def _needs_text(item: ParsedItem, known: KnownHashes, text_for_new: bool) -> bool:
+    """Whether a full parse would render this item's text (the rule in `_item`)."""
+    return not known.same(item.item_key, item.raw_hash) and (text_for_new or known.has(item.item_key))
+
+
+def _feedparse(body: bytes) -> tuple[str, list[Any], BaseException | None]:
+    """(feed title, entries, feedparser's complaint or None); ParseError if not a feed."""
     _use_buffered_expat()
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers={})
     version = parsed.get("version") or ""
@@ -107,34 +135,61 @@ def parse_bytes(
         if bozo is not None:
             raise ParseError(f"not a feed ({type(bozo).__name__}: {str(bozo)[:120]})")
         raise ParseError("not a feed (no RSS or Atom found; is this a web page?)")
-    title = _plain_title(parsed.get("feed", {}).get("title") or "")
-    items: list[ParsedItem] = []
-    for entry in entries[:MAX_ITEMS]:
-        raw_title = entry.get("title") or ""
-        item_title = _plain_title(raw_title)
-        link = clean_link(entry.get("link"))
-        published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
-        raw_summary, is_html = _summary_source(entry)
-        rh = _raw_hash(raw_title, raw_summary)
-        key = item_key(entry.get("id"), link, item_title, published)
-        if known.same(key, rh) or not (text_for_new or known.has(key)):
-            summary = chash = None
-        else:
-            converted = html_to_markup(raw_summary) if is_html else plain_to_markup(raw_summary)
-            summary = cut(converted, MAX_SUMMARY)
-            chash = content_hash(item_title, summary)
-        items.append(
-            ParsedItem(
-                item_key=key,
-                story_key=story_key(link, item_title, published),
-                raw_hash=rh,
-                title=item_title,
-                link=link,
-                published=published,
-                summary=summary,
-                content_hash=chash,
-                image=item_image(entry, base_url),
-            )
-        )
+    return _plain_title(parsed.get("feed", {}).get("title") or ""), entries, bozo
+
+
+def _bare(item: ParsedItem) -> ParsedItem:
+    return replace(item, summary=None, content_hash=None) if item.summary is not None else item
+
+
+def parse_bytes(
+    body: bytes,
+    base_url: str,
+    known: KnownHashes | None = None,
+    *,
+    text_for_new: bool = True,
+    cache: bytes | None = None,
+) -> ParsedFeed:
+    """Parse in the current process. `known` holds the raw hashes already stored by item key
+    (storage.feeds.KnownHashes), so unchanged items skip the costly HTML conversion. Without
+    `text_for_new` (no channel would post a new item: a first sight with `latest = 0`), items
+    `known` lacks skip it too; their summary and content hash are None. `cache` is the last
+    parse's ParsedFeed.cache for this feed: items whose bytes it knows are not read again
+    (feeds/chunks.py); the result is the same as without it."""
+    known = known or KnownHashes()
+    cut_up = split(body)
+    head_key = cut_up.head_key(base_url) if cut_up is not None else ""
+    if cut_up is not None:
+        old = ItemCache.decode(cache)
+        if old is not None and old.head_key == head_key:
+            again = _parse_new_items(cut_up, old, base_url, known, text_for_new)
+            if again is not None:
+                return again
+    title, entries, bozo = _feedparse(body)
+    items = [_item(entry, base_url, known, text_for_new) for entry in entries[:MAX_ITEMS]]
     warning = f"{type(bozo).__name__}: {str(bozo)[:120]}" if bozo is not None else None
-    return ParsedFeed(title=title, items=items, warning=warning)
+    blob = None
+    if cut_up is not None and bozo is None and len(entries) == len(cut_up.items):
+        digests = [item_digest(chunk) for chunk in cut_up.items[:MAX_ITEMS]]
+        blob = ItemCache(head_key, title, {d: _bare(it) for d, it in zip(digests, items, strict=True)}).encode()
+    return ParsedFeed(title=title, items=items, warning=warning, cache=blob, items_read=len(items))
+
+
+def _parse_new_items(
+    cut_up: Split, old: ItemCache, base_url: str, known: KnownHashes, text_for_new: bool
+) -> ParsedFeed | None:
+    """Parse only the items `old` does not know (or whose text is needed), in a document of
+    the head, those items and the tail; None if that document does not parse cleanly into
+    as many entries (the caller then parses the whole body)."""
+    digests = [item_digest(chunk) for chunk in cut_up.items[:MAX_ITEMS]]
+    need = [i for i, d in enumerate(digests) if d not in old.items or _needs_text(old.items[d], known, text_for_new)]
+    title = old.title
+    fresh: dict[int, ParsedItem] = {}
+    if need:
+        title, entries, bozo = _feedparse(cut_up.document([cut_up.items[i] for i in need]))
+        if bozo is not None or len(entries) != len(need):
+            return None
+        fresh = {i: _item(entry, base_url, known, text_for_new) for i, entry in zip(need, entries, strict=True)}
+    items = [fresh[i] if i in fresh else old.items[d] for i, d in enumerate(digests)]
+    blob = ItemCache(old.head_key, title, {d: _bare(it) for d, it in zip(digests, items, strict=True)}).encode()
+    return ParsedFeed(title=title, items=items, cache=blob, items_read=len(need))

@@ -90,3 +90,7 @@ class ParsedFeed:
     title: str
     items: list[ParsedItem] = field(default_factory=list)
     warning: str | None = None  # feedparser's "bozo" complaint, when it still found items
+    # What each item's bytes gave, for the next fetch of this feed (feeds/chunks.py ItemCache,
+    # encoded), and how many items feedparser read this time (the others came from the cache).
+    cache: bytes | None = None
+    items_read: int = 0

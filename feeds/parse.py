@@ -45,12 +45,17 @@ log = logging.getLogger(__name__)
 
 
 def parse_bytes(
-    body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+    body: bytes,
+    base_url: str,
+    known: KnownHashes | None = None,
+    *,
+    text_for_new: bool = True,
+    cache: bytes | None = None,
 ) -> ParsedFeed:
     """Parse in the current process (feeds.entries.parse_bytes, loaded on first use)."""
     from feeds.entries import parse_bytes as parse_here
 
-    return parse_here(body, base_url, known, text_for_new=text_for_new)
+    return parse_here(body, base_url, known, text_for_new=text_for_new, cache=cache)
 
 
 class _Alarm(BaseException):
@@ -145,7 +150,12 @@ def _worker_init(bot_pid: int | None = None) -> None:
 
 
 def _parse_in_worker(
-    body: bytes, base_url: str, known: KnownHashes, limit: float, text_for_new: bool = True
+    body: bytes,
+    base_url: str,
+    known: KnownHashes,
+    limit: float,
+    text_for_new: bool = True,
+    cache: bytes | None = None,
 ) -> ParsedFeed:
     from feeds.entries import parse_bytes as parse_here  # preloaded by the forkserver
 
@@ -153,7 +163,7 @@ def _parse_in_worker(
     # a one-shot timer would then never fire again (a flaky, unlimited parse).
     signal.setitimer(_LIMIT_TIMER, limit, 0.05)
     try:
-        return parse_here(body, base_url, known, text_for_new=text_for_new)
+        return parse_here(body, base_url, known, text_for_new=text_for_new, cache=cache)
     except _Alarm:
         raise ParseError(f"parsing took longer than {limit:g} s") from None
     finally:
@@ -214,11 +224,19 @@ class Parser:
             raise ParseError("the parser was restarted; the feed is tried again next cycle") from None
 
     async def parse(
-        self, body: bytes, base_url: str, known: KnownHashes | None = None, *, text_for_new: bool = True
+        self,
+        body: bytes,
+        base_url: str,
+        known: KnownHashes | None = None,
+        *,
+        text_for_new: bool = True,
+        cache: bytes | None = None,
     ) -> ParsedFeed:
+        """`cache`: this feed's last ParsedFeed.cache (feeds/chunks.py), so the worker reads only
+        the items it has not seen; the result is the same without it."""
         try:
             result: ParsedFeed = await self.run(
-                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit, text_for_new
+                _parse_in_worker, body, base_url, known or KnownHashes(), self.time_limit, text_for_new, cache
             )
             return result
         except (ParseError, asyncio.CancelledError):

@@ -22,6 +22,7 @@ from bot.markup import escape
 from bot.model import ChannelRef
 from feeds import schedule, scheduler
 from feeds.channels import channel_of
+from feeds.chunks import CacheShelf
 from feeds.claims import leased_feeds
 
 # Re-exported: these lived here before the delivery half moved to feeds/delivery.py (issue 12).
@@ -112,6 +113,9 @@ class FeedService(DeliveryMixin):
         self._parser_args = (parser_workers, parse_time_limit)
         self._parser: Parser | None = None
         self._fetcher: Fetcher | None = None
+        # What each feed's items parsed to last time (feeds/chunks.py): a fetch that gained one
+        # item then parses that item, not all fifty. In memory only; a few KB a feed.
+        self.item_caches = CacheShelf()
         self._deliver_lock = asyncio.Lock()
         # Writes go through one connection behind a FIFO lock (commands read on their own
         # read-only connection, storage/db.py). Letting only a couple of feeds queue writes
@@ -195,12 +199,16 @@ class FeedService(DeliveryMixin):
         # every item must come with its own.
         known = KnownHashes()
         if feed is not None and conditional:
-            async with self._db_gate:
-                known = await self.store.known_hashes(feed.id)
+            known = await self.store.known_hashes(feed.id)
+        cache = self.item_caches.get(feed.id) if feed is not None else None
         try:
-            parsed = await self.parser.parse(fetched.body, fetched.final_url or url, known, text_for_new=text_for_new)
+            parsed = await self.parser.parse(
+                fetched.body, fetched.final_url or url, known, text_for_new=text_for_new, cache=cache
+            )
         except ParseError as e:
             return fetched, None, str(e)
+        if feed is not None:
+            self.item_caches.put(feed.id, parsed.cache)
         return fetched, parsed, None
 
     async def poll_feed(self, feed: Feed, unchanged: list[UnchangedFetch] | None = None) -> PollOutcome:

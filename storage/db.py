@@ -20,13 +20,13 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiosqlite
 
@@ -35,6 +35,12 @@ from storage.backup import copy_database
 # The read-only connection moved to storage/reader.py (issue 12); Reader is re-exported here.
 from storage.reader import Reader as Reader
 from storage.reader import open_reader
+from storage.thread_tx import execute_one, fetch_first, in_one_trip
+
+if TYPE_CHECKING:
+    from storage.handle import Tx as TxProtocol
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +207,9 @@ def instance_lock(path: str | Path) -> Iterator[None]:
 
 
 class Tx:
-    """Statements inside one transaction (see Database.transaction)."""
+    """Statements inside one transaction (see Database.transaction). Each is one trip to
+    aiosqlite's thread and back (no separate fetch or close): mid-cycle every trip waits for a
+    turn of a busy event loop, so an ingest's cost is mostly its number of trips."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -212,18 +220,17 @@ class Tx:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Returns how many rows the statements changed in all (an INSERT ... ON CONFLICT DO
         NOTHING counts only the rows it wrote)."""
+        # The cursor of a finished executemany holds nothing; it is left to be collected.
         cur = await self._conn.executemany(sql, rows)
-        changed = max(cur.rowcount, 0)
-        await cur.close()
-        return int(changed)
+        return int(max(cur.rowcount, 0))
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        """For a query of at most one row (as the reader's)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 class Database:
@@ -393,18 +400,24 @@ class Database:
                         await self._conn.execute("ROLLBACK")
                     raise
 
+    async def run_transaction(self, body: Callable[[TxProtocol], Awaitable[T]]) -> T:
+        """`body(tx)` in one transaction, made in one trip to the database's thread
+        (storage/thread_tx.py): for writes made while the event loop is busy. `body` must
+        await nothing but its statements."""
+        async with self._lock:
+            # aiosqlite's own thread and sqlite3 connection: it has no public way to run a
+            # function there (every one of its methods is made this way).
+            return await self._conn._execute(in_one_trip, self._conn._conn, body)
+
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid (or rowcount for updates)."""
         async with self._lock:
-            cur = await self._conn.execute(sql, params)
-            result = cur.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cur.rowcount
-            await cur.close()
-            return int(result or 0)
+            return await self._conn._execute(execute_one, self._conn._conn, sql, params)  # one trip
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        async with self._lock:
+            return await self._conn._execute(fetch_first, self._conn._conn, sql, params)  # one trip
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        async with self._lock:
+            return list(await self._conn.execute_fetchall(sql, params))

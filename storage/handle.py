@@ -13,9 +13,9 @@ columns: sqlite3.Row and asyncpg.Record both do that, so `Row` is either.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import asyncpg
 
@@ -23,6 +23,7 @@ import asyncpg
 Row = Any
 Params = Sequence[Any] | dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
+T = TypeVar("T")
 
 # What a failing database raises, whichever engine: callers that report storage trouble
 # (the poll loop, the CLI) catch these.
@@ -72,6 +73,11 @@ class Database(Reads, Protocol):
     def reader(self) -> Reads: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+    async def run_transaction(self, body: Callable[[Tx], Awaitable[T]]) -> T:
+        """`await body(tx)` inside `transaction()`, in as few trips to the engine as it can
+        (SQLite: one; `body` must then await nothing but its statements)."""
+        ...
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own transaction: the new id after an INSERT into a table with
         an `id` column, else the rows changed."""

@@ -22,18 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from storage.db import Migration, SchemaTooNew, StorageError, describe_pg_error, migrations_in
-from storage.handle import Params, Row
+from storage.handle import Params, Row, Tx
 from storage.placeholders import to_numbered
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +282,11 @@ class PgDatabase:
         """All statements inside commit together or not at all, on one pooled connection."""
         async with self._lock, self._pool.acquire() as conn, conn.transaction():
             yield PgTx(conn, self._id_tables)
+
+    async def run_transaction(self, body: Callable[[Tx], Awaitable[T]]) -> T:
+        """`body(tx)` inside `transaction()` (each statement is a trip to the server anyway)."""
+        async with self.transaction() as tx:
+            return await body(tx)
 
     @asynccontextmanager
     async def raw_transaction(self) -> AsyncIterator[asyncpg.Connection]:

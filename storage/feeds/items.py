@@ -408,7 +408,10 @@ class Items:
         `hold` says when a subscription's new posts are due if not now (quiet hours, digest)."""
         report = IngestReport(seen=len(items))
         stamp = iso(now)
-        async with self.db.transaction() as tx:
+
+        # One transaction, in one trip where the engine allows it (storage/thread_tx.py): it
+        # awaits nothing but its statements.
+        async def write(tx: Tx) -> IngestReport:
             stored = await _read_stored(tx, feed_id, items)
             match = match_items(stored, items)
             subs = [
@@ -436,12 +439,15 @@ class Items:
             )
             if match.present:
                 report.forgotten = await _tidy(tx, feed_id, match, ids, now, self.forget_after)
-        return report
+            return report
+
+        return await self.db.run_transaction(write)
 
     async def known_hashes(self, feed_id: int) -> KnownHashes:
         """The raw hashes of what the feed listed at its last fetch (feed_items_gone: the rows
-        with gone_at NULL), for the parser."""
-        rows = await self.db.fetchall(
+        with gone_at NULL), for the parser. On the reader: a shortcut only (a hash a moment
+        old just means one item's text is rendered again), so it never waits behind a write."""
+        rows = await self.db.reader.fetchall(
             "SELECT key_id, raw_hash FROM feed_items WHERE feed_id = ? AND gone_at IS NULL", (feed_id,)
         )
         return KnownHashes({r[0]: r[1] for r in rows})

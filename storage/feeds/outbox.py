@@ -93,8 +93,10 @@ class Outbox:
             await drop_delivered_text(tx, [int(row["item_id"])])
 
     async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        """The platform confirmed it (`now` is when; a sent row keeps no times)."""
-        async with self.db.transaction() as tx:
+        """The platform confirmed it (`now` is when; a sent row keeps no times). One trip
+        where the engine allows it (storage/thread_tx.py): `write` awaits only statements."""
+
+        async def write(tx: Tx) -> None:
             await tx.execute(
                 "UPDATE feed_subscriptions SET posts_sent = posts_sent + 1 WHERE id ="
                 " (SELECT subscription_id FROM feed_deliveries WHERE id = ? AND kind = 'post')",
@@ -114,6 +116,8 @@ class Outbox:
             await settle_members(tx, delivery_id, "sent")  # a round-up's items (roundups.py)
             fault_point("commit")  # the crash tests stop here: recorded, not yet committed
 
+        await self.db.run_transaction(write)
+
     async def mark_retry(self, delivery_id: int, error: str, next_at: datetime) -> None:
         await self.db.execute(
             "UPDATE feed_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -122,7 +126,7 @@ class Outbox:
         )
 
     async def mark_failed(self, delivery_id: int, error: str) -> None:
-        async with self.db.transaction() as tx:
+        async def write(tx: Tx) -> None:
             await tx.execute(
                 "UPDATE feed_deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?,"
                 " sending_at = NULL, nonce = NULL, next_attempt_at = NULL, claimed_by = NULL, claim_until = NULL"
@@ -131,6 +135,8 @@ class Outbox:
             )
             await self._settled(tx, delivery_id)
             await settle_members(tx, delivery_id, "failed", error)
+
+        await self.db.run_transaction(write)
 
     # -- counts for !feeds status --------------------------------------------------------
 

@@ -241,13 +241,16 @@ class Subscriptions:
         cycle is mostly these). Losing a batch in a crash only means fetching again."""
         if not rows:
             return
-        async with self.db.transaction() as tx:
-            await tx.executemany(
+
+        async def write(tx: Tx) -> int:  # awaits only its statement: one trip (storage/thread_tx.py)
+            return await tx.executemany(
                 "UPDATE feeds SET etag = ?, last_modified = ?, next_fetch_at = ?, last_fetch_at = ?,"
                 " last_success_at = ?, last_error = NULL, failing_since = NULL, consecutive_failures = 0"
                 " WHERE id = ?",
                 [(r.etag, r.last_modified, iso(r.next_at), iso(r.at), iso(r.at), r.feed_id) for r in rows],
             )
+
+        await self.db.run_transaction(write)
 
     async def record_failure(self, feed_id: int, error: str, now: datetime, next_at: datetime) -> Feed | None:
         await self.db.execute(
