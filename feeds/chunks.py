@@ -153,7 +153,7 @@ class CacheShelf:
     """The parent's side: each feed's encoded cache, by feed id, up to `max_bytes` in all
     (the feeds used longest ago are dropped first; a dropped cache only costs a full parse)."""
 
-    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self._blobs: OrderedDict[int, bytes] = OrderedDict()
         self._size = 0

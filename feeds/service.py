@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 
 UNCHANGED_BATCH = 100
 DB_GATE = 2
+# Poll workers beyond `max_concurrency`: a worker whose feed changed spends tens of ms on its
+# parse and ingest, and without spares its fetch slot would stand idle meanwhile. The fetcher's
+# connection limit still caps requests in flight at `max_concurrency`.
+SPARE_WORKERS = 8
 # When the database cannot be written (disk full, read-only, locked, damaged), the whole
 # poller waits, doubling from a minute to half an hour: fetching again at once would hammer
 # every feed's site while nothing could be recorded.
@@ -356,7 +360,8 @@ class FeedService(DeliveryMixin):
                         summary.paused.append(feed.id)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(min(len(feeds), self.config.max_concurrency))))
+            workers = min(len(feeds), self.config.max_concurrency + SPARE_WORKERS)
+            await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
             if summary.storage_error is None:
                 await self.store.record_unchanged(unchanged)
