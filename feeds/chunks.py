@@ -9,9 +9,10 @@ That is only as good as the cut. `split` refuses (returns None, and the whole do
 parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE (entities),
 an encoding that is not ASCII-compatible, an item tag inside CDATA or a comment (the open
 and close tags would not alternate), nested or self-closing items, or anything but white
-space between two items. A cached item is reused only under the same head (feed-level
-dates ignored, as in feeds/digest.py) and the same base address, since those are all of a
-document an item's parse can depend on. The cache is built only from a parse with no
+space between two items (XML's white space: a form feed would break the document). A
+cached item is reused only under the same head and tail (feed-level dates ignored, but only
+plain ones: a date holding "&" or a non-ASCII byte could make the whole document unreadable)
+and the same base address, since those are all of a document an item's parse can depend on. The cache is built only from a parse with no
 complaint (feedparser's "bozo") whose item count matched the cut.
 
 Pure bytes work with no feedparser, so the tests can check the cut on its own; the cache
@@ -28,7 +29,6 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from feeds.digest import blank_feed_dates
 from feeds.model import ParsedItem
 
 # An item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom) tag, opening or closing, with or without a
@@ -39,6 +39,13 @@ _ASCII_COMPATIBLE = re.compile(
     re.I,
 )
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
+# Feed-level dates a site rewrites on every request, left out of the head's key. Stricter
+# than feeds/digest.py: no attributes, and only the characters of a date, so a date that
+# would break the document (a stray "&", a byte the encoding lacks) changes the key.
+_FEED_DATE = re.compile(
+    rb"<((?:[\w.-]+:)?(?:lastBuildDate|pubDate|updated|date))\s*>[\w \t\r\n,:+./-]{0,200}</\1\s*>", re.I
+)
+_XML_SPACE = b" \t\r\n"  # white space to XML (Python's strip also takes \v and \f)
 _ENCODING_ATTR = re.compile(rb"encoding\s*=", re.I)
 _CACHE_VERSION = 1
 
@@ -57,7 +64,7 @@ class Split:
         head (namespaces, xml:base, the encoding; feed-level dates left out) and the tail."""
         h = hashlib.blake2b(digest_size=16)
         h.update(base_url.encode("utf-8", "surrogatepass") + b"\x00")
-        h.update(blank_feed_dates(self.head) + b"\x00")
+        h.update(_FEED_DATE.sub(rb"<\1/>", self.head) + b"\x00")
         h.update(self.tail)
         return h.hexdigest()
 
@@ -106,7 +113,7 @@ def split(body: bytes) -> Split | None:
     if open_at is not None or not spans:
         return None
     for (_, end), (start, _) in itertools.pairwise(spans):
-        if body[end:start].strip():
+        if body[end:start].strip(_XML_SPACE):
             return None  # something between two items: keep it in context
     items = [body[s:e] for s, e in spans]
     return Split(body[: spans[0][0]], items, body[spans[-1][1] :])
@@ -138,14 +145,16 @@ class ItemCache:
             return None
         try:
             payload = json.loads(zlib.decompress(blob))
-            if payload.get("v") != _CACHE_VERSION:
+            if not isinstance(payload, dict) or payload.get("v") != _CACHE_VERSION:
                 return None
             items = {}
             for row in payload["items"]:
+                if not all(value is None or isinstance(value, str) for value in row):
+                    return None
                 values = dict(zip(_FIELDS, row[1:], strict=True))
                 items[row[0]] = ParsedItem(summary=None, content_hash=None, **values)
             return cls(str(payload["head"]), str(payload["title"]), items)
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError, KeyError, RecursionError, zlib.error):
             return None
 
 
