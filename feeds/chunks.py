@@ -10,10 +10,13 @@ parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE 
 an encoding that is not ASCII-compatible, an item tag inside CDATA or a comment (the open
 and close tags would not alternate), nested or self-closing items, or anything but white
 space between two items (XML's white space: a form feed would break the document). A
-cached item is reused only under the same head and tail (feed-level dates ignored, but only
-plain ones: a date holding "&" or a non-ASCII byte could make the whole document unreadable)
-and the same base address, since those are all of a document an item's parse can depend on. The cache is built only from a parse with no
-complaint (feedparser's "bozo") whose item count matched the cut.
+`</item><item>` pair hidden in CDATA does alternate: the count check below catches it (the
+parse finds fewer items than the cut). A cached item is reused only under the same head and
+tail (feed-level dates ignored, but only plain ones: a date holding "&" or a non-ASCII byte
+could make the whole document unreadable) and the same base address, since those are all
+of a document an item's parse can depend on. The cache is built only from a parse with no
+complaint (feedparser's "bozo") whose item count matched the cut, and a partial parse is
+used only if it too has no complaint and finds one item per chunk it was given.
 
 Pure bytes work with no feedparser, so the tests can check the cut on its own; the cache
 travels to and from the parser's workers as compressed JSON (small, and nothing executable).

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.feedserver import ATOM_STAMP, ATOM_STAMP_NEW, RSS_STAMP, RSS_STAMP_NEW, render
+from bot.model import ChannelRef
 from feeds.chunks import CacheShelf, ItemCache, split
 from feeds.entries import MAX_ITEMS, parse_bytes
 from feeds.model import ParsedFeed, ParseError
 from storage.feeds import KnownHashes
 from storage.feeds.items import _h, _h32
-from tests.support.feedserver import atom, rss, snj_entries
+from tests.support.feeds import cycle, make, service, titles
+from tests.support.feedserver import FeedServer, atom, rss, snj_entries
 
 URL = "https://www.specialneedsjungle.com/feed/"
 
@@ -83,13 +87,23 @@ RDF_HEAD = (
 
 
 def rdf(*numbers: int, head: bytes = RDF_HEAD) -> bytes:
-    items = b"".join(b'<item rdf:about="https://r.org/%d"><title>R%d</title><link>https://r.org/%d</link></item>' % (n, n, n) for n in numbers)
+    items = b"".join(
+        b'<item rdf:about="https://r.org/%d"><title>R%d</title><link>https://r.org/%d</link></item>' % (n, n, n)
+        for n in numbers
+    )
     return head + items + b"</rdf:RDF>"
 
 
 def prefixed(*numbers: int) -> bytes:
-    entries = b"".join(b'<a:entry><a:id>tag:%d</a:id><a:title>E%d</a:title><a:link href="https://e.org/%d"/></a:entry>' % (n, n, n) for n in numbers)
-    return b'<?xml version="1.0"?><a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>P</a:title>' + entries + b"</a:feed>"
+    entries = b"".join(
+        b'<a:entry><a:id>tag:%d</a:id><a:title>E%d</a:title><a:link href="https://e.org/%d"/></a:entry>' % (n, n, n)
+        for n in numbers
+    )
+    return (
+        b'<?xml version="1.0"?><a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>P</a:title>'
+        + entries
+        + b"</a:feed>"
+    )
 
 
 def utf16(body: bytes) -> bytes:
@@ -126,10 +140,22 @@ CASES = [
     Case("rss 1.0 (items outside the channel)", rdf(1, 2), rdf(3, 1, 2), 1),
     Case("prefixed atom tags", prefixed(1, 2), prefixed(3, 1, 2), 1),
     Case("upper-case item tags", feed(1, 2).replace(b"item>", b"ITEM>"), feed(3, 1, 2).replace(b"item>", b"ITEM>"), 1),
-    Case("namespace declared on an item", feed(1, 2).replace(b"<item>", b'<item xmlns:x="urn:x">', 1), feed(3, 1, 2).replace(b"<item><title>Caf\xc3\xa9 &amp; story 1", b'<item xmlns:x="urn:x"><title>Caf\xc3\xa9 &amp; story 1'), 1),
+    Case(
+        "namespace declared on an item",
+        feed(1, 2).replace(b"<item>", b'<item xmlns:x="urn:x">', 1),
+        feed(3, 1, 2).replace(
+            b"<item><title>Caf\xc3\xa9 &amp; story 1", b'<item xmlns:x="urn:x"><title>Caf\xc3\xa9 &amp; story 1'
+        ),
+        1,
+    ),
     Case("latin-1", latin_feed(b"iso-8859-1", 1, 2), latin_feed(b"iso-8859-1", 3, 1, 2), 1),
     Case("windows-1252", latin_feed(b"windows-1252", 1, 2), latin_feed(b"windows-1252", 3, 1, 2), 1),
-    Case("encoding in single quotes", feed(1, 2).replace(b'"UTF-8"', b"'utf-8'"), feed(3, 1, 2).replace(b'"UTF-8"', b"'utf-8'"), 1),
+    Case(
+        "encoding in single quotes",
+        feed(1, 2).replace(b'"UTF-8"', b"'utf-8'"),
+        feed(3, 1, 2).replace(b'"UTF-8"', b"'utf-8'"),
+        1,
+    ),
     Case("byte order mark", b"\xef\xbb\xbf" + feed(1, 2), b"\xef\xbb\xbf" + feed(3, 1, 2), 1),
     Case("duplicate identical items", feed(1, 2), feed(3, 1, 1, 2), 1),
     Case("more than MAX_ITEMS", feed(*range(250)), feed(*range(-1, 250)), 1),
@@ -139,22 +165,52 @@ CASES = [
     Case("tail changed", feed(1, 2), feed(1, 2, tail=b"<textInput><title>Q</title></textInput>" + RSS_TAIL), None),
     Case("base address changed", feed(1, 2), feed(1, 2), None, new_url="https://other.example/feed/"),
     Case("atom xml:base changed", atom_feed(1, 2), atom_feed(3, 1, 2, head=ATOM_HEAD.replace(b"/x/", b"/y/")), None),
-    Case("default namespace changed", rdf(1, 2), rdf(3, 1, 2, head=RDF_HEAD.replace(b"purl.org/rss/1.0/", b"e.org/other/")), None),
-    Case("namespace dropped from the head", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b' xmlns:content="http://purl.org/rss/1.0/modules/content/"', b"")), None),
+    Case(
+        "default namespace changed",
+        rdf(1, 2),
+        rdf(3, 1, 2, head=RDF_HEAD.replace(b"purl.org/rss/1.0/", b"e.org/other/")),
+        None,
+    ),
+    Case(
+        "namespace dropped from the head",
+        feed(1, 2),
+        feed(1, 2, head=RSS_HEAD.replace(b' xmlns:content="http://purl.org/rss/1.0/modules/content/"', b"")),
+        None,
+    ),
     Case("known lacks every item", feed(1, 2), feed(3, 1, 2), None, known="none"),
     # A date that breaks the document (found by this test: the key used to blank it).
     Case("feed date with a bare &", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b"Fri,", b"Fri &")), None),
     Case("feed date with a non-UTF-8 byte", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b"Fri,", b"Fri\xff,")), None),
-    Case("feed date with an attribute", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b"<lastBuildDate>", b'<lastBuildDate a="&">')), None),
+    Case(
+        "feed date with an attribute",
+        feed(1, 2),
+        feed(1, 2, head=RSS_HEAD.replace(b"<lastBuildDate>", b'<lastBuildDate a="&">')),
+        None,
+    ),
     # The cut must be refused.
     Case("items parted by a form feed", feed(1, 2), feed(1, 2, sep=b"\x0c"), None),
     Case("items parted by a vertical tab", feed(1, 2), feed(3, 1, 2, sep=b"\x0b"), None),
     Case("comment between items", feed(1, 2), feed(1, 2, sep=b"<!-- x -->"), None),
     Case("processing instruction between items", feed(1, 2), feed(1, 2, sep=b"<?pi x?>"), None),
-    Case("item tags hidden in CDATA", feed(1, 2), feed(1, 2).replace(b"]]></description>", b" </item>\n<item> ]]></description>", 1), None),
-    Case("item tag in a comment", feed(1, 2), feed(1, 2).replace(b"<description>", b"<!-- <item> --><description>", 1), None),
+    Case(
+        "item tags hidden in CDATA",
+        feed(1, 2),
+        feed(1, 2).replace(b"]]></description>", b" </item>\n<item> ]]></description>", 1),
+        None,
+    ),
+    Case(
+        "item tag in a comment",
+        feed(1, 2),
+        feed(1, 2).replace(b"<description>", b"<!-- <item> --><description>", 1),
+        None,
+    ),
     Case("self-closing item", feed(1, 2), feed(1, 2, sep=b"<item/>"), None),
-    Case("entry nested in an entry", atom_feed(1, 2), atom_feed(1, 2).replace(b"</title>", b"</title><source><entry/></source>", 1), None),
+    Case(
+        "entry nested in an entry",
+        atom_feed(1, 2),
+        atom_feed(1, 2).replace(b"</title>", b"</title><source><entry/></source>", 1),
+        None,
+    ),
     Case("a DOCTYPE with an entity", feed(1, 2), doctype(feed(3, 1, 2)), None),
     Case("UTF-16 after UTF-8", feed(1, 2), utf16(feed(1, 2)), None),
 ]
@@ -317,3 +373,33 @@ def test_max_items_keeps_the_first_ones() -> None:
     known = _known(old)
     cached = parse_bytes(body, URL, known, cache=old.cache)
     assert cached.items == parse_bytes(body, URL, known).items and cached.items_read == 0
+
+
+async def test_second_poll_reads_only_the_new_item(tmp_path: Path, feed_server: FeedServer) -> None:
+    entries = snj_entries(3)
+    url = feed_server.set("/snj", rss(entries))
+    h = await make(tmp_path)
+    try:
+        svc = service(h)
+        await svc.store.subscribe(url, ChannelRef("console", "console", "news"), h.core.now())
+        reads: list[int] = []
+        real = svc.parser.parse
+
+        async def spy(*args: Any, **kwargs: Any) -> ParsedFeed:
+            parsed = await real(*args, **kwargs)
+            reads.append(parsed.items_read)
+            return parsed
+
+        svc.parser.parse = spy  # type: ignore[method-assign]
+        await cycle(h)
+        assert reads == [3] and titles(h) == [] and len(svc.item_caches) == 1
+
+        feed_server.set("/snj", rss([*entries, snj_entries(1, start=4)[0]]))
+        await cycle(h)
+        assert reads == [3, 1], "the second poll reads only the new item"
+        assert titles(h) == ["SNJ story 4"]
+        [sent] = h.messengers["console"].posts()
+        card = sent.reply.card if sent.reply else None
+        assert card is not None and "Story 4 about EHC plans." in (card.body or "")
+    finally:
+        await h.close()
