@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from feeds.model import ParsedItem
 
 # An item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom) tag, opening or closing, with or without a
-# namespace prefix; `<items>` (RSS 1.0's table of contents) does not match.
-_TAG = re.compile(rb"<(/?)((?:[\w.-]+:)?(?:item|entry))(?=[\s>/])([^>]*)>", re.I)
+# namespace prefix (any XML name: `<é:item>` is an item to feedparser when é names the RSS
+# 1.0 namespace); `<items>` (RSS 1.0's table of contents) does not match.
+_TAG = re.compile(rb"<(/?)((?:[^\s<>/:!?\"'=]+:)?(?:item|entry))(?=[\s>/])([^>]*)>", re.I)
 _ASCII_COMPATIBLE = re.compile(
     rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*(utf-?8|us-ascii|ascii|iso-8859-1|latin-?1|windows-1252)\s*["']""",
     re.I,
