@@ -7,16 +7,16 @@ hands feedparser only the feed's head, the items it has not seen and its tail.
 
 That is only as good as the cut. `split` refuses (returns None, and the whole document is
 parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE (entities),
-an encoding that is not ASCII-compatible, an item tag inside CDATA or a comment (the open
-and close tags would not alternate), nested or self-closing items, or anything but white
-space between two items (XML's white space: a form feed would break the document). A
-`</item><item>` pair hidden in CDATA does alternate: the count check below catches it (the
-parse finds fewer items than the cut). A cached item is reused only under the same head and
-tail (feed-level dates ignored, but only plain ones: a date holding "&" or a non-ASCII byte
-could make the whole document unreadable) and the same base address, since those are all
-of a document an item's parse can depend on. The cache is built only from a parse with no
-complaint (feedparser's "bozo") whose item count matched the cut, and a partial parse is
-used only if it too has no complaint and finds one item per chunk it was given.
+an encoding that is not ASCII-compatible, an item tag inside CDATA, a comment or a
+processing instruction (the tags would not alternate or, for a hidden `</item><item>`
+pair, an item would end inside the CDATA), nested or self-closing items, or anything but
+white space between two items (XML's white space: a form feed would break the document). A
+cached item is reused only under the same head and tail (feed-level dates ignored, but only
+plain ones: a date holding "&" or a non-ASCII byte could make the whole document unreadable)
+and the same base address, since those are all of a document an item's parse can depend on.
+The cache is built only from a parse with no complaint (feedparser's "bozo") whose item
+count matched the cut, and a partial parse is used only if it too has no complaint and finds
+one item per chunk it was given.
 
 Pure bytes work with no feedparser, so the tests can check the cut on its own; the cache
 travels to and from the parser's workers as compressed JSON (small, and nothing executable).
@@ -92,6 +92,16 @@ def _ascii_compatible(body: bytes) -> bool:
     return _ASCII_COMPATIBLE.match(body) is not None
 
 
+def _ends_inside_markup(part: bytes) -> bool:
+    """Whether `part` ends inside CDATA, a comment or a processing instruction, where the
+    next "item" tag would only be text (errs on the side of yes)."""
+    return (
+        part.rfind(b"<![CDATA[") > part.rfind(b"]]>")
+        or part.rfind(b"<!--") > part.rfind(b"-->")
+        or part.rfind(b"<?") > part.rfind(b"?>")
+    )
+
+
 def split(body: bytes) -> Split | None:
     """The document cut at its items, or None when the cut could be wrong (see the module)."""
     if b"<!DOCTYPE" in body or b"<!doctype" in body or b"<!ENTITY" in body or not _ascii_compatible(body):
@@ -120,7 +130,10 @@ def split(body: bytes) -> Split | None:
         if body[end:start].strip(_XML_SPACE):
             return None  # something between two items: keep it in context
     items = [body[s:e] for s, e in spans]
-    return Split(body[: spans[0][0]], items, body[spans[-1][1] :])
+    head = body[: spans[0][0]]
+    if _ends_inside_markup(head) or any(_ends_inside_markup(chunk) for chunk in items):
+        return None  # a `</item><item>` pair hidden in CDATA or a comment: they alternate
+    return Split(head, items, body[spans[-1][1] :])
 
 
 # One cached item: its digest, then the ParsedItem's fields that do not depend on what is

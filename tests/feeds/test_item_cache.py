@@ -110,6 +110,13 @@ def eacute(body: bytes) -> bytes:
     return body.replace(b"a:", "é:".encode()).replace(b"xmlns:a", "xmlns:é".encode())
 
 
+def wp(body: bytes) -> bytes:
+    """WordPress block comments in the content's CDATA (the common case must still be cut)."""
+    return body.replace(b"<p>Long", b"<!-- wp:paragraph --><p>Long").replace(
+        b"</p>]]>", b"</p><!-- /wp:paragraph -->]]>"
+    )
+
+
 def utf16(body: bytes) -> bytes:
     return body.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
 
@@ -143,6 +150,7 @@ CASES = [
     Case("atom entries with xml:base", atom_feed(1, 2, base=b"/z/"), atom_feed(3, 1, 2, base=b"/z/"), 1),
     Case("rss 1.0 (items outside the channel)", rdf(1, 2), rdf(3, 1, 2), 1),
     Case("prefixed atom tags", prefixed(1, 2), prefixed(3, 1, 2), 1),
+    Case("block comments in CDATA", wp(feed(1, 2)), wp(feed(3, 1, 2)), 1),
     Case("non-ASCII namespace prefix", eacute(prefixed(1, 2)), eacute(prefixed(3, 1, 2)), 1),
     Case("upper-case item tags", feed(1, 2).replace(b"item>", b"ITEM>"), feed(3, 1, 2).replace(b"item>", b"ITEM>"), 1),
     Case(
@@ -314,6 +322,12 @@ def test_a_web_page_with_a_stale_cache_is_still_not_a_feed() -> None:
         pytest.param(feed(1, 2).replace(b"<description>", b"<description><item>", 1), id="nested item"),
         pytest.param(feed(1).replace(b"<item>", b"<item/><item>"), id="self-closing item"),
         pytest.param(feed(1).replace(b"</title>", b"</title><entry>x</entry>"), id="two kinds of item tag"),
+        pytest.param(feed(1).replace(b"<p>Story", b"<p></item> <item>Story"), id="item pair hidden in CDATA"),
+        pytest.param(
+            feed(1).replace(b"</title>", b"</title><!-- </item> <item> -->"), id="item pair hidden in a comment"
+        ),
+        pytest.param(feed(1).replace(b"</title>", b"</title><?pi </item> <item> ?>"), id="item pair hidden in a PI"),
+        pytest.param(feed(1, 2, head=RSS_HEAD + b"<!-- "), id="head ends inside a comment"),
         pytest.param(doctype(feed(1, 2)), id="doctype"),
         pytest.param(utf16(feed(1, 2)), id="utf-16"),
         pytest.param(feed(1).replace(b'"UTF-8"', b'"shift_jis"'), id="not ASCII-compatible"),
