@@ -10,8 +10,10 @@ parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE 
 an encoding that is not ASCII-compatible, an item tag inside CDATA, a comment or a
 processing instruction (the tags would not alternate or, for a hidden `</item><item>`
 pair, an item would end inside the CDATA), nested or self-closing items, or anything but
-white space between two items (XML's white space: a form feed would break the document). A
-cached item is reused only under the same head and tail (feed-level dates ignored, but only
+white space between two items (XML's white space: a form feed would break the document), or
+a namespace prefix declared inside an item (feedparser keeps one table of prefixes for the
+whole document, so a prefix an item declares can rename the elements of the items after
+it). A cached item is reused only under the same head and tail (feed-level dates ignored, but only
 plain ones: a date holding "&" or a non-ASCII byte could make the whole document unreadable)
 and the same base address, since those are all of a document an item's parse can depend on.
 The cache is built only from a parse with no complaint (feedparser's "bozo") whose item
@@ -133,6 +135,8 @@ def split(body: bytes) -> Split | None:
     head = body[: spans[0][0]]
     if _ends_inside_markup(head) or any(_ends_inside_markup(chunk) for chunk in items):
         return None  # a `</item><item>` pair hidden in CDATA or a comment: they alternate
+    if any(b"xmlns:" in chunk for chunk in items):
+        return None  # feedparser's prefix table is the document's: one item's xmlns:x changes the next
     return Split(head, items, body[spans[-1][1] :])
 
 
