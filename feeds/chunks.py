@@ -6,19 +6,23 @@ the parser remembers, per feed, what each item's bytes gave (`ItemCache`), and t
 hands feedparser only the feed's head, the items it has not seen and its tail.
 
 That is only as good as the cut. `split` refuses (returns None, and the whole document is
-parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE (entities),
-an encoding that is not ASCII-compatible, an item tag inside CDATA, a comment or a
-processing instruction (the tags would not alternate or, for a hidden `</item><item>`
-pair, an item would end inside the CDATA), nested or self-closing items, or anything but
-white space between two items (XML's white space: a form feed would break the document), or
-a namespace prefix declared inside an item (feedparser keeps one table of prefixes for the
-whole document, so a prefix an item declares can rename the elements of the items after
-it). A cached item is reused only under the same head and tail (feed-level dates ignored, but only
-plain ones: a date holding "&" or a non-ASCII byte could make the whole document unreadable)
-and the same base address, since those are all of a document an item's parse can depend on.
+parsed as before) whenever the bytes could fool a regular expression or an item could
+change how feedparser reads the items after it:
+- a DOCTYPE (entities), or an encoding that is not ASCII-compatible;
+- an item tag inside CDATA, a comment or a processing instruction (the tags would not
+  alternate or, for a hidden `</item><item>` pair, an item would end inside the CDATA);
+- nested or self-closing items, or anything but XML's white space between two items (a
+  form feed would break the document);
+- an item holding a namespace prefix (feedparser keeps one table of prefixes for the whole
+  document, so a prefix one item declares can rename the elements of later items), a
+  feed-level element (`<rss>` in an Atom entry makes feedparser read the rest as RSS;
+  `<channel/>` in an item loses a title that follows the items) or a feed's own namespace.
+A cached item is reused only under the same head and tail (feed-level dates ignored, but
+only plain ones: a date holding "&" or a non-ASCII byte could break the whole document) and
+the same base address, since those are all of a document an item's parse can depend on.
 The cache is built only from a parse with no complaint (feedparser's "bozo") whose item
-count matched the cut, and a partial parse is used only if it too has no complaint and finds
-one item per chunk it was given.
+count matched the cut, and a partial parse is used only if it too has no complaint and
+finds one item per chunk it was given.
 
 Pure bytes work with no feedparser, so the tests can check the cut on its own; the cache
 travels to and from the parser's workers as compressed JSON (small, and nothing executable).
@@ -50,6 +54,15 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
 # would break the document (a stray "&", a byte the encoding lacks) changes the key.
 _FEED_DATE = re.compile(
     rb"<((?:[\w.-]+:)?(?:lastBuildDate|pubDate|updated|date))\s*>[\w \t\r\n,:+./-]{0,200}</\1\s*>", re.I
+)
+# What inside an item would change feedparser's state for the items after it: a feed-level
+# element (`<rss>` in an Atom entry turns the rest of the feed into RSS, so their text is
+# guessed as HTML), or a namespace declaration (one prefix table for the whole document).
+_STATEFUL = re.compile(rb"<(?:[^\s<>/:!?\"'=]+:)?(?:rss|channel|feed|rdf)[\s>/]|xmlns\s*:", re.I)
+_FEED_NAMESPACE = re.compile(
+    rb"xmlns\s*=\s*[\"']\s*(?:http://purl\.org/rss/1\.0/|http://my\.netscape\.com/rdf/simple/0\.9/|"
+    rb"http://www\.w3\.org/2005/atom)",
+    re.I,
 )
 _XML_SPACE = b" \t\r\n"  # white space to XML (Python's strip also takes \v and \f)
 _ENCODING_ATTR = re.compile(rb"encoding\s*=", re.I)
@@ -135,8 +148,8 @@ def split(body: bytes) -> Split | None:
     head = body[: spans[0][0]]
     if _ends_inside_markup(head) or any(_ends_inside_markup(chunk) for chunk in items):
         return None  # a `</item><item>` pair hidden in CDATA or a comment: they alternate
-    if any(b"xmlns:" in chunk for chunk in items):
-        return None  # feedparser's prefix table is the document's: one item's xmlns:x changes the next
+    if any(_STATEFUL.search(chunk) or _FEED_NAMESPACE.search(chunk) for chunk in items):
+        return None  # something in an item that changes how feedparser reads the next ones
     return Split(head, items, body[spans[-1][1] :])
 
 

@@ -134,6 +134,28 @@ def leak(*items: bytes) -> bytes:
     return head + b"".join(items) + b"</channel></rss>"
 
 
+def rss_inside(*numbers: int) -> bytes:
+    """Atom entries with plain-text summaries that look like HTML; the first holds `<rss/>`."""
+    entries = [
+        b'<entry><id>tag:%d</id><title>E%d</title><link href="https://e.org/%d"/>'
+        b'<summary type="text">a &lt;b&gt;bold&lt;/b&gt; %d</summary></entry>' % (n, n, n, n)
+        for n in numbers
+    ]
+    entries[0] = entries[0].replace(b"</entry>", b'<rss version="2.0"/></entry>')
+    head = b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>tag:f</id><title>F</title>'
+    return head + b"".join(entries) + b"</feed>"
+
+
+def tail_title(*numbers: int) -> bytes:
+    """The channel's title after its items; item 1 holds an empty `<channel/>`."""
+    items = b"".join(
+        b"<item><title>I%d</title><link>https://e.org/%d</link>%s</item>" % (n, n, b"<channel/>" if n == 1 else b"")
+        for n in numbers
+    )
+    head = b'<?xml version="1.0"?><rss version="2.0"><channel><link>https://e.org/</link>'
+    return head + items + b"<title>Tail title</title></channel></rss>"
+
+
 def utf16(body: bytes) -> bytes:
     return body.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
 
@@ -209,6 +231,24 @@ CASES = [
         "an item's prefix renames the next item's elements", leak(LEAK_B), leak(LEAK_A, LEAK_B), None, old_cached=False
     ),
     Case("the renaming item gone", leak(LEAK_A, LEAK_B), leak(LEAK_B), None, old_cached=False),
+    # Found by this test: `<rss>` inside an Atom entry turns feedparser to RSS for the entries
+    # after it, so their plain-text summaries are read as HTML; the cut must be refused.
+    Case("an <rss> element inside an entry", rss_inside(1), rss_inside(1, 2), None, old_cached=False),
+    Case(
+        "a <channel> element inside an item",
+        feed(1, 2),
+        feed(3, 1, 2).replace(b"</title>", b"</title><channel/>", 2),
+        None,
+    ),
+    # Found by this test: `</channel>` ending inside an item leaves feedparser outside the
+    # feed, so a title after the items is lost in the whole parse (not in the cached one).
+    Case("title after the items, <channel/> in an item", tail_title(1), tail_title(2, 1), None, old_cached=False),
+    Case(
+        "an entry declaring the Atom namespace",
+        atom_feed(1, 2),
+        atom_feed(3, 1, 2).replace(b"<entry>", b'<entry xmlns="http://www.w3.org/2005/Atom">', 1),
+        None,
+    ),
     # A date that breaks the document (found by this test: the key used to blank it).
     Case("feed date with a bare &", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b"Fri,", b"Fri &")), None),
     Case("feed date with a non-UTF-8 byte", feed(1, 2), feed(1, 2, head=RSS_HEAD.replace(b"Fri,", b"Fri\xff,")), None),
@@ -346,6 +386,11 @@ def test_a_web_page_with_a_stale_cache_is_still_not_a_feed() -> None:
         ),
         pytest.param(feed(1).replace(b"</title>", b"</title><?pi </item> <item> ?>"), id="item pair hidden in a PI"),
         pytest.param(feed(1, 2, head=RSS_HEAD + b"<!-- "), id="head ends inside a comment"),
+        pytest.param(rss_inside(1, 2), id="rss element inside an entry"),
+        pytest.param(ns_feed(b":x", 1), id="namespace prefix declared in an item"),
+        pytest.param(
+            feed(1).replace(b"<item>", b'<item xmlns="http://purl.org/rss/1.0/">'), id="feed namespace on an item"
+        ),
         pytest.param(doctype(feed(1, 2)), id="doctype"),
         pytest.param(utf16(feed(1, 2)), id="utf-16"),
         pytest.param(feed(1).replace(b'"UTF-8"', b'"shift_jis"'), id="not ASCII-compatible"),
