@@ -42,8 +42,11 @@ from feeds.model import ParsedItem
 
 # An item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom) tag, opening or closing, with or without a
 # namespace prefix (any XML name: `<é:item>` is an item to feedparser when é names the RSS
-# 1.0 namespace); `<items>` (RSS 1.0's table of contents) does not match.
-_TAG = re.compile(rb"<(/?)((?:[^\s<>/:!?\"'=]+:)?(?:item|entry))(?=[\s>/])([^>]*)>", re.I)
+# 1.0 namespace); `<items>` (RSS 1.0's table of contents) does not match. Feed-level tags
+# too: inside an item they change how feedparser reads the items after it (`<rss>` in an
+# Atom entry makes it read the rest as RSS; `<channel/>` loses a title after the items).
+_TAG = re.compile(rb"<(/?)((?:[^\s<>/:!?\"'=]+:)?(?:item|entry|rss|channel|feed|rdf))(?=[\s>/])([^>]*)>", re.I)
+_ITEM_NAMES = (b"item", b"entry")
 _ASCII_COMPATIBLE = re.compile(
     rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*(utf-?8|us-ascii|ascii|iso-8859-1|latin-?1|windows-1252)\s*["']""",
     re.I,
@@ -55,12 +58,10 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
 _FEED_DATE = re.compile(
     rb"<((?:[\w.-]+:)?(?:lastBuildDate|pubDate|updated|date))\s*>[\w \t\r\n,:+./-]{0,200}</\1\s*>", re.I
 )
-# What inside an item would change feedparser's state for the items after it: a feed-level
-# element (`<rss>` in an Atom entry turns the rest of the feed into RSS, so their text is
-# guessed as HTML), or a namespace declaration (one prefix table for the whole document).
-_STATEFUL = re.compile(rb"<(?:[^\s<>/:!?\"'=]+:)?(?:rss|channel|feed|rdf)[\s>/]|xmlns\s*:", re.I)
-_FEED_NAMESPACE = re.compile(
-    rb"xmlns\s*=\s*[\"']\s*(?:http://purl\.org/rss/1\.0/|http://my\.netscape\.com/rdf/simple/0\.9/|"
+# A namespace declared inside an item: any prefix (feedparser keeps one table of prefixes
+# for the whole document), or a feed's own namespace (it may set the feed's version).
+_NAMESPACE_DECLARATION = re.compile(
+    rb"xmlns\s*:|xmlns\s*=\s*[\"']\s*(?:http://purl\.org/rss/1\.0/|http://my\.netscape\.com/rdf/simple/0\.9/|"
     rb"http://www\.w3\.org/2005/atom)",
     re.I,
 )
@@ -126,6 +127,10 @@ def split(body: bytes) -> Split | None:
     name: bytes | None = None
     for m in _TAG.finditer(body):
         closing, tag, rest = m.group(1), m.group(2).lower(), m.group(3)
+        if tag.rpartition(b":")[2] not in _ITEM_NAMES:
+            if open_at is not None:
+                return None  # a feed-level element inside an item
+            continue
         if name is None:
             name = tag
         if tag != name or (not closing and rest.rstrip().endswith(b"/")):
@@ -148,8 +153,9 @@ def split(body: bytes) -> Split | None:
     head = body[: spans[0][0]]
     if _ends_inside_markup(head) or any(_ends_inside_markup(chunk) for chunk in items):
         return None  # a `</item><item>` pair hidden in CDATA or a comment: they alternate
-    if any(_STATEFUL.search(chunk) or _FEED_NAMESPACE.search(chunk) for chunk in items):
-        return None  # something in an item that changes how feedparser reads the next ones
+    region = body[spans[0][0] : spans[-1][1]]
+    if b"xmlns" in region and _NAMESPACE_DECLARATION.search(region):
+        return None  # a namespace declared in an item may change how the next ones are read
     return Split(head, items, body[spans[-1][1] :])
 
 
