@@ -9,7 +9,6 @@ hashes go with the new one, and `items_read` says how many items feedparser read
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,150 +17,35 @@ import pytest
 
 from bench.feedserver import ATOM_STAMP, ATOM_STAMP_NEW, RSS_STAMP, RSS_STAMP_NEW, render
 from bot.model import ChannelRef
-from feeds.chunks import CacheShelf, ItemCache, split
-from feeds.entries import MAX_ITEMS, parse_bytes
+from feeds.chunks import split
+from feeds.entries import parse_bytes
 from feeds.model import ParsedFeed, ParseError
 from storage.feeds import KnownHashes
 from storage.feeds.items import _h, _h32
+from tests.support.feedbodies import (
+    ATOM_HEAD,
+    LEAK_A,
+    LEAK_B,
+    RDF_HEAD,
+    RSS_HEAD,
+    RSS_TAIL,
+    URL,
+    atom_feed,
+    doctype,
+    eacute,
+    feed,
+    latin_feed,
+    leak,
+    ns_feed,
+    prefixed,
+    rdf,
+    rss_inside,
+    tail_title,
+    utf16,
+    wp,
+)
 from tests.support.feeds import cycle, make, service, titles
 from tests.support.feedserver import FeedServer, atom, rss, snj_entries
-
-URL = "https://www.specialneedsjungle.com/feed/"
-
-RSS_HEAD = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
-    b' xmlns:media="http://search.yahoo.com/mrss/"><channel><title>SNJ &amp; friends</title>'
-    b"<lastBuildDate>Fri, 20 Nov 2026 09:00:00 +0000</lastBuildDate>\n"
-)
-RSS_TAIL = b"\n</channel></rss>"
-
-
-def item(n: int, extra: bytes = b"") -> bytes:
-    """A WordPress-like item with non-ASCII text (UTF-8), CDATA, entities and a picture."""
-    return (
-        b"<item><title>Caf\xc3\xa9 &amp; story %d</title><link>https://e.org/%d</link>"
-        b'<guid isPermaLink="false">https://e.org/?p=%d</guid><pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate>'
-        b"<description><![CDATA[<p>Story %d &amp; <b>EHC</b></p>]]></description>"
-        b'<content:encoded><![CDATA[<p>Long %d <img src="https://cdn.e.org/%d.jpg"/></p>]]></content:encoded>%s</item>'
-    ) % (n, n, n, n, n, n, extra)
-
-
-def feed(*numbers: int, head: bytes = RSS_HEAD, tail: bytes = RSS_TAIL, sep: bytes = b"\n") -> bytes:
-    return head + sep.join(item(n) for n in numbers) + tail
-
-
-def latin(n: int) -> bytes:
-    return b"<item><title>Caf\xe9 \x93%d\x94</title><link>https://e.org/l%d</link></item>" % (n, n)
-
-
-def latin_feed(encoding: bytes, *numbers: int) -> bytes:
-    head = b'<?xml version="1.0" encoding="%s"?><rss version="2.0"><channel><title>L\xe9</title>' % encoding
-    return head + b"".join(latin(n) for n in numbers) + b"</channel></rss>"
-
-
-ATOM_HEAD = (
-    b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://www.gov.uk/x/">'
-    b"<id>tag:gov</id><title>GOV</title><updated>2026-11-20T09:00:00+00:00</updated>"
-)
-
-
-def entry(n: int, base: bytes = b"") -> bytes:
-    attr = b' xml:base="%s"' % base if base else b""
-    return (
-        b"<entry%s><id>tag:www.gov.uk,2005:/%d</id><updated>2026-11-0%dT00:00:00+00:00</updated>"
-        b'<link rel="alternate" type="text/html" href="p/%d"/><title>Gov &amp; %d</title>'
-        b'<summary type="html">&lt;p&gt;Hi %d&lt;/p&gt;</summary>'
-        b'<link rel="enclosure" type="image/jpeg" href="https://assets.gov.uk/%d.jpg"/></entry>'
-    ) % (attr, n, n % 9 + 1, n, n, n, n)
-
-
-def atom_feed(*numbers: int, head: bytes = ATOM_HEAD, base: bytes = b"") -> bytes:
-    return head + b"".join(entry(n, base) for n in numbers) + b"</feed>"
-
-
-RDF_HEAD = (
-    b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
-    b' xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://r.org/"><title>R</title>'
-    b'<items><rdf:Seq><rdf:li resource="https://r.org/1"/></rdf:Seq></items></channel>'
-)
-
-
-def rdf(*numbers: int, head: bytes = RDF_HEAD) -> bytes:
-    items = b"".join(
-        b'<item rdf:about="https://r.org/%d"><title>R%d</title><link>https://r.org/%d</link></item>' % (n, n, n)
-        for n in numbers
-    )
-    return head + items + b"</rdf:RDF>"
-
-
-def prefixed(*numbers: int) -> bytes:
-    entries = b"".join(
-        b'<a:entry><a:id>tag:%d</a:id><a:title>E%d</a:title><a:link href="https://e.org/%d"/></a:entry>' % (n, n, n)
-        for n in numbers
-    )
-    return (
-        b'<?xml version="1.0"?><a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>P</a:title>'
-        + entries
-        + b"</a:feed>"
-    )
-
-
-def eacute(body: bytes) -> bytes:
-    return body.replace(b"a:", "é:".encode()).replace(b"xmlns:a", "xmlns:é".encode())
-
-
-def wp(body: bytes) -> bytes:
-    """WordPress block comments in the content's CDATA (the common case must still be cut)."""
-    return body.replace(b"<p>Long", b"<!-- wp:paragraph --><p>Long").replace(
-        b"</p>]]>", b"</p><!-- /wp:paragraph -->]]>"
-    )
-
-
-def ns_feed(prefix: bytes, *numbers: int) -> bytes:
-    """Items that declare a namespace (`prefix` b"" for a default one, b":x" for x)."""
-    return feed(*numbers).replace(b"<item>", b'<item xmlns%s="urn:x">' % prefix)
-
-
-LEAK_A = b'<item xmlns:media="urn:fake"><title>A</title><link>https://e.org/a</link></item>'
-LEAK_B = (
-    b'<item xmlns:z="urn:fake"><title>B</title><link>https://e.org/b</link>'
-    b'<z:content url="https://cdn.e.org/b.jpg" medium="image"/></item>'
-)
-
-
-def leak(*items: bytes) -> bytes:
-    head = b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>'
-    return head + b"".join(items) + b"</channel></rss>"
-
-
-def rss_inside(*numbers: int) -> bytes:
-    """Atom entries with plain-text summaries that look like HTML; the first holds `<rss/>`."""
-    entries = [
-        b'<entry><id>tag:%d</id><title>E%d</title><link href="https://e.org/%d"/>'
-        b'<summary type="text">a &lt;b&gt;bold&lt;/b&gt; %d</summary></entry>' % (n, n, n, n)
-        for n in numbers
-    ]
-    entries[0] = entries[0].replace(b"</entry>", b'<rss version="2.0"/></entry>')
-    head = b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>tag:f</id><title>F</title>'
-    return head + b"".join(entries) + b"</feed>"
-
-
-def tail_title(*numbers: int) -> bytes:
-    """The channel's title after its items; item 1 holds an empty `<channel/>`."""
-    items = b"".join(
-        b"<item><title>I%d</title><link>https://e.org/%d</link>%s</item>" % (n, n, b"<channel/>" if n == 1 else b"")
-        for n in numbers
-    )
-    head = b'<?xml version="1.0"?><rss version="2.0"><channel><link>https://e.org/</link>'
-    return head + items + b"<title>Tail title</title></channel></rss>"
-
-
-def utf16(body: bytes) -> bytes:
-    return body.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
-
-
-def doctype(body: bytes) -> bytes:
-    return body.replace(b"?>\n", b'?>\n<!DOCTYPE rss [<!ENTITY snj "SNJ">]>', 1)
 
 
 @dataclass(frozen=True)
@@ -371,111 +255,6 @@ def test_a_web_page_with_a_stale_cache_is_still_not_a_feed() -> None:
     blob = parse_bytes(feed(1, 2), URL).cache
     with pytest.raises(ParseError, match="not a feed"):
         parse_bytes(b"<!doctype html><html><body><p>Hi</p></body></html>", URL, cache=blob)
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param(feed(1, 2, sep=b"\x0c"), id="form feed between items"),
-        pytest.param(feed(1, 2, sep=b" x "), id="text between items"),
-        pytest.param(feed(1, 2).replace(b"</item>", b"", 1), id="an item left open"),
-        pytest.param(feed(1, 2).replace(b"<item>", b"", 1), id="a close with no open"),
-        pytest.param(feed(1, 2).replace(b"<description>", b"<description><item>", 1), id="nested item"),
-        pytest.param(feed(1).replace(b"<item>", b"<item/><item>"), id="self-closing item"),
-        pytest.param(feed(1).replace(b"</title>", b"</title><entry>x</entry>"), id="two kinds of item tag"),
-        pytest.param(feed(1).replace(b"<p>Story", b"<p></item> <item>Story"), id="item pair hidden in CDATA"),
-        pytest.param(
-            feed(1).replace(b"</title>", b"</title><!-- </item> <item> -->"), id="item pair hidden in a comment"
-        ),
-        pytest.param(feed(1).replace(b"</title>", b"</title><?pi </item> <item> ?>"), id="item pair hidden in a PI"),
-        pytest.param(feed(1, 2, head=RSS_HEAD + b"<!-- "), id="head ends inside a comment"),
-        pytest.param(rss_inside(1, 2), id="rss element inside an entry"),
-        pytest.param(ns_feed(b":x", 1), id="namespace prefix declared in an item"),
-        pytest.param(
-            feed(1).replace(b"<item>", b'<item xmlns="http://purl.org/rss/1.0/">'), id="feed namespace on an item"
-        ),
-        pytest.param(doctype(feed(1, 2)), id="doctype"),
-        pytest.param(utf16(feed(1, 2)), id="utf-16"),
-        pytest.param(feed(1).replace(b'"UTF-8"', b'"shift_jis"'), id="not ASCII-compatible"),
-        pytest.param(b"<html><body><p>No items</p></body></html>", id="no items"),
-    ],
-)
-def test_split_refuses(body: bytes) -> None:
-    assert split(body) is None
-
-
-def test_split_cuts_common_shapes() -> None:
-    shapes = [(feed(1, 2, 3, sep=b""), 3), (rss(snj_entries(5)), 5), (atom(snj_entries(4)), 4)]
-    for body, count in [*shapes, (render(0, 60), 50), (render(1, 60), 50)]:
-        cut = split(body)
-        assert cut is not None and len(cut.items) == count
-        assert cut.head + b"".join(cut.items) + cut.tail == body
-
-
-def test_head_key_ignores_plain_dates_only() -> None:
-    def key(body: bytes, url: str = URL) -> str:
-        cut = split(body)
-        assert cut is not None
-        return cut.head_key(url)
-
-    base = key(feed(1))
-    assert key(feed(1, head=RSS_HEAD.replace(b"Fri, 20", b"Sun, 22"))) == base
-    assert key(feed(1, head=RSS_HEAD.replace(b"Fri,", b"Fri &"))) != base
-    assert key(feed(1, head=RSS_HEAD.replace(b"SNJ", b"SNX"))) != base
-    assert key(feed(1), "https://other.example/") != base
-
-
-def test_cache_blob_round_trip() -> None:
-    parsed = parse_bytes(feed(1, 2), URL)
-    cache = ItemCache.decode(parsed.cache)
-    assert cache is not None and cache.title == "SNJ & friends"
-    assert [it.title for it in cache.items.values()] == ["Café & story 1", "Café & story 2"]
-    assert all(it.summary is None and it.content_hash is None for it in cache.items.values())
-    assert ItemCache.decode(cache.encode()) == cache
-
-
-@pytest.mark.parametrize(
-    "blob",
-    [
-        b"not zlib",
-        zlib.compress(b"not json"),
-        zlib.compress(b"[]"),
-        zlib.compress(b'"text"'),
-        zlib.compress(b"[" * 100_000),
-        zlib.compress(b'{"v": 99, "head": "h", "title": "t", "items": []}'),
-        zlib.compress(b'{"v": 1, "head": "h", "title": "t", "items": [["d", 1, 2, 3, 4, 5, 6, 7]]}'),
-        zlib.compress(b'{"v": 1, "head": "h", "title": "t", "items": [["d", "too few"]]}'),
-        zlib.compress(b'{"v": 1, "title": "t", "items": []}'),
-    ],
-    ids=["not-zlib", "not-json", "list", "string", "deep", "version", "numbers", "short-row", "no-head"],
-)
-def test_a_corrupt_or_foreign_cache_is_ignored(blob: bytes) -> None:
-    assert ItemCache.decode(blob) is None
-    whole = parse_bytes(feed(1, 2), URL)
-    cached = parse_bytes(feed(1, 2), URL, cache=blob)
-    assert cached.items == whole.items and cached.items_read == 2
-
-
-def test_cache_shelf_keeps_to_its_byte_bound() -> None:
-    shelf = CacheShelf(max_bytes=100)
-    shelf.put(1, b"a" * 40)
-    shelf.put(2, b"b" * 40)
-    assert shelf.get(1) == b"a" * 40  # feed 1 now used last
-    shelf.put(3, b"c" * 40)
-    assert (shelf.get(2), shelf.get(1), shelf.get(3)) == (None, b"a" * 40, b"c" * 40)
-    assert (len(shelf), shelf.size) == (2, 80)
-    shelf.put(1, b"x" * 10)  # replaced, not added
-    assert (len(shelf), shelf.size) == (2, 50)
-    shelf.put(4, b"z" * 101)  # bigger than the whole shelf: not kept
-    assert shelf.get(4) is None and shelf.size == 50
-    shelf.put(3, None)  # no cache this time: the old one goes
-    assert shelf.get(3) is None and (len(shelf), shelf.size) == (1, 10)
-
-
-def test_max_items_keeps_the_first_ones_and_no_cache() -> None:
-    body = feed(*range(MAX_ITEMS + 20))
-    parsed = parse_bytes(body, URL)
-    assert len(parsed.items) == MAX_ITEMS and parsed.cache is None
 
 
 async def test_second_poll_reads_only_the_new_item(tmp_path: Path, feed_server: FeedServer) -> None:
