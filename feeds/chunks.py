@@ -6,13 +6,23 @@ the parser remembers, per feed, what each item's bytes gave (`ItemCache`), and t
 hands feedparser only the feed's head, the items it has not seen and its tail.
 
 That is only as good as the cut. `split` refuses (returns None, and the whole document is
-parsed as before) whenever the bytes could fool a regular expression: a DOCTYPE (entities),
-an encoding that is not ASCII-compatible, an item tag inside CDATA or a comment (the open
-and close tags would not alternate), nested or self-closing items, or anything but white
-space between two items. A cached item is reused only under the same head (feed-level
-dates ignored, as in feeds/digest.py) and the same base address, since those are all of a
-document an item's parse can depend on. The cache is built only from a parse with no
-complaint (feedparser's "bozo") whose item count matched the cut.
+parsed as before) whenever the bytes could fool a regular expression or an item could
+change how feedparser reads the items after it:
+- a DOCTYPE (entities), or an encoding that is not ASCII-compatible;
+- an item tag inside CDATA, a comment or a processing instruction (the tags would not
+  alternate or, for a hidden `</item><item>` pair, an item would end inside the CDATA);
+- nested or self-closing items, or anything but XML's white space between two items (a
+  form feed would break the document);
+- an item holding a namespace prefix (feedparser keeps one table of prefixes for the whole
+  document, so a prefix one item declares can rename the elements of later items), a
+  feed-level element (`<rss>` in an Atom entry makes feedparser read the rest as RSS;
+  `<channel/>` in an item loses a title that follows the items) or a feed's own namespace.
+A cached item is reused only under the same head and tail (feed-level dates ignored, but
+only plain ones: a date holding "&" or a non-ASCII byte could break the whole document) and
+the same base address, since those are all of a document an item's parse can depend on.
+The cache is built only from a parse with no complaint (feedparser's "bozo") whose item
+count matched the cut, and a partial parse is used only if it too has no complaint and
+finds one item per chunk it was given.
 
 Pure bytes work with no feedparser, so the tests can check the cut on its own; the cache
 travels to and from the parser's workers as compressed JSON (small, and nothing executable).
@@ -28,17 +38,34 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from feeds.digest import blank_feed_dates
 from feeds.model import ParsedItem
 
 # An item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom) tag, opening or closing, with or without a
-# namespace prefix; `<items>` (RSS 1.0's table of contents) does not match.
-_TAG = re.compile(rb"<(/?)((?:[\w.-]+:)?(?:item|entry))(?=[\s>/])([^>]*)>", re.I)
+# namespace prefix (any XML name: `<é:item>` is an item to feedparser when é names the RSS
+# 1.0 namespace); `<items>` (RSS 1.0's table of contents) does not match. Feed-level tags
+# too: inside an item they change how feedparser reads the items after it (`<rss>` in an
+# Atom entry makes it read the rest as RSS; `<channel/>` loses a title after the items).
+_TAG = re.compile(rb"<(/?)((?:[^\s<>/:!?\"'=]+:)?(?:item|entry|rss|channel|feed|rdf))(?=[\s>/])([^>]*)>", re.I)
+_ITEM_NAMES = (b"item", b"entry")
 _ASCII_COMPATIBLE = re.compile(
     rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']\s*(utf-?8|us-ascii|ascii|iso-8859-1|latin-?1|windows-1252)\s*["']""",
     re.I,
 )
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
+# Feed-level dates a site rewrites on every request, left out of the head's key. Stricter
+# than feeds/digest.py: no attributes, and only the characters of a date, so a date that
+# would break the document (a stray "&", a byte the encoding lacks) changes the key.
+_FEED_DATE = re.compile(
+    rb"<((?:[\w.-]+:)?(?:lastBuildDate|pubDate|updated|date))\s*>[\w \t\r\n,:+./-]{0,200}</\1\s*>", re.I
+)
+# A namespace declared inside an item: any prefix (feedparser keeps one table of prefixes
+# for the whole document), or a feed's own namespace (it may set the feed's version).
+_NAMESPACE_DECLARATION = re.compile(
+    rb"xmlns\s*:|xmlns\s*=\s*[\"']\s*(?:http://purl\.org/rss/1\.0/|http://my\.netscape\.com/rdf/simple/0\.9/|"
+    rb"http://www\.w3\.org/2005/atom)",
+    re.I,
+)
+_XML_SPACE = b" \t\r\n"  # white space to XML (Python's strip also takes \v and \f)
 _ENCODING_ATTR = re.compile(rb"encoding\s*=", re.I)
 _CACHE_VERSION = 1
 
@@ -57,7 +84,7 @@ class Split:
         head (namespaces, xml:base, the encoding; feed-level dates left out) and the tail."""
         h = hashlib.blake2b(digest_size=16)
         h.update(base_url.encode("utf-8", "surrogatepass") + b"\x00")
-        h.update(blank_feed_dates(self.head) + b"\x00")
+        h.update(_FEED_DATE.sub(rb"<\1/>", self.head) + b"\x00")
         h.update(self.tail)
         return h.hexdigest()
 
@@ -81,6 +108,16 @@ def _ascii_compatible(body: bytes) -> bool:
     return _ASCII_COMPATIBLE.match(body) is not None
 
 
+def _ends_inside_markup(part: bytes) -> bool:
+    """Whether `part` ends inside CDATA, a comment or a processing instruction, where the
+    next "item" tag would only be text (errs on the side of yes)."""
+    return (
+        part.rfind(b"<![CDATA[") > part.rfind(b"]]>")
+        or part.rfind(b"<!--") > part.rfind(b"-->")
+        or part.rfind(b"<?") > part.rfind(b"?>")
+    )
+
+
 def split(body: bytes) -> Split | None:
     """The document cut at its items, or None when the cut could be wrong (see the module)."""
     if b"<!DOCTYPE" in body or b"<!doctype" in body or b"<!ENTITY" in body or not _ascii_compatible(body):
@@ -90,6 +127,10 @@ def split(body: bytes) -> Split | None:
     name: bytes | None = None
     for m in _TAG.finditer(body):
         closing, tag, rest = m.group(1), m.group(2).lower(), m.group(3)
+        if tag.rpartition(b":")[2] not in _ITEM_NAMES:
+            if open_at is not None:
+                return None  # a feed-level element inside an item
+            continue
         if name is None:
             name = tag
         if tag != name or (not closing and rest.rstrip().endswith(b"/")):
@@ -106,10 +147,16 @@ def split(body: bytes) -> Split | None:
     if open_at is not None or not spans:
         return None
     for (_, end), (start, _) in itertools.pairwise(spans):
-        if body[end:start].strip():
+        if body[end:start].strip(_XML_SPACE):
             return None  # something between two items: keep it in context
     items = [body[s:e] for s, e in spans]
-    return Split(body[: spans[0][0]], items, body[spans[-1][1] :])
+    head = body[: spans[0][0]]
+    if _ends_inside_markup(head) or any(_ends_inside_markup(chunk) for chunk in items):
+        return None  # a `</item><item>` pair hidden in CDATA or a comment: they alternate
+    region = body[spans[0][0] : spans[-1][1]]
+    if b"xmlns" in region and _NAMESPACE_DECLARATION.search(region):
+        return None  # a namespace declared in an item may change how the next ones are read
+    return Split(head, items, body[spans[-1][1] :])
 
 
 # One cached item: its digest, then the ParsedItem's fields that do not depend on what is
@@ -138,14 +185,16 @@ class ItemCache:
             return None
         try:
             payload = json.loads(zlib.decompress(blob))
-            if payload.get("v") != _CACHE_VERSION:
+            if not isinstance(payload, dict) or payload.get("v") != _CACHE_VERSION:
                 return None
             items = {}
             for row in payload["items"]:
+                if not all(value is None or isinstance(value, str) for value in row):
+                    return None
                 values = dict(zip(_FIELDS, row[1:], strict=True))
                 items[row[0]] = ParsedItem(summary=None, content_hash=None, **values)
             return cls(str(payload["head"]), str(payload["title"]), items)
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError, KeyError, RecursionError, zlib.error):
             return None
 
 

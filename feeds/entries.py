@@ -158,6 +158,10 @@ def parse_bytes(
     (feeds/chunks.py); the result is the same as without it."""
     known = known or KnownHashes()
     cut_up = split(body)
+    if cut_up is not None and len(cut_up.items) > MAX_ITEMS:
+        # The items past MAX_ITEMS are never kept, but one of them can still break the whole
+        # document (feedparser then reads it another way): only a whole parse says so.
+        cut_up = None
     head_key = cut_up.head_key(base_url) if cut_up is not None else ""
     if cut_up is not None:
         old = ItemCache.decode(cache)
