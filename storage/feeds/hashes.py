@@ -6,6 +6,8 @@ migration 0006); `UNRENDERED` marks a content hash never computed (items.py).
 
 from __future__ import annotations
 
+import functools
+
 from storage.db import hash64
 
 
@@ -15,6 +17,9 @@ def _h64(text: str | None) -> int:
     return value
 
 
+# An ingest asks for the same keys several times (read, match, write, tidy): remembered for a
+# while, since hashing was a third of an ingest's own work. Bounded: a few hundred KB.
+@functools.lru_cache(maxsize=4096)
 def _h(text: str | None) -> int:
     """An item or story key as stored: the top 48 bits of hash64 (SQLite stores it in 6
     bytes; two keys of one feed collide with odds of about n^2 / 2^49)."""
