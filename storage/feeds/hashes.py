@@ -18,8 +18,8 @@ def _h64(text: str | None) -> int:
 
 
 # An ingest asks for the same keys several times (read, match, write, tidy): remembered for a
-# while, since hashing was a third of an ingest's own work. Bounded: a few hundred KB.
-@functools.lru_cache(maxsize=4096)
+# while, since hashing was a third of an ingest's own work. 512: an ingest of 200 items fits.
+@functools.lru_cache(maxsize=512)
 def _h(text: str | None) -> int:
     """An item or story key as stored: the top 48 bits of hash64 (SQLite stores it in 6
     bytes; two keys of one feed collide with odds of about n^2 / 2^49)."""
