@@ -5,12 +5,18 @@ built, so the bytes differ on every fetch while no item has changed. Hashing the
 those feed-level dates lets the poller skip the parse (the costly step) for such a fetch, as it
 does for byte-identical ones. Only the part before the first item or entry is touched: any
 change inside an item still changes the digest.
+
+The hash is XXH3 (128 bits, the xxhash package), not SHA-256: it only tells whether a feed's
+bytes changed, nobody gains by forging it (a site can change its own feed at will), and
+hashing every body of a cycle on the event loop with SHA-256 cost 35-140 microseconds a feed
+against about one with XXH3.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+
+import xxhash
 
 # The first item (RSS 0.9x/2.0, RSS 1.0) or entry (Atom), with or without a namespace prefix.
 _FIRST_ITEM = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]", re.I)
@@ -27,10 +33,10 @@ def blank_feed_dates(head: bytes) -> bytes:
 
 
 def stable_digest(body: bytes) -> str:
-    """sha256 of the body with the feed-level dates before the first item blanked."""
+    """XXH3-128 of the body with the feed-level dates before the first item blanked."""
     m = _FIRST_ITEM.search(body)
-    head, rest = (body[: m.start()], body[m.start() :]) if m else (body, b"")
-    h = hashlib.sha256()
-    h.update(blank_feed_dates(head))
-    h.update(rest)
+    start = m.start() if m else len(body)
+    h = xxhash.xxh3_128()
+    h.update(blank_feed_dates(body[:start]))
+    h.update(memoryview(body)[start:])  # no copy of the (large) rest
     return h.hexdigest()
