@@ -4,7 +4,8 @@ Serving 70 MB per cycle from the benchmark's own event loop would blur what is m
 so the servers live in a child process. Feed i is served by site i % sites; even sites
 answer conditional requests (ETag, Last-Modified), odd ones always send the full body.
 Feeds alternate WordPress-like RSS 2.0 and GOV.UK-like Atom, 50 items of about 1.4 KB.
-Setting the shared generation to 1 makes the chosen 5% of feeds gain one new item. "date"
+Setting the shared generation to g (up to GENERATIONS - 1) makes the chosen 5% of feeds gain
+g new items, one a generation (so the steady cycle can be measured several times). "date"
 changes every feed's feed-level date (RSS lastBuildDate, Atom updated) and nothing else, as
 WordPress and GOV.UK do when a feed is rebuilt. "delay <ms>" makes every answer wait that long
 (the round trip of a real site).
@@ -30,6 +31,7 @@ _PROSE = (
 WORDS = _PROSE.split()
 BASE = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 ITEMS = 50
+GENERATIONS = 4  # generation 0 and three steady cycles
 # The feed-level dates in a body as rendered, and what the "date" message turns them into.
 RSS_STAMP = b"<lastBuildDate>Fri, 20 Nov 2026 09:00:00 +0000</lastBuildDate>"
 RSS_STAMP_NEW = b"<lastBuildDate>Sat, 21 Nov 2026 10:30:00 +0000</lastBuildDate>"
@@ -102,7 +104,7 @@ def serve(feeds: int, sites: int, conn: multiprocessing.connection.Connection) -
     bumped = set(bumped_feeds(feeds))
     bodies: dict[tuple[int, int], tuple[bytes, str]] = {}
     for f in range(feeds):
-        for gen in (0, 1) if f in bumped else (0,):
+        for gen in range(GENERATIONS) if f in bumped else (0,):
             body = render(f, ITEMS + gen)
             bodies[(f, gen)] = (body, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
     last_modified = format_datetime(BASE, usegmt=True)

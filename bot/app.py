@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.core import BotCore
 from bot.ops.health import OpsServer
 from storage.db import StorageError, describe_error
-from storage.handle import DATABASE_ERRORS
+from storage.handle import database_errors
 from storage.open import describe_target
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,14 @@ PLATFORM_ADAPTERS: dict[str, str] = {
     "slack": "bot.adapters.slack",
 }
 
+
 # What opening (then using) the database can raise, whichever engine: one line, no traceback.
-_RUN_FAILURES: tuple[type[BaseException], ...] = (StorageError, *DATABASE_ERRORS)
-_OPEN_FAILURES: tuple[type[BaseException], ...] = (OSError, *_RUN_FAILURES)
+def _run_failures() -> tuple[type[BaseException], ...]:
+    return (StorageError, *database_errors())
+
+
+def _open_failures() -> tuple[type[BaseException], ...]:
+    return (OSError, *_run_failures())
 
 
 def selected_platforms(config: Config) -> list[str]:
@@ -107,7 +112,7 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
         return 1
     try:
         core = await BotCore.create(config, exclusive=True)
-    except _OPEN_FAILURES as e:
+    except _open_failures() as e:
         print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     # Filled as they start, so that the shutdown closes exactly what was started.
@@ -115,7 +120,7 @@ async def run_bot(config: Config, *, as_member: bool = False, stdin: TextIO | No
     tasks: list[asyncio.Task[Any]] = []
     try:
         return await _serve(core, config, runners, tasks, as_member=as_member, stdin=stdin)
-    except _RUN_FAILURES as e:
+    except _run_failures() as e:
         print(f"sendbot: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     finally:

@@ -37,7 +37,7 @@ from feeds.render import when
 from feeds.settings import FeedsSettings
 from storage.db import describe_error
 from storage.feeds import Feed, FeedStore, Hold, IngestReport, KnownHashes, TextNeeded, UnchangedFetch, from_iso
-from storage.handle import DATABASE_ERRORS
+from storage.handle import database_errors
 
 if TYPE_CHECKING:
     from bot.core import BotCore
@@ -72,7 +72,8 @@ class StorageTrouble(Exception):
 
 
 # A cycle that fails on these backs off (run_forever) rather than retrying in a minute.
-_CYCLE_STORAGE_FAILURES: tuple[type[BaseException], ...] = (StorageTrouble, *DATABASE_ERRORS)
+def _cycle_storage_failures() -> tuple[type[BaseException], ...]:
+    return (StorageTrouble, *database_errors())
 
 
 @dataclass
@@ -331,7 +332,7 @@ class FeedService(DeliveryMixin):
                         unchanged.clear()
                         async with self._db_gate:
                             await self.store.record_unchanged(batch)
-                except DATABASE_ERRORS as e:
+                except database_errors() as e:
                     # Nothing can be recorded: stop this cycle (every other feed would fail the
                     # same way after fetching) and let run_forever back off.
                     summary.storage_error = describe_error(self.core.db.path, e)
@@ -376,7 +377,7 @@ class FeedService(DeliveryMixin):
             await self.warm()
         except Exception:
             log.exception("could not start the feed parser processes; will try again when parsing")
-        with contextlib.suppress(*DATABASE_ERRORS):  # a broken database is reported by the loop below
+        with contextlib.suppress(*database_errors()):  # a broken database is reported by the loop below
             if settled := await self.store.settle_in_flight(self.core.now()):
                 log.info("feeds: %d delivery(ies) were cut off mid-send last time; settling them first", settled)
         while not self._stopping:
@@ -400,7 +401,7 @@ class FeedService(DeliveryMixin):
                     raise
                 log.exception("feeds cycle was cancelled from inside; trying again in a minute")
                 delay = self.crash_delay
-            except _CYCLE_STORAGE_FAILURES as e:
+            except _cycle_storage_failures() as e:
                 self.storage_backoff = min(max(self.storage_backoff * 2, STORAGE_BACKOFF_MIN), STORAGE_BACKOFF_MAX)
                 reason = str(e) if isinstance(e, StorageTrouble) else describe_error(self.core.db.path, e)
                 log.warning("feeds: %s; the poller waits %d s before trying again", reason, self.storage_backoff)

@@ -13,11 +13,10 @@ columns: sqlite3.Row and asyncpg.Record both do that, so `Row` is either.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol, TypeVar
-
-import asyncpg
 
 # sqlite3.Row or asyncpg.Record: by name, by index, dict(row).
 Row = Any
@@ -25,14 +24,18 @@ Params = Sequence[Any] | dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
 T = TypeVar("T")
 
-# What a failing database raises, whichever engine: callers that report storage trouble
-# (the poll loop, the CLI) catch these.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    sqlite3.Error,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-)
+_SQLITE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, ConnectionError)
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What a failing database raises, whichever engine: callers that report storage trouble
+    (the poll loop, the CLI) catch these (`except database_errors() as e`). PostgreSQL's
+    driver errors are named only once the driver is loaded, so a SQLite bot never imports
+    asyncpg (about 3 MB): before that, nothing can raise them."""
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return _SQLITE_ERRORS
+    return (*_SQLITE_ERRORS, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Result(Protocol):

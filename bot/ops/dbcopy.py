@@ -11,11 +11,14 @@ import sys
 from bot.config import Config
 from storage.copy import copy_sqlite_to_postgres
 from storage.db import StorageError, describe_error
-from storage.handle import DATABASE_ERRORS
+from storage.handle import database_errors
 from storage.open import url_problem
 
 PROG = "sendbot db copy"
-_FAILURES: tuple[type[BaseException], ...] = (OSError, *DATABASE_ERRORS)
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    return (OSError, *database_errors())
 
 
 def cmd_copy(args: argparse.Namespace, config: Config) -> int:
@@ -33,7 +36,7 @@ def cmd_copy(args: argparse.Namespace, config: Config) -> int:
     except StorageError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
-    except _FAILURES as e:
+    except _failures() as e:
         print(f"{PROG}: {describe_error(url, e)}", file=sys.stderr)
         return 1
     for table, rows in report.rows.items():

@@ -22,12 +22,15 @@ from typing import Any
 from bot.config import Config
 from cogs.timeline.dates import DateError, parse_date
 from storage.db import StorageError, describe_error
-from storage.handle import DATABASE_ERRORS
+from storage.handle import database_errors
 from storage.open import describe_target, open_database
 from storage.reports import Note, Report, ReportsRepo
 
+
 # What opening or reading the database can raise, whichever engine.
-_FAILURES: tuple[type[BaseException], ...] = (OSError, StorageError, *DATABASE_ERRORS)
+def _failures() -> tuple[type[BaseException], ...]:
+    return (OSError, StorageError, *database_errors())
+
 
 PUBLIC_FIELDS = (
     "id",
@@ -144,7 +147,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         return 1
     try:
         rows = asyncio.run(_load(config, since, args.platform, args.scope))
-    except _FAILURES as e:
+    except _failures() as e:
         print(f"{PROG}: {describe_error(describe_target(config.storage), e)}", file=sys.stderr)
         return 1
     text = render(rows, fmt=fmt, include_personal=args.include_personal)
