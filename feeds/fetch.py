@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from bot.netaddr import embedded_ipv4 as embedded_ipv4  # re-exported: it lived here
 from feeds.digest import stable_digest
@@ -39,6 +40,7 @@ from feeds.urls import literal_ip as literal_ip
 log = logging.getLogger(__name__)
 
 _REDIRECTS = {301, 302, 303, 307, 308}
+_CHECKED_URLS = 10_000  # feed addresses whose check is remembered (then forgotten all at once)
 # aiohttp 3.10 added a distinct DNS error; older versions report it as a connect error.
 _DNS_ERRORS: tuple[type[Exception], ...] = tuple(
     t for t in (getattr(aiohttp, "ClientConnectorDNSError", None),) if isinstance(t, type)
@@ -105,6 +107,7 @@ class Fetcher:
         self.settings = settings
         self._clock = clock or (lambda: datetime.now(UTC))
         self._allowed = allowed
+        self._allowed_urls: dict[str, URL] = {}
         if not settings.allow_private_addresses:
             resolver = GuardedResolver(resolver, allowed)
         connector = aiohttp.TCPConnector(
@@ -123,6 +126,18 @@ class Fetcher:
 
     async def close(self) -> None:
         await self._session.close()
+
+    def _checked(self, url: str) -> URL:
+        """check_url's answer for `url`, remembered: a feed's address is the same every cycle,
+        and parsing it again cost more than anything else the poller does per feed. Only
+        allowed addresses are kept (a refusal raises FetchError every time)."""
+        target = self._allowed_urls.get(url)
+        if target is None:
+            target = check_url(url, self.settings.allow_private_addresses, self._allowed)
+            if len(self._allowed_urls) >= _CHECKED_URLS:
+                self._allowed_urls.clear()
+            self._allowed_urls[url] = target
+        return target
 
     async def fetch(
         self,
@@ -161,7 +176,11 @@ class Fetcher:
         s = self.settings
         current = url
         for _hop in range(s.max_redirects + 1):
-            target = check_url(current, s.allow_private_addresses, self._allowed)
+            # The feed's own address is remembered; a redirect's (the site's choice) never is.
+            if current == url:
+                target = self._checked(url)
+            else:
+                target = check_url(current, s.allow_private_addresses, self._allowed)
             headers = {}
             if etag and current == url:
                 headers["If-None-Match"] = etag

@@ -453,8 +453,9 @@ class Items:
         return KnownHashes({r[0]: r[1] for r in rows})
 
     async def item(self, item_id: int) -> StoredItem | None:
-        """An item's text, to render a delivery of it (kept while one is pending)."""
-        row = await self.db.fetchone(
+        """An item's text, to render a delivery of it (kept while one is pending). On the
+        reader: the text was committed before the delivery could be claimed."""
+        row = await self.db.reader.fetchone(
             "SELECT i.id, i.feed_id, COALESCE(t.title, '') AS title, t.link, COALESCE(t.summary, '') AS summary,"
             " t.published, t.updated_at, COALESCE(f.name, f.title, f.url) AS feed_name, t.image_url"
             " FROM feed_items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN feed_item_texts t ON t.item_id = i.id"
