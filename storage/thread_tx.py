@@ -2,8 +2,8 @@
 
 aiosqlite runs each statement in its own thread and hands the answer back to the event loop:
 one trip per statement. Mid-cycle, with a thousand fetches in flight, each trip waits for a
-turn of a busy loop, so a feed's ingest (about fourteen statements) took 15-20 ms although
-SQLite did 2 ms of work, and ingests are written one at a time. `in_one_trip` runs the same
+turn of a busy loop, so a feed's ingest (about fourteen statements) spent most of its time
+waiting for those turns, and ingests are written one at a time. `in_one_trip` runs the same
 transaction code (written against storage/handle.py's Tx, as for PostgreSQL) in the database
 thread instead: its statements are made on the sqlite3 connection directly, so its coroutine
 never waits and is driven to the end with one `send`. A transaction body that awaits anything

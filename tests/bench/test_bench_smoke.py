@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # real subprocesses: left out of `make test-fast`
+pytestmark = pytest.mark.slow  # real subprocesses (and timing loops): left out of `make test-fast`
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,3 +81,10 @@ async def test_bench_fanout_runs_with_twenty_channels(platform: str) -> None:
     pairs = dict(pair.split("=") for pair in lines[-1].split())
     assert list(pairs) == ["platform", "channels", "rtt_ms", "floor_s", "took_s", "ratio", "http_429"]
     assert pairs["platform"] == platform and pairs["channels"] == "20"
+
+
+def test_bench_parse_cost_runs_and_its_cached_parse_equals_the_whole_one() -> None:
+    # In process: the module asserts the cached parse equals the whole one before timing.
+    from bench.parse_cost import main
+
+    assert main(["--repeats", "2"]) == 0
