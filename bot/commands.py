@@ -113,13 +113,18 @@ class CommandSpec:
         options = {a.name: a for a in self.args if a.option}
         raw: dict[str, str] = {}
         positional: list[Token] = []
-        for tok in tokens:
+        at = 0
+        while at < len(tokens):
+            tok = tokens[at]
+            at += 1
             m = _OPTION_RE.match(tok.value) if not tok.quoted else None
             if m and m.group(1).lower() in options:
                 key = m.group(1).lower()
                 if key in raw:
                     raise UsageError(f"`{key}=` was given twice.")
-                raw[key] = m.group(2)
+                value, taken = _range_value(m.group(2), tokens[at:])
+                raw[key] = value
+                at += taken
             else:
                 positional.append(tok)
         pos_specs = [a for a in self.args if not a.option]
@@ -188,6 +193,35 @@ class Token:
 
 
 _OPTION_RE = re.compile(r"^([A-Za-z][A-Za-z_-]*)=(.*)$", re.S)
+_DASHES = ("-", "\u2013", "\u2014")  # hyphen, en dash, em dash (phones type the last two)
+
+
+def _range_value(value: str, following: list[Token]) -> tuple[str, int]:
+    """An option's value written as a range of times with spaces, as people type it:
+    `quiet=21:00 - 07:00`, `quiet=9pm to 7am`, `quiet=21:00 -07:00`, `quiet=21:00- 07:00`.
+    Returns the value joined with "-" and how many of the following tokens it took (0 when it
+    is no range). Both ends must hold a digit, so words (`include=EHC to tribunal`) stay apart."""
+    start = value.rstrip("".join(_DASHES))
+    if not _has_digit(start):
+        return value, 0
+    nxt: list[str] = []  # the next two tokens, up to a quoted one (that is text, never a time)
+    for tok in following[:2]:
+        if tok.quoted:
+            break
+        nxt.append(tok.value)
+    if start != value and nxt and _has_digit(nxt[0]) and not _OPTION_RE.match(nxt[0]):
+        return f"{start}-{nxt[0]}", 1
+    if len(nxt) == 2 and nxt[0].lower() in (*_DASHES, "to") and _has_digit(nxt[1]) and not _OPTION_RE.match(nxt[1]):
+        return f"{value}-{nxt[1]}", 2
+    if nxt and len(nxt[0]) > 1 and nxt[0].startswith(_DASHES) and nxt[0][1].isdigit():
+        return f"{value}-{nxt[0][1:]}", 1
+    return value, 0
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
 _OPTION_KEY_RE = re.compile(r"[A-Za-z][A-Za-z_-]*=")
 
 

@@ -136,3 +136,33 @@ def test_autocomplete_is_bound_when_the_cog_registers_and_a_typo_fails_then() ->
     assert spec.args[0].complete == cog.complete_what  # the bound method, ready for the adapter
     with pytest.raises(TypeError, match="autocomplete method 'complete_wat' is not on Typo"):
         Typo(core=None).commands()  # type: ignore[arg-type]
+
+
+class Timed:
+    @command("feeds set", help="Change a feed.")
+    async def set_(self, ctx: object, id: int, *, quiet: str = "", include: str = "") -> None: ...
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "quiet=21:00-07:00",
+        "quiet=21:00 - 07:00",
+        "quiet=21:00 -07:00",
+        "quiet=21:00- 07:00",
+        "quiet=21:00 \u2013 07:00",  # an en dash, as a phone's keyboard makes it
+        "quiet=21:00 to 07:00",
+    ],
+)
+def test_a_time_range_typed_with_spaces_is_one_value(typed: str) -> None:
+    got = Timed.set_.__command_spec__.parse(f"1 {typed}")  # type: ignore[attr-defined]
+    assert got == {"id": 1, "quiet": "21:00-07:00", "include": ""}
+
+
+def test_words_around_a_dash_or_to_are_not_joined() -> None:
+    parse = Timed.set_.__command_spec__.parse  # type: ignore[attr-defined]
+    with pytest.raises(UsageError, match="didn't expect"):
+        parse("1 include=EHC to tribunal")
+    with pytest.raises(UsageError, match="didn't expect"):
+        parse('1 quiet=21:00 "- 07:00"')  # quoted text is never part of a time
+    assert parse("1 quiet=9pm - 7am include=ehc") == {"id": 1, "quiet": "9pm-7am", "include": "ehc"}
