@@ -80,6 +80,11 @@ class HelpCog(Cog):
         described = [a for a in spec.args if a.help]
         if described:
             fields.append(CardField("Arguments", "\n".join(f"`{a.name}`: {a.help}" for a in described)))
+        if spec.file_help:
+            # Where the file goes differs by app: attached to the message, or the slash
+            # command's own `file` box on Discord (bot/adapters/discord/commands.py).
+            where = f"Attach {spec.file_help} to your message. With Discord's `/` commands, use the `file` box."
+            fields.append(CardField("File", where))
         if spec.aliases:
             fields.append(CardField("Also", ", ".join(f"`{p}{a}`" for a in spec.aliases)))
         subs = [s for s in self.core.dispatcher.subcommands(spec.name) if not s.hidden]

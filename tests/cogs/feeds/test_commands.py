@@ -129,6 +129,14 @@ async def test_help_lists_the_feed_subcommands(harness: Harness) -> None:
         assert f"!feeds {sub}" in text
 
 
+async def test_help_for_import_says_where_the_file_goes(harness: Harness) -> None:
+    # Volunteers on Discord use the slash command, where a file goes in its own box.
+    text = await harness.say_text("!help feeds import", moderator=True)
+    assert "Attach the OPML file" in text and "use the file box" in text.replace("`", "")
+    other = await harness.say_text("!help feeds add", moderator=True)
+    assert "Attach" not in other  # only commands that read a file say so
+
+
 async def test_pause_holds_queued_posts_and_resume_posts_nothing_from_the_pause(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
