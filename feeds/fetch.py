@@ -108,6 +108,10 @@ class Fetcher:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._allowed = allowed
         self._allowed_urls: dict[str, URL] = {}
+        # Requests in flight, taken before a fetch's time limit starts: the poller runs more
+        # workers than connections, and a feed waiting for a free connection must not be
+        # timed out without the site ever being asked.
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
         if not settings.allow_private_addresses:
             resolver = GuardedResolver(resolver, allowed)
         connector = aiohttp.TCPConnector(
@@ -149,7 +153,7 @@ class Fetcher:
     ) -> FetchResult:
         """Never raises for a feed's own problems: they come back as outcome "error"."""
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
+            async with self._slots, asyncio.timeout(self.settings.total_timeout):
                 return await self._fetch(url, etag, last_modified, last_hash)
         except FetchError as e:
             return FetchResult("error", url, status=e.status, error=e.message, retry_after=e.retry_after)

@@ -388,7 +388,10 @@ class Database:
             try:
                 yield Tx(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk): ROLLBACK again would
+                # replace the real error with "no transaction is active".
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
                 raise
             else:
                 try:
@@ -403,7 +406,8 @@ class Database:
     async def run_transaction(self, body: Callable[[TxProtocol], Awaitable[T]]) -> T:
         """`body(tx)` in one transaction, made in one trip to the database's thread
         (storage/thread_tx.py): for writes made while the event loop is busy. `body` must
-        await nothing but its statements."""
+        await nothing but its statements. Cancelling the caller does not stop it: it commits
+        or rolls back as a whole in the thread."""
         async with self._lock:
             # aiosqlite's own thread and sqlite3 connection: it has no public way to run a
             # function there (every one of its methods is made this way).

@@ -8,6 +8,10 @@ transaction code (written against storage/handle.py's Tx, as for PostgreSQL) in 
 thread instead: its statements are made on the sqlite3 connection directly, so its coroutine
 never waits and is driven to the end with one `send`. A transaction body that awaits anything
 else (a lock, a network call) is a bug here: it is rolled back and reported.
+
+Once handed to the thread, a transaction runs to its end there even if the task awaiting it is
+cancelled (at shutdown, say): it commits or rolls back as a whole, and the next statement of
+anyone waits behind it in the same thread, so nothing interleaves.
 """
 
 from __future__ import annotations
@@ -79,7 +83,10 @@ def in_one_trip(conn: sqlite3.Connection, body: Callable[[Tx], Awaitable[T]]) ->
     try:
         result = _drive(body(ThreadTx(conn)))
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite has already rolled back on some errors (a full disk): a second ROLLBACK
+        # would hide the real error behind "no transaction is active".
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     try:
         conn.execute("COMMIT")

@@ -83,3 +83,24 @@ async def test_sqlite_refuses_a_body_that_waits_on_something_else(database: Data
     with pytest.raises(WaitedInThread):
         await database.run_transaction(body)
     assert await _state(database) == []
+
+
+@pytest.mark.sqlite_only  # SQLite's own rollback on a full database
+async def test_a_full_database_is_reported_as_full_not_as_a_failed_rollback(database: Database) -> None:
+    # SQLite rolls a transaction back by itself when the file cannot grow; the error the
+    # poller shows moderators must say so, not "cannot rollback - no transaction is active".
+    pages = (await database.fetchone("PRAGMA page_count"))[0]  # type: ignore[index]
+    await database.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    async def body(tx: Tx) -> None:
+        await tx.executemany(
+            "INSERT INTO bot_state(key, value, updated_at) VALUES (?, ?, 'now')",
+            [(f"rt-{i}", "x" * 2000) for i in range(200)],
+        )
+
+    with pytest.raises(Exception, match="full"):
+        await database.run_transaction(body)
+    with pytest.raises(Exception, match="full"):
+        async with database.transaction() as tx:
+            await body(tx)
+    assert await _state(database) == []
