@@ -10,8 +10,8 @@ process, each many times:
 - naive: the whole document with nothing known (every item's HTML converted), as the naive
   baseline of `make bench` does.
 
-Prints a table and ends with one key=value line: median milliseconds per parse and the ratio
-of whole to cached.
+Prints a table and ends with one key=value line: median milliseconds per parse, the ratio
+of whole to cached, and the size of one feed's item cache as the poller keeps it (KB).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def measure(feed: int, repeats: int) -> dict[str, float]:
     whole = parse_bytes(after, url, known)
     assert cached.items == whole.items and cached.items_read == 1, "the cached parse must equal the whole one"
     return {
+        "cache_kb": len(cached.cache or b"") / 1024,
         "whole": _median_ms(lambda: parse_bytes(after, url, known), repeats),
         "cached": _median_ms(lambda: parse_bytes(after, url, known, cache=last.cache), repeats),
         "naive": _median_ms(lambda: parse_bytes(after, url), repeats),
@@ -63,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     whole = statistics.mean(r["whole"] for r in rows.values())
     cached = statistics.mean(r["cached"] for r in rows.values())
     naive = statistics.mean(r["naive"] for r in rows.values())
-    print(f"whole_ms={whole:.2f} cached_ms={cached:.2f} naive_ms={naive:.2f} whole_vs_cached={whole / cached:.1f}")
+    cache_kb = statistics.mean(r["cache_kb"] for r in rows.values())
+    print(
+        f"whole_ms={whole:.2f} cached_ms={cached:.2f} naive_ms={naive:.2f} whole_vs_cached={whole / cached:.1f}"
+        f" cache_kb={cache_kb:.1f}"
+    )
     return 0
 
 
